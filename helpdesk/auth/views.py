@@ -1,0 +1,275 @@
+"""Staff sign-in (password, then TOTP when enabled), 2FA set-up and sign-out.
+
+Admins must use two-factor sign-in: an admin without it is taken through set-up
+before the session is created.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import func, select
+
+from helpdesk.auth import bp
+from helpdesk.auth.forms import ConfirmForm, LoginForm, TotpForm
+from portal import audit
+from portal.extensions import db, limiter
+from portal.models.base import utcnow
+from portal.models.staff import StaffUser
+from portal.security import totp
+from portal.security.headers import no_store
+from portal.security.passwords import hash_password, needs_rehash, verify_password
+from portal.security.redirects import safe_next
+
+PENDING_KEY = "staff_pending_id"
+PENDING_NEXT_KEY = "staff_pending_next"
+SETUP_SECRET_KEY = "staff_totp_setup_secret"  # noqa: S105 - a session key name
+
+
+def _login_limit() -> str:
+    return current_app.config["STAFF_LOGIN_RATE_LIMIT"]
+
+
+def _home() -> str:
+    return url_for("helpdesk_home.index")
+
+
+def _find(email: str) -> StaffUser | None:
+    return db.session.execute(
+        select(StaffUser).where(func.lower(StaffUser.email) == email.strip().lower())
+    ).scalar_one_or_none()
+
+
+def _register_failure(user: StaffUser, reason: str) -> None:
+    """Count a failed attempt; the fifth in a row locks the account."""
+    config = current_app.config
+    user.failed_logins = (user.failed_logins or 0) + 1
+    audit.record(
+        "staff.login_failed",
+        actor_type="staff",
+        actor_id=user.id,
+        details={"reason": reason, "failures": user.failed_logins},
+    )
+    if user.failed_logins >= config["STAFF_LOCKOUT_ATTEMPTS"]:
+        user.locked_until = utcnow() + timedelta(minutes=config["STAFF_LOCKOUT_MINUTES"])
+        user.failed_logins = 0
+        audit.record(
+            "staff.locked",
+            actor_type="staff",
+            actor_id=user.id,
+            details={"until": user.locked_until.isoformat()},
+        )
+    db.session.commit()
+
+
+def _start_session(user: StaffUser, next_url: str | None, method: str):
+    # A fresh session on sign-in: nothing from before authentication survives.
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login_at = utcnow()
+    login_user(user)
+    audit.record("staff.login", actor_type="staff", actor_id=user.id, details={"method": method})
+    db.session.commit()
+    return redirect(safe_next(next_url, _home()))
+
+
+def _pending_user() -> StaffUser | None:
+    staff_id = session.get(PENDING_KEY)
+    if staff_id is None:
+        return None
+    user = db.session.get(StaffUser, staff_id)
+    if user is None or not user.active or user.is_locked():
+        session.pop(PENDING_KEY, None)
+        return None
+    return user
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def login():
+    """Password step of staff sign-in."""
+    if current_user.is_authenticated:
+        return redirect(_home())
+    form = LoginForm()
+    failed = False
+    if form.validate_on_submit():
+        user = _find(form.email.data)
+        password_ok = verify_password(user.password_hash if user else None, form.password.data)
+        if user is None:
+            audit.record("staff.login_failed", actor_type="system", details={"reason": "unknown"})
+            db.session.commit()
+            failed = True
+        elif not user.active:
+            audit.record(
+                "staff.login_failed",
+                actor_type="staff",
+                actor_id=user.id,
+                details={"reason": "inactive"},
+            )
+            db.session.commit()
+            failed = True
+        elif user.is_locked():
+            audit.record(
+                "staff.login_failed",
+                actor_type="staff",
+                actor_id=user.id,
+                details={"reason": "locked"},
+            )
+            db.session.commit()
+            failed = True
+        elif not password_ok:
+            _register_failure(user, "password")
+            failed = True
+        else:
+            if needs_rehash(user.password_hash):
+                user.password_hash = hash_password(form.password.data)
+            next_url = request.args.get("next")
+            if user.totp_enabled or user.role == "admin":
+                session.clear()
+                session[PENDING_KEY] = user.id
+                session[PENDING_NEXT_KEY] = safe_next(next_url, _home())
+                db.session.commit()
+                if user.totp_enabled:
+                    return redirect(url_for("staff_auth.login_totp"))
+                return redirect(url_for("staff_auth.totp_setup"))
+            return _start_session(user, next_url, "password")
+    status = 200
+    if failed:
+        status = 401
+    elif form.errors:
+        status = 400
+    response = current_app.make_response(
+        (render_template("staff/login.html", form=form, failed=failed), status)
+    )
+    return no_store(response)
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def login_totp():
+    """Second step: the code from the staff member's authenticator app."""
+    user = _pending_user()
+    if user is None or not user.totp_enabled:
+        return redirect(url_for("staff_auth.login"))
+    form = TotpForm()
+    failed = False
+    if form.validate_on_submit():
+        step = totp.matching_step(user.totp_secret, form.code.data, user.totp_last_step)
+        if step is None:
+            _register_failure(user, "totp")
+            failed = True
+            if user.is_locked():
+                session.pop(PENDING_KEY, None)
+                flash(_("Too many failed attempts. Your account is locked for 15 minutes."),
+                      "error")
+                return redirect(url_for("staff_auth.login"))
+        else:
+            user.totp_last_step = step
+            return _start_session(user, session.get(PENDING_NEXT_KEY), "password+totp")
+    status = 401 if failed else (400 if form.errors else 200)
+    return no_store(current_app.make_response(
+        (render_template("staff/login_totp.html", form=form, failed=failed), status)
+    ))
+
+
+@bp.route("/two-factor/setup", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def totp_setup():
+    """Turn on two-factor sign-in: scan the code, then confirm with a first code."""
+    pending = _pending_user()
+    user = current_user if current_user.is_authenticated else pending
+    if user is None:
+        return redirect(url_for("staff_auth.login"))
+    if user.totp_enabled:
+        return redirect(_home())
+    secret = session.get(SETUP_SECRET_KEY)
+    if not secret:
+        secret = totp.new_secret()
+        session[SETUP_SECRET_KEY] = secret
+    form = TotpForm()
+    failed = False
+    if form.validate_on_submit():
+        step = totp.matching_step(secret, form.code.data, None)
+        if step is None:
+            failed = True
+        else:
+            user.totp_secret = secret
+            user.totp_last_step = step
+            session.pop(SETUP_SECRET_KEY, None)
+            audit.record("staff.totp_enabled", actor_type="staff", actor_id=user.id)
+            if pending is not None and not current_user.is_authenticated:
+                return _start_session(user, session.get(PENDING_NEXT_KEY), "password+totp")
+            db.session.commit()
+            flash(_("Two-factor sign-in is now on."), "success")
+            return redirect(url_for("staff_auth.account"))
+    uri = totp.provisioning_uri(secret, user.email)
+    status = 401 if failed else (400 if form.errors else 200)
+    return no_store(current_app.make_response((
+        render_template(
+            "staff/totp_setup.html",
+            form=form,
+            failed=failed,
+            secret=secret,
+            qr=totp.qr_data_uri(uri),
+            forced=not current_user.is_authenticated,
+        ),
+        status,
+    )))
+
+
+@bp.get("/account")
+@login_required
+def account():
+    """The staff member's own security settings."""
+    return no_store(current_app.make_response(
+        render_template("staff/account.html", disable_form=TotpForm(), confirm=ConfirmForm())
+    ))
+
+
+@bp.post("/two-factor/disable")
+@login_required
+@limiter.limit(_login_limit)
+def totp_disable():
+    """Turn off two-factor sign-in (not allowed for admins); needs a current code."""
+    form = TotpForm()
+    if current_user.role == "admin":
+        flash(_("Administrators must keep two-factor sign-in on."), "error")
+        return redirect(url_for("staff_auth.account"))
+    if form.validate_on_submit() and current_user.totp_enabled:
+        step = totp.matching_step(
+            current_user.totp_secret, form.code.data, current_user.totp_last_step
+        )
+        if step is not None:
+            current_user.totp_secret = None
+            current_user.totp_last_step = None
+            audit.record("staff.totp_disabled")
+            db.session.commit()
+            flash(_("Two-factor sign-in is now off."), "success")
+            return redirect(url_for("staff_auth.account"))
+    flash(_("That code did not match. Two-factor sign-in is still on."), "error")
+    return redirect(url_for("staff_auth.account"))
+
+
+@bp.post("/logout")
+def logout():
+    """Sign out (POST with a CSRF token only)."""
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        return redirect(url_for("staff_auth.login"))
+    if current_user.is_authenticated:
+        audit.record("staff.logout")
+        db.session.commit()
+    logout_user()
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    flash(_("You have signed out."), "success")
+    return redirect(url_for("staff_auth.login"))

@@ -1,0 +1,95 @@
+"""Breach notification portal: the application factory."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from flask import Flask
+
+
+def create_app(config: type | Mapping | None = None) -> Flask:
+    """Build the application. Wiring only: no network calls, no migrations.
+
+    ``config`` is a settings class or mapping; without it, settings come from the
+    environment through ``portal.config.load``.
+    """
+    app = Flask(__name__, instance_relative_config=False)
+    _configure(app, config)
+
+    from portal import errors, i18n, jobs
+    from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
+    from portal.security import crypto, headers
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=_migrations_dir(), render_as_batch=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(
+        app,
+        locale_selector=i18n.select_locale,
+        default_translation_directories=_translations_dir(),
+    )
+    login_manager.init_app(app)
+    crypto.init_app(app)
+    jobs.init_app(app)
+    headers.init_app(app)
+    i18n.init_app(app)
+    errors.init_app(app)
+    _register_blueprints(app)
+    _register_template_helpers(app)
+
+    from portal.cli import register as register_cli
+
+    register_cli(app)
+    return app
+
+
+def _configure(app: Flask, config) -> None:
+    from portal import config as settings
+
+    if config is None:
+        app.config.update(settings.load(app.instance_path))
+    elif isinstance(config, Mapping):
+        app.config.update(config)
+    else:
+        app.config.from_object(config)
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
+
+
+def _project_root() -> str:
+    import os
+
+    return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _migrations_dir() -> str:
+    import os
+
+    return os.path.join(_project_root(), "migrations")
+
+
+def _translations_dir() -> str:
+    import os
+
+    return os.path.join(_project_root(), "translations")
+
+
+def _register_blueprints(app: Flask) -> None:
+    from helpdesk import register as register_helpdesk
+    from portal.customer import bp as customer_bp
+    from portal.health import bp as health_bp
+
+    app.register_blueprint(health_bp)
+    app.register_blueprint(customer_bp)
+    register_helpdesk(app)
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from flask_babel import format_datetime
+
+    from portal.security.permissions import has_role
+
+    app.jinja_env.globals["has_role"] = has_role
+    app.jinja_env.filters["datetime"] = format_datetime
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True

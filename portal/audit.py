@@ -1,0 +1,189 @@
+"""The interaction log: the one way to write it, and the check of its hash chain.
+
+Each row's ``hash`` is SHA-256 over the previous row's hash and the row's own
+fields (with ``details`` represented by its digest), so changing, deleting or
+reordering any row breaks the chain at that row. ``record`` adds the row to the
+caller's transaction, so an action and its log entry commit or roll back together.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import has_request_context, request, session
+from sqlalchemy import select, text
+
+from portal.extensions import db
+from portal.models.base import utcnow
+from portal.models.interaction import ACTOR_TYPES, Interaction
+
+GENESIS = "0" * 64
+REDACTED_KEY = "_redacted"
+CUSTOMER_SESSION_KEY = "customer_person_id"
+# Any constant works; it only has to be the same in every process.
+_PG_LOCK_KEY = 0x5EA1_0A0D
+
+
+def canonical_json(value) -> str:
+    """Serialise to the one canonical JSON text used for hashing."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def digest_details(details: dict) -> str:
+    """SHA-256 of a details payload in canonical form."""
+    return hashlib.sha256(canonical_json(details).encode()).hexdigest()
+
+
+def _row_hash(prev_hash: str, row: Interaction | dict) -> str:
+    get = row.get if isinstance(row, dict) else lambda name: getattr(row, name)
+    at: datetime = get("at")
+    fields = [
+        prev_hash,
+        at.isoformat(timespec="microseconds"),
+        get("actor_type"),
+        get("actor_id"),
+        get("action"),
+        get("incident_id"),
+        get("person_id"),
+        get("ticket_id"),
+        get("campaign_id"),
+        get("details_digest"),
+        get("ip"),
+    ]
+    return hashlib.sha256(canonical_json(fields).encode()).hexdigest()
+
+
+def _current_actor() -> tuple[str, int | None]:
+    if not has_request_context():
+        return "system", None
+    from flask_login import current_user
+
+    if getattr(current_user, "is_authenticated", False):
+        return "staff", current_user.id
+    person_id = session.get(CUSTOMER_SESSION_KEY)
+    if person_id is not None:
+        return "customer", person_id
+    return "system", None
+
+
+def _lock_chain() -> None:
+    """Serialise writers so the chain stays linear across processes."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
+
+
+def record(
+    action: str,
+    *,
+    actor_type: str | None = None,
+    actor_id: int | None = None,
+    incident_id: int | None = None,
+    person_id: int | None = None,
+    ticket_id: int | None = None,
+    campaign_id: int | None = None,
+    details: dict | None = None,
+    ip: str | None = None,
+) -> Interaction:
+    """Append one interaction to the log within the current transaction.
+
+    The actor defaults to the signed-in staff member or verified customer of the
+    current request, else ``system``; the IP defaults to the request's.
+    """
+    if actor_type is None:
+        actor_type, inferred_id = _current_actor()
+        actor_id = actor_id if actor_id is not None else inferred_id
+    if actor_type not in ACTOR_TYPES:
+        raise ValueError(f"unknown actor type {actor_type!r}")
+    if ip is None and has_request_context():
+        ip = request.remote_addr
+    payload = json.loads(canonical_json(details or {}))
+    _lock_chain()
+    prev = db.session.execute(
+        select(Interaction.hash).order_by(Interaction.id.desc()).limit(1)
+    ).scalar_one_or_none()
+    row = Interaction(
+        at=utcnow(),
+        actor_type=actor_type,
+        actor_id=actor_id,
+        action=action,
+        incident_id=incident_id,
+        person_id=person_id,
+        ticket_id=ticket_id,
+        campaign_id=campaign_id,
+        details=payload,
+        details_digest=digest_details(payload),
+        ip=ip,
+        prev_hash=prev or GENESIS,
+    )
+    row.hash = _row_hash(row.prev_hash, row)
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+@dataclass
+class ChainReport:
+    """Outcome of a chain check: ``bad_id`` is the first broken row, if any."""
+
+    checked: int
+    bad_id: int | None = None
+    reason: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.bad_id is None
+
+
+def _rows(batch: int) -> Iterator[Interaction]:
+    last_id = 0
+    while True:
+        rows = db.session.execute(
+            select(Interaction)
+            .where(Interaction.id > last_id)
+            .order_by(Interaction.id)
+            .limit(batch)
+        ).scalars().all()
+        if not rows:
+            return
+        yield from rows
+        last_id = rows[-1].id
+        db.session.expunge_all()
+
+
+def verify(batch: int = 5000) -> ChainReport:
+    """Walk the log in order and report the first row that breaks the chain."""
+    expected_prev = GENESIS
+    checked = 0
+    for row in _rows(batch):
+        if row.prev_hash != expected_prev:
+            return ChainReport(
+                checked, row.id, "does not follow the previous row (deleted or reordered)"
+            )
+        if row.redacted_at is None:
+            if digest_details(row.details) != row.details_digest:
+                return ChainReport(checked, row.id, "details were changed")
+        elif set(row.details) != {REDACTED_KEY}:
+            return ChainReport(checked, row.id, "redacted row carries details")
+        if _row_hash(row.prev_hash, row) != row.hash:
+            return ChainReport(checked, row.id, "row fields were changed")
+        expected_prev = row.hash
+        checked += 1
+    return ChainReport(checked)
+
+
+def redact_person(person_id: int) -> int:
+    """Erase the details payload of a person's interactions, keeping the chain valid."""
+    rows = db.session.execute(
+        select(Interaction).where(
+            Interaction.person_id == person_id, Interaction.redacted_at.is_(None)
+        )
+    ).scalars().all()
+    now = utcnow()
+    for row in rows:
+        row.details = {REDACTED_KEY: sorted(row.details)}
+        row.redacted_at = now
+    return len(rows)

@@ -1,0 +1,13 @@
+"""``flask`` commands, one module per group."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register(app: Flask) -> None:
+    """Attach every command group to the application."""
+    from portal.cli import audit_cmd, demo_cmd, keys_cmd, translate_cmd, users_cmd, worker_cmd
+
+    for module in (audit_cmd, demo_cmd, keys_cmd, translate_cmd, users_cmd, worker_cmd):
+        module.register(app)

@@ -1,0 +1,94 @@
+"""``flask translate``: extract, update, compile and check the catalogs."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from babel.messages.frontend import CommandLineInterface
+from babel.messages.pofile import read_po
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+group = AppGroup("translate", help="Translation catalogs.")
+
+
+def _root() -> Path:
+    return Path(current_app.root_path).parent
+
+
+def _pybabel(*args: str) -> None:
+    CommandLineInterface().run(["pybabel", *args])
+
+
+def _extract() -> Path:
+    root = _root()
+    pot = root / "translations" / "messages.pot"
+    _pybabel(
+        "extract", "-F", str(root / "babel.cfg"), "-k", "_l", "-k", "lazy_gettext",
+        "--no-location", "--sort-output", "--project", "breach-portal",
+        "-o", str(pot), str(root / "portal"), str(root / "helpdesk"),
+    )
+    return pot
+
+
+def catalog_problems(translations: Path, languages) -> list[str]:
+    """List every untranslated or fuzzy entry of the non-English catalogs."""
+    problems = []
+    for lang in languages:
+        if lang == "en":
+            continue
+        po = translations / lang / "LC_MESSAGES" / "messages.po"
+        if not po.exists():
+            problems.append(f"{lang}: catalog missing ({po})")
+            continue
+        with po.open("rb") as handle:
+            catalog = read_po(handle, locale=lang)
+        for message in catalog:
+            if not message.id:
+                continue
+            label = message.id if isinstance(message.id, str) else message.id[0]
+            strings = message.string if isinstance(message.string, tuple | list) else [
+                message.string
+            ]
+            if message.fuzzy:
+                problems.append(f"{lang}: fuzzy: {label!r}")
+            elif not all(strings):
+                problems.append(f"{lang}: untranslated: {label!r}")
+    return problems
+
+
+@group.command("update")
+def update() -> None:
+    """Extract strings and merge them into every catalog."""
+    pot = _extract()
+    root = _root() / "translations"
+    for lang in current_app.config["LANGUAGES"]:
+        po = root / lang / "LC_MESSAGES" / "messages.po"
+        if po.exists():
+            _pybabel("update", "-i", str(pot), "-d", str(root), "-l", lang, "--no-fuzzy-matching")
+        else:
+            _pybabel("init", "-i", str(pot), "-d", str(root), "-l", lang)
+
+
+@group.command("compile")
+def compile_() -> None:
+    """Compile every catalog to .mo files."""
+    _pybabel("compile", "-d", str(_root() / "translations"), "--statistics")
+
+
+@group.command("check")
+def check() -> None:
+    """Fail when any catalog has an untranslated or fuzzy entry."""
+    problems = catalog_problems(_root() / "translations", current_app.config["LANGUAGES"])
+    if problems:
+        for problem in problems:
+            click.echo(problem, err=True)
+        click.echo(f"{len(problems)} translation problems", err=True)
+        sys.exit(1)
+    click.echo("all catalogs complete")
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(group)

@@ -1,0 +1,45 @@
+"""``flask worker``: an rq worker (with its scheduler) inside an app context."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+
+from portal import jobs
+
+
+def _worker_class():
+    from rq import SimpleWorker
+
+    from portal.extensions import db
+
+    class AppWorker(SimpleWorker):
+        """Runs jobs in this process, inside the command's app context.
+
+        No fork per job: database connections are never shared across a fork,
+        and each job ends by returning its session to the pool.
+        """
+
+        def perform_job(self, job, queue):
+            try:
+                return super().perform_job(job, queue)
+            finally:
+                db.session.remove()
+
+    return AppWorker
+
+
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Exit when the queue is empty.")
+def worker(burst: bool) -> None:
+    """Process background jobs from Redis."""
+    queue = jobs.queue()
+    if queue is None:
+        raise click.ClickException("REDIS_URL is not set: jobs run inline, no worker is needed")
+    worker_ = _worker_class()([queue], connection=queue.connection)
+    current_app.logger.info("worker listening on %s", queue.name)
+    worker_.work(burst=burst, with_scheduler=True)
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(worker)

@@ -1,0 +1,249 @@
+"""Settings. This module is the only place that reads ``os.environ``.
+
+Every setting is documented in ``docs/configuration.md``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or malformed; the message names it."""
+
+
+def as_bool(value: str | None, default: bool = False) -> bool:
+    """Read a boolean setting: 1/true/yes/on are true, 0/false/no/off false."""
+    if value is None or value.strip() == "":
+        return default
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"not a boolean: {value!r}")
+
+
+def as_int(value: str | None, default: int) -> int:
+    """Read an integer setting."""
+    if value is None or value.strip() == "":
+        return default
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise ConfigError(f"not an integer: {value!r}") from exc
+
+
+def as_list(value: str | None) -> list[str]:
+    """Read a comma-separated setting into a list of non-empty items."""
+    if not value:
+        return []
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def _env(name: str) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else None
+
+
+def _check_fernet_keys(keys: list[str]) -> list[str]:
+    for index, key in enumerate(keys):
+        try:
+            Fernet(key)
+        except (ValueError, TypeError) as exc:
+            raise ConfigError(
+                f"PORTAL_DATA_KEYS item {index + 1} is not a Fernet key "
+                "(32 url-safe base64-encoded bytes)"
+            ) from exc
+    return keys
+
+
+def _normalise_db_url(url: str) -> str:
+    # Hosting platforms hand out postgres:// URLs; SQLAlchemy wants a driver name.
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+class Config:
+    """Defaults shared by every environment."""
+
+    ENV_NAME = "development"
+    DEBUG = False
+    TESTING = False
+
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    SESSION_COOKIE_NAME = "portal_session"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    PERMANENT_SESSION_LIFETIME = 12 * 3600
+
+    WTF_CSRF_TIME_LIMIT = 8 * 3600
+    MAX_CONTENT_LENGTH = 50 * 1024 * 1024
+
+    LANGUAGES = ("en", "es", "fr", "de")
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = "UTC"
+
+    STAFF_LOCKOUT_ATTEMPTS = 5
+    STAFF_LOCKOUT_MINUTES = 15
+    STAFF_LOGIN_RATE_LIMIT = "20 per minute;200 per hour"
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_STRATEGY = "moving-window"
+
+    HSTS_SECONDS = 0
+    OUTBOX_ENABLED = True
+    DEV_PAGES = False
+
+
+class TestConfig(Config):
+    """Settings for the test-suite; the fixtures fill in the database URL."""
+
+    ENV_NAME = "testing"
+    TESTING = True
+    SECRET_KEY = "test-secret-key-not-for-production"  # noqa: S105
+    PORTAL_DATA_KEYS = [Fernet.generate_key().decode()]
+    PORTAL_INDEX_KEY = "test-index-key-0123456789abcdef"
+    PORTAL_BASE_URL = "http://localhost"
+    SQLALCHEMY_DATABASE_URI = "sqlite://"
+    REDIS_URL = None
+    RATELIMIT_STORAGE_URI = "memory://"
+    DEV_PAGES = True
+
+
+class ProductionConfig(Config):
+    """Production: secrets must come from the environment."""
+
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    HSTS_SECONDS = 31536000
+    OUTBOX_ENABLED = False
+
+
+def _dev_secrets(instance_path: Path) -> dict[str, str]:
+    """Load development secrets from ``instance/``, creating them on first use."""
+    instance_path.mkdir(parents=True, exist_ok=True)
+    path = instance_path / "dev-secrets.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    values = {
+        "SECRET_KEY": secrets.token_urlsafe(48),
+        "PORTAL_DATA_KEYS": Fernet.generate_key().decode(),
+        "PORTAL_INDEX_KEY": secrets.token_urlsafe(48),
+    }
+    # Written with owner-only permissions: these keys decrypt the demo's personal data.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(values, handle)
+    return values
+
+
+def load(instance_path: str | Path) -> type[Config] | dict:
+    """Build the settings for this process from the environment.
+
+    ``PORTAL_ENV=production`` refuses to start without ``SECRET_KEY``,
+    ``PORTAL_DATA_KEYS``, ``PORTAL_INDEX_KEY`` and ``DATABASE_URL``.
+    """
+    instance_path = Path(instance_path)
+    env_name = (_env("PORTAL_ENV") or "development").lower()
+    if env_name not in {"development", "production"}:
+        raise ConfigError("PORTAL_ENV must be 'development' or 'production'")
+    base = ProductionConfig if env_name == "production" else Config
+    settings: dict = {name: getattr(base, name) for name in dir(base) if name.isupper()}
+
+    provided = {
+        "SECRET_KEY": _env("SECRET_KEY"),
+        "PORTAL_DATA_KEYS": _env("PORTAL_DATA_KEYS"),
+        "PORTAL_INDEX_KEY": _env("PORTAL_INDEX_KEY"),
+    }
+    database_url = _env("DATABASE_URL")
+    if env_name == "production":
+        missing = [name for name, value in provided.items() if value is None]
+        if database_url is None:
+            missing.append("DATABASE_URL")
+        if missing:
+            raise ConfigError(
+                "refusing to start in production without: " + ", ".join(missing)
+            )
+    else:
+        generated = None
+        for name, value in provided.items():
+            if value is None:
+                generated = generated or _dev_secrets(instance_path)
+                provided[name] = generated[name]
+        settings["DEV_PAGES"] = True
+        settings["DEBUG"] = as_bool(_env("FLASK_DEBUG"), False)
+
+    settings["SECRET_KEY"] = provided["SECRET_KEY"]
+    settings["PORTAL_DATA_KEYS"] = _check_fernet_keys(as_list(provided["PORTAL_DATA_KEYS"]))
+    if not settings["PORTAL_DATA_KEYS"]:
+        raise ConfigError("PORTAL_DATA_KEYS is empty")
+    settings["PORTAL_INDEX_KEY"] = provided["PORTAL_INDEX_KEY"]
+    if len(settings["PORTAL_INDEX_KEY"]) < 16:
+        raise ConfigError("PORTAL_INDEX_KEY must be at least 16 characters")
+
+    settings["SQLALCHEMY_DATABASE_URI"] = _normalise_db_url(
+        database_url or f"sqlite:///{instance_path / 'portal.sqlite3'}"
+    )
+    settings["REDIS_URL"] = _env("REDIS_URL")
+    settings["RATELIMIT_STORAGE_URI"] = settings["REDIS_URL"] or "memory://"
+    settings["PORTAL_BASE_URL"] = (_env("PORTAL_BASE_URL") or "http://127.0.0.1:5000").rstrip("/")
+    settings["PORTAL_DEFAULT_REGION"] = (_env("PORTAL_DEFAULT_REGION") or "US").upper()
+    settings["PORTAL_RQ_QUEUE"] = _env("PORTAL_RQ_QUEUE") or "portal"
+
+    if env_name == "production" or settings["PORTAL_BASE_URL"].startswith("https://"):
+        settings["SESSION_COOKIE_SECURE"] = True
+        settings["REMEMBER_COOKIE_SECURE"] = True
+    settings["HSTS_SECONDS"] = as_int(_env("PORTAL_HSTS_SECONDS"), settings["HSTS_SECONDS"])
+    settings["OUTBOX_ENABLED"] = as_bool(_env("PORTAL_OUTBOX"), settings["OUTBOX_ENABLED"])
+    settings["STAFF_LOGIN_RATE_LIMIT"] = (
+        _env("PORTAL_STAFF_LOGIN_RATE_LIMIT") or settings["STAFF_LOGIN_RATE_LIMIT"]
+    )
+    settings["MAX_CONTENT_LENGTH"] = as_int(
+        _env("PORTAL_MAX_UPLOAD_BYTES"), settings["MAX_CONTENT_LENGTH"]
+    )
+
+    # Outbound services; later features read these.
+    settings["TWILIO_ACCOUNT_SID"] = _env("TWILIO_ACCOUNT_SID")
+    settings["TWILIO_AUTH_TOKEN"] = _env("TWILIO_AUTH_TOKEN")
+    settings["TWILIO_FROM"] = _env("TWILIO_FROM")
+    settings["TWILIO_MESSAGING_SERVICE_SID"] = _env("TWILIO_MESSAGING_SERVICE_SID")
+    settings["TWILIO_API_BASE"] = _env("TWILIO_API_BASE")
+    settings["SMTP_HOST"] = _env("SMTP_HOST")
+    settings["SMTP_PORT"] = as_int(_env("SMTP_PORT"), 587)
+    settings["SMTP_USERNAME"] = _env("SMTP_USERNAME")
+    settings["SMTP_PASSWORD"] = _env("SMTP_PASSWORD")
+    settings["SMTP_STARTTLS"] = as_bool(_env("SMTP_STARTTLS"), True)
+    settings["MAIL_FROM"] = _env("MAIL_FROM") or "notices@example.invalid"
+    settings["ENV_NAME"] = env_name
+    return settings
+
+
+def passwords_from_env() -> str | None:
+    """Return ``PORTAL_PASSWORD`` for non-interactive ``users create``."""
+    return _env("PORTAL_PASSWORD")
+
+
+def test_settings_from_env() -> dict[str, str | None]:
+    """Settings the test-suite takes from the environment."""
+    return {
+        "database": _env("PORTAL_TEST_DB"),
+        "postgres_url": _env("PORTAL_TEST_POSTGRES_URL"),
+        "redis_url": _env("PORTAL_TEST_REDIS_URL"),
+        "require_services": _env("REQUIRE_SERVICES"),
+        "chromium": _env("PORTAL_TEST_CHROMIUM"),
+        "artifacts": _env("PORTAL_TEST_ARTIFACTS"),
+    }

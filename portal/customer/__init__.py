@@ -1,0 +1,5 @@
+"""The customer-facing site."""
+
+from portal.customer.views import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,54 @@
+"""Translated error pages."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template
+from flask_babel import lazy_gettext as _l
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+MESSAGES = {
+    400: (
+        _l("Bad request"),
+        _l("We could not process that request. If you were filling in a form, "
+           "go back, reload the page and try again."),
+    ),
+    403: (_l("Access denied"), _l("You do not have permission to open this page.")),
+    404: (_l("Page not found"), _l("We could not find the page you asked for.")),
+    405: (_l("Method not allowed"), _l("This page cannot be used that way.")),
+    413: (
+        _l("File too large"),
+        _l("The file you sent is larger than we accept. Please send a smaller file."),
+    ),
+    429: (
+        _l("Too many attempts"),
+        _l("You have made too many requests in a short time. Please wait a few "
+           "minutes and try again."),
+    ),
+    500: (
+        _l("Something went wrong"),
+        _l("An unexpected error occurred on our side. Please try again shortly."),
+    ),
+}
+
+
+def _render(code: int):
+    title, message = MESSAGES.get(code, MESSAGES[500])
+    return render_template("errors/error.html", code=code, title=title, message=message), code
+
+
+def handle_http_exception(error: HTTPException):
+    """Render any HTTP error with the shared page."""
+    if error.code is None or error.code < 400:
+        return error
+    return _render(error.code if error.code in MESSAGES else 500)
+
+
+def handle_unexpected(error: Exception):
+    """Render a 500 for an unhandled exception (already logged by Flask)."""
+    return _render(500)
+
+
+def init_app(app: Flask) -> None:
+    """Register the error handlers."""
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(InternalServerError, handle_unexpected)

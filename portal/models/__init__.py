@@ -1,0 +1,33 @@
+"""All models, imported here so metadata and migrations see every table."""
+
+from portal.models.answer import Answer, AnswerVersion
+from portal.models.base import Base, UTCDateTime, utcnow
+from portal.models.campaign import Campaign, LetterBatch, Notification, OutboxMessage
+from portal.models.incident import Incident, IncidentAdvice, NoticeVersion, RegulatorFiling
+from portal.models.interaction import Interaction
+from portal.models.person import ActivationCode, Person
+from portal.models.staff import StaffUser
+from portal.models.ticket import Ticket, TicketMessage, TicketViewer
+
+__all__ = [
+    "ActivationCode",
+    "Answer",
+    "AnswerVersion",
+    "Base",
+    "Campaign",
+    "Incident",
+    "IncidentAdvice",
+    "Interaction",
+    "LetterBatch",
+    "NoticeVersion",
+    "Notification",
+    "OutboxMessage",
+    "Person",
+    "RegulatorFiling",
+    "StaffUser",
+    "Ticket",
+    "TicketMessage",
+    "TicketViewer",
+    "UTCDateTime",
+    "utcnow",
+]

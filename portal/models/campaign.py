@@ -1,0 +1,92 @@
+"""Notification campaigns and one row per person, channel and campaign."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.extensions import db
+from portal.models.base import UTCDateTime, utcnow
+from portal.security.crypto import EncryptedString
+
+CAMPAIGN_STATUSES = ("draft", "running", "paused", "completed", "cancelled")
+NOTIFICATION_STATUSES = ("pending", "sending", "sent", "delivered", "undelivered", "failed")
+# Status callbacks only move a notification forward along this order.
+STATUS_RANK = {name: rank for rank, name in enumerate(NOTIFICATION_STATUSES)}
+
+
+class Campaign(db.Model):
+    __tablename__ = "campaign"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    notice_version: Mapped[int] = mapped_column(Integer)
+    channels: Mapped[list] = mapped_column(JSON, default=list)
+    fallback: Mapped[bool] = mapped_column(default=True)
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    launched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Notification(db.Model):
+    __tablename__ = "notification"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "person_id", "channel"),
+        Index("ix_notification_campaign_status", "campaign_id", "status"),
+        Index("ix_notification_due", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    resend_count: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    provider_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    error_code: Mapped[str | None] = mapped_column(String(32))
+    notice_version_id: Mapped[int | None] = mapped_column(ForeignKey("notice_version.id"))
+    content: Mapped[str | None] = mapped_column(EncryptedString)
+    content_digest: Mapped[str | None] = mapped_column(String(64))
+    fallback_of_id: Mapped[int | None] = mapped_column(ForeignKey("notification.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sending_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class LetterBatch(db.Model):
+    """A print-house batch: one PDF of letters and its manifest CSV."""
+
+    __tablename__ = "letter_batch"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), index=True)
+    letters: Mapped[int] = mapped_column(Integer, default=0)
+    pdf_path: Mapped[str | None] = mapped_column(String(500))
+    manifest_path: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class OutboxMessage(db.Model):
+    """A message the development outbox kept instead of sending it."""
+
+    __tablename__ = "outbox_message"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(8))
+    recipient: Mapped[str] = mapped_column(EncryptedString)
+    subject: Mapped[str | None] = mapped_column(EncryptedString)
+    body: Mapped[str] = mapped_column(EncryptedString)
+    provider_id: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

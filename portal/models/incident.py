@@ -1,0 +1,109 @@
+"""Incidents, their notice versions, filings and incident-specific advice."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.extensions import db
+from portal.models.base import UTCDateTime, utcnow
+
+INCIDENT_STATUSES = ("draft", "active", "closed")
+NOTICE_STATES = ("draft", "approved", "superseded")
+VERIFICATION_METHODS = ("postcode", "policy_last4")
+
+
+class Incident(db.Model):
+    __tablename__ = "incident"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(40), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    summary: Mapped[str | None] = mapped_column(Text)
+    occurred_from: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    occurred_to: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    discovered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    determined_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    contained_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    jurisdictions: Mapped[list] = mapped_column(JSON, default=list)
+    categories: Mapped[list] = mapped_column(JSON, default=list)
+    default_language: Mapped[str] = mapped_column(String(8), default="en")
+    verification_method: Mapped[str] = mapped_column(String(16), default="postcode")
+    contact_hotline: Mapped[str | None] = mapped_column(String(40))
+    contact_hours: Mapped[str | None] = mapped_column(String(200))
+    contact_email: Mapped[str | None] = mapped_column(String(254))
+    contact_postal_address: Mapped[str | None] = mapped_column(Text)
+    dpo_contact: Mapped[str | None] = mapped_column(Text)
+    monitoring_provider: Mapped[str | None] = mapped_column(String(200))
+    monitoring_enroll_url: Mapped[str | None] = mapped_column(String(500))
+    monitoring_enroll_by: Mapped[date | None] = mapped_column(Date)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    filings: Mapped[list[RegulatorFiling]] = relationship(
+        back_populates="incident", order_by="RegulatorFiling.filed_at"
+    )
+    notice_versions: Mapped[list[NoticeVersion]] = relationship(back_populates="incident")
+
+    def __repr__(self) -> str:
+        return f"<Incident {self.reference}>"
+
+
+class RegulatorFiling(db.Model):
+    __tablename__ = "regulator_filing"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id"), index=True)
+    rule_id: Mapped[str | None] = mapped_column(String(60))
+    authority: Mapped[str] = mapped_column(String(200))
+    filed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    reference: Mapped[str | None] = mapped_column(String(200))
+    notes: Mapped[str | None] = mapped_column(Text)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    incident: Mapped[Incident] = relationship(back_populates="filings")
+
+
+class NoticeVersion(db.Model):
+    """One language's text of the notice; approved versions are never edited."""
+
+    __tablename__ = "notice_version"
+    __table_args__ = (UniqueConstraint("incident_id", "language", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    language: Mapped[str] = mapped_column(String(8))
+    state: Mapped[str] = mapped_column(String(16), default="draft")
+    what_happened: Mapped[str] = mapped_column(Text, default="")
+    what_we_are_doing: Mapped[str] = mapped_column(Text, default="")
+    likely_consequences: Mapped[str] = mapped_column(Text, default="")
+    other_information: Mapped[str] = mapped_column(Text, default="")
+    what_changed: Mapped[str | None] = mapped_column(Text)
+    checklist_overrides: Mapped[dict] = mapped_column(JSON, default=dict)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    incident: Mapped[Incident] = relationship(back_populates="notice_versions")
+
+
+class IncidentAdvice(db.Model):
+    """Advice a manager adds for one category of one incident, per language."""
+
+    __tablename__ = "incident_advice"
+    __table_args__ = (UniqueConstraint("incident_id", "category", "language"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id"), index=True)
+    category: Mapped[str] = mapped_column(String(40))
+    language: Mapped[str] = mapped_column(String(8))
+    text: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -1,0 +1,45 @@
+"""The append-only interaction log, chained by hashes.
+
+Rows are written only by ``portal.audit.record`` and never updated, except that
+GDPR erasure may replace ``details`` with a redaction marker: the chain covers
+``details_digest``, not ``details``, so a redacted row still verifies.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.extensions import db
+from portal.models.base import UTCDateTime, utcnow
+
+ACTOR_TYPES = ("staff", "customer", "system")
+
+
+class Interaction(db.Model):
+    __tablename__ = "interaction"
+    __table_args__ = (
+        Index("ix_interaction_person", "person_id", "id"),
+        Index("ix_interaction_action", "action", "id"),
+        Index("ix_interaction_at", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True
+    )
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor_type: Mapped[str] = mapped_column(String(16))
+    actor_id: Mapped[int | None] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(60))
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incident.id"), index=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"), index=True)
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaign.id"), index=True)
+    details: Mapped[dict] = mapped_column(JSON, default=dict)
+    details_digest: Mapped[str] = mapped_column(String(64))
+    ip: Mapped[str | None] = mapped_column(String(45))
+    redacted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    hash: Mapped[str] = mapped_column(String(64), unique=True)

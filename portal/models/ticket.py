@@ -1,0 +1,77 @@
+"""Helpdesk tickets, their messages and who is looking at them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.extensions import db
+from portal.models.base import UTCDateTime, utcnow
+from portal.security.crypto import EncryptedString
+
+TICKET_CHANNELS = ("web", "sms", "email", "phone")
+TICKET_STATUSES = ("new", "open", "pending_customer", "resolved", "closed")
+
+
+class Ticket(db.Model):
+    __tablename__ = "ticket"
+    __table_args__ = (
+        Index("ix_ticket_status_due", "status", "first_response_due"),
+        Index("ix_ticket_person", "person_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incident.id"), index=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    channel: Mapped[str] = mapped_column(String(8), default="web")
+    status: Mapped[str] = mapped_column(String(20), default="new")
+    topic: Mapped[str] = mapped_column(String(60))
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    first_response_due: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolution_due: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    paused_seconds: Mapped[int] = mapped_column(Integer, default=0)
+    last_customer_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    messages: Mapped[list[TicketMessage]] = relationship(
+        back_populates="ticket", order_by="TicketMessage.id"
+    )
+
+
+class TicketMessage(db.Model):
+    __tablename__ = "ticket_message"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
+    author_type: Mapped[str] = mapped_column(String(16))  # customer | staff | system
+    author_id: Mapped[int | None] = mapped_column(Integer)
+    channel: Mapped[str] = mapped_column(String(8), default="web")
+    body: Mapped[str] = mapped_column(EncryptedString)
+    internal: Mapped[bool] = mapped_column(Boolean, default=False)
+    answer_version_id: Mapped[int | None] = mapped_column(ForeignKey("answer_version.id"))
+    deviated: Mapped[bool] = mapped_column(Boolean, default=False)
+    call_direction: Mapped[str | None] = mapped_column(String(8))  # inbound | outbound
+    call_seconds: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    ticket: Mapped[Ticket] = relationship(back_populates="messages")
+
+
+class TicketViewer(db.Model):
+    """Who has a ticket open, for collision warnings."""
+
+    __tablename__ = "ticket_viewer"
+    __table_args__ = (UniqueConstraint("ticket_id", "staff_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"))
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id"))
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,1 @@
+"""Cryptography and access control."""
