@@ -237,7 +237,7 @@ def passwords_from_env() -> str | None:
     return _env("PORTAL_PASSWORD")
 
 
-def test_settings_from_env() -> dict[str, str | None]:
+def settings_for_tests() -> dict[str, str | None]:
     """Settings the test-suite takes from the environment."""
     return {
         "database": _env("PORTAL_TEST_DB"),

@@ -1,8 +1,4 @@
-"""The demo seed: one incident, about fifty affected people, three staff accounts.
-
-Idempotent: running it again changes nothing that exists. The people are
-generated from a fixed random seed, so everybody's demo has the same data.
-"""
+"""Demo staff, the demo incident and its people (generated from a fixed seed)."""
 
 from __future__ import annotations
 
@@ -141,28 +137,22 @@ def _seed_people(incident: Incident, count: int) -> int:
     return added
 
 
-def seed(people: int = 50) -> dict:
-    """Create the demo data that is missing; return what a newcomer needs to know."""
+def sample_person(incident: Incident) -> Person:
+    """The person whose verification details the demo prints."""
+    return db.session.execute(
+        select(Person).where(
+            Person.incident_id == incident.id, Person.external_ref == SAMPLE_EXTERNAL_REF
+        )
+    ).scalar_one()
+
+
+def seed_base(people: int = 50) -> tuple[Incident, int]:
+    """Staff, incident and people; returns the incident and how many people were added."""
     _seed_staff()
     incident = _seed_incident()
     added = _seed_people(incident, people)
     if added:
         audit.record("persons.imported", actor_type="system", incident_id=incident.id,
                      details={"added": added, "via": "demo"})
-    db.session.commit()
-    sample = db.session.execute(
-        select(Person).where(
-            Person.incident_id == incident.id, Person.external_ref == SAMPLE_EXTERNAL_REF
-        )
-    ).scalar_one()
-    return {
-        "incident": incident.reference,
-        "people_added": added,
-        "staff": [(email, role, password) for email, _name, role, password in DEMO_STAFF],
-        "sample": {
-            "notice_code": sample.notice_code,
-            "date_of_birth": sample.date_of_birth,
-            "postcode": sample.postcode,
-            "policy_last4": (sample.policy_number or "")[-4:],
-        },
-    }
+    db.session.flush()
+    return incident, added

@@ -1,0 +1,29 @@
+"""The demo seed for the embedded default.
+
+Idempotent: running it again changes nothing that exists. Each part of the demo
+lives in its own module here; ``seed`` runs them in order.
+"""
+
+from __future__ import annotations
+
+from portal.demo.base import DEMO_STAFF, sample_person, seed_base
+from portal.extensions import db
+
+
+def seed(people: int = 50) -> dict:
+    """Create the demo data that is missing; return what a newcomer needs to know."""
+    incident, added = seed_base(people)
+    # Further demo parts (notices, activation codes, FAQ answers) are seeded here.
+    db.session.commit()
+    sample = sample_person(incident)
+    return {
+        "incident": incident.reference,
+        "people_added": added,
+        "staff": [(email, role, password) for email, _name, role, password in DEMO_STAFF],
+        "sample": {
+            "notice_code": sample.notice_code,
+            "date_of_birth": sample.date_of_birth,
+            "postcode": sample.postcode,
+            "policy_last4": (sample.policy_number or "")[-4:],
+        },
+    }
