@@ -160,6 +160,29 @@ def app(app_settings):
         _db.engine.dispose()
 
 
+@pytest.fixture
+def make_app(database_url, data_keys):
+    """Build extra applications with overridden settings; disposed after the test."""
+    created = []
+
+    def factory(**overrides):
+        application = create_app(make_settings(database_url, data_keys, **overrides))
+        application.test_client_class = IsolatedClient
+        created.append(application)
+        return application
+
+    yield factory
+    from portal.extensions import db as _db
+
+    for application in created:
+        with application.app_context():
+            _db.session.remove()
+            _db.engine.dispose()
+        state = application.extensions.get("rq")
+        if state:
+            state["connection"].close()
+
+
 def _empty_tables(db) -> None:
     tables = list(reversed(db.metadata.sorted_tables))
     with db.engine.begin() as connection:

@@ -19,22 +19,35 @@ def _root() -> Path:
 
 
 def _pybabel(*args: str) -> None:
-    CommandLineInterface().run(["pybabel", *args])
+    CommandLineInterface().run(["pybabel", "-q", *args])
 
 
-def _extract() -> Path:
+def _extract(pot: Path | None = None) -> Path:
     root = _root()
-    pot = root / "translations" / "messages.pot"
+    pot = pot or root / "translations" / "messages.pot"
     _pybabel(
         "extract", "-F", str(root / "babel.cfg"), "-k", "_l", "-k", "lazy_gettext",
         "--no-location", "--sort-output", "--project", "breach-portal",
-        "-o", str(pot), str(root / "portal"), str(root / "helpdesk"),
+        "-o", str(pot), str(root),
     )
     return pot
 
 
-def catalog_problems(translations: Path, languages) -> list[str]:
-    """List every untranslated or fuzzy entry of the non-English catalogs."""
+def _template_ids(pot: Path) -> set[str]:
+    with pot.open("rb") as handle:
+        return {
+            message.id if isinstance(message.id, str) else message.id[0]
+            for message in read_po(handle)
+            if message.id
+        }
+
+
+def catalog_problems(translations: Path, languages, expected: set[str] | None = None) -> list[str]:
+    """List every untranslated, fuzzy or missing entry of the non-English catalogs.
+
+    ``expected`` holds the message ids extracted from the source now; any that a
+    catalog lacks is reported as missing (the catalogs need ``translate update``).
+    """
     problems = []
     for lang in languages:
         if lang == "en":
@@ -45,10 +58,12 @@ def catalog_problems(translations: Path, languages) -> list[str]:
             continue
         with po.open("rb") as handle:
             catalog = read_po(handle, locale=lang)
+        present = set()
         for message in catalog:
             if not message.id:
                 continue
             label = message.id if isinstance(message.id, str) else message.id[0]
+            present.add(label)
             strings = message.string if isinstance(message.string, tuple | list) else [
                 message.string
             ]
@@ -56,6 +71,8 @@ def catalog_problems(translations: Path, languages) -> list[str]:
                 problems.append(f"{lang}: fuzzy: {label!r}")
             elif not all(strings):
                 problems.append(f"{lang}: untranslated: {label!r}")
+        for label in sorted((expected or set()) - present):
+            problems.append(f"{lang}: missing (run translate update): {label!r}")
     return problems
 
 
@@ -80,8 +97,14 @@ def compile_() -> None:
 
 @group.command("check")
 def check() -> None:
-    """Fail when any catalog has an untranslated or fuzzy entry."""
-    problems = catalog_problems(_root() / "translations", current_app.config["LANGUAGES"])
+    """Fail when any catalog lacks, leaves untranslated or marks fuzzy an entry."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        expected = _template_ids(_extract(Path(tmp) / "messages.pot"))
+    problems = catalog_problems(
+        _root() / "translations", current_app.config["LANGUAGES"], expected
+    )
     if problems:
         for problem in problems:
             click.echo(problem, err=True)

@@ -1,0 +1,197 @@
+"""Application wiring: configuration, headers, error pages, health, jobs, CLI."""
+
+from __future__ import annotations
+
+import pytest
+
+from portal import config as settings
+from portal import jobs
+
+
+# --- configuration ----------------------------------------------------------------
+
+
+def test_production_refuses_to_start_without_secrets(monkeypatch, tmp_path):
+    monkeypatch.setenv("PORTAL_ENV", "production")
+    for name in ("SECRET_KEY", "PORTAL_DATA_KEYS", "PORTAL_INDEX_KEY", "DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(settings.ConfigError) as error:
+        settings.load(tmp_path)
+    message = str(error.value)
+    for name in ("SECRET_KEY", "PORTAL_DATA_KEYS", "PORTAL_INDEX_KEY", "DATABASE_URL"):
+        assert name in message
+    assert not (tmp_path / "dev-secrets.json").exists()
+
+
+def test_production_names_only_what_is_missing(monkeypatch, tmp_path):
+    from cryptography.fernet import Fernet
+
+    monkeypatch.setenv("PORTAL_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "s" * 40)
+    monkeypatch.setenv("PORTAL_DATA_KEYS", Fernet.generate_key().decode())
+    monkeypatch.setenv("DATABASE_URL", "postgres://u@h/db")
+    monkeypatch.delenv("PORTAL_INDEX_KEY", raising=False)
+    with pytest.raises(settings.ConfigError, match="PORTAL_INDEX_KEY") as error:
+        settings.load(tmp_path)
+    assert "SECRET_KEY" not in str(error.value)
+    monkeypatch.setenv("PORTAL_INDEX_KEY", "i" * 32)
+    loaded = settings.load(tmp_path)
+    assert loaded["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@h/db"
+    assert loaded["SESSION_COOKIE_SECURE"] is True
+    assert loaded["HSTS_SECONDS"] > 0
+
+
+def test_bad_data_key_is_named(monkeypatch, tmp_path):
+    monkeypatch.setenv("PORTAL_ENV", "development")
+    monkeypatch.setenv("PORTAL_DATA_KEYS", "not-a-key")
+    with pytest.raises(settings.ConfigError, match="PORTAL_DATA_KEYS item 1"):
+        settings.load(tmp_path)
+
+
+def test_development_generates_keys_once(monkeypatch, tmp_path):
+    for name in ("PORTAL_ENV", "SECRET_KEY", "PORTAL_DATA_KEYS", "PORTAL_INDEX_KEY",
+                 "DATABASE_URL", "REDIS_URL"):
+        monkeypatch.delenv(name, raising=False)
+    first = settings.load(tmp_path)
+    second = settings.load(tmp_path)
+    assert first["SECRET_KEY"] == second["SECRET_KEY"]
+    assert first["PORTAL_DATA_KEYS"] == second["PORTAL_DATA_KEYS"]
+    assert (tmp_path / "dev-secrets.json").stat().st_mode & 0o077 == 0
+    assert first["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///")
+    assert first["REDIS_URL"] is None
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"), [("1", True), ("yes", True), ("off", False), ("", False), (None, False)]
+)
+def test_as_bool(raw, expected):
+    assert settings.as_bool(raw) is expected
+
+
+def test_as_bool_rejects_nonsense():
+    with pytest.raises(settings.ConfigError):
+        settings.as_bool("maybe")
+
+
+# --- responses ----------------------------------------------------------------------
+
+
+def test_every_response_has_security_headers(client):
+    for path in ("/", "/staff/login", "/no-such-page", "/healthz"):
+        response = client.get(path)
+        assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_csp_nonce_changes_per_request(client):
+    first = client.get("/").headers["Content-Security-Policy"]
+    second = client.get("/").headers["Content-Security-Policy"]
+    assert first != second
+
+
+def test_hsts_when_configured(make_app):
+    response = make_app(HSTS_SECONDS=600).test_client().get("/healthz")
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=600")
+
+
+def test_no_hsts_by_default(client):
+    assert "Strict-Transport-Security" not in client.get("/").headers
+
+
+@pytest.mark.parametrize(
+    ("status", "title"),
+    [(400, "Bad request"), (403, "Access denied"), (404, "Page not found"),
+     (413, "File too large"), (429, "Too many attempts"), (500, "Something went wrong")],
+)
+def test_error_pages(app, client, status, title):
+    from flask import abort
+
+    @app.get(f"/_test/error/{status}")
+    def raise_error():
+        if status == 500:
+            raise RuntimeError("boom")
+        abort(status)
+
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # serve the page as in production
+    response = client.get(f"/_test/error/{status}")
+    assert response.status_code == status
+    assert f"<h1>{title}</h1>" in response.text
+    assert "boom" not in response.text
+
+
+def test_error_page_in_german(app, client):
+    from flask import abort
+
+    @app.get("/_test/forbidden")
+    def forbidden():
+        abort(403)
+
+    response = client.get("/_test/forbidden?lang=de")
+    assert "Zugriff verweigert" in response.text
+
+
+def test_upload_over_the_limit_is_413(make_app):
+    app = make_app(MAX_CONTENT_LENGTH=10)
+    response = app.test_client().post("/staff/login", data={"email": "x" * 100})
+    assert response.status_code == 413
+
+
+# --- health ---------------------------------------------------------------------------
+
+
+def test_healthz_without_redis(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json == {"status": "ok", "checks": {"database": "ok", "redis": "not configured"}}
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+@pytest.mark.redis
+def test_healthz_with_redis(redis, make_app):
+    from tests.conftest import REDIS_URL
+
+    response = make_app(REDIS_URL=REDIS_URL).test_client().get("/healthz")
+    assert response.json["checks"]["redis"] == "ok"
+
+
+def test_healthz_reports_unreachable_redis(make_app):
+    response = make_app(REDIS_URL="redis://127.0.0.1:1/0").test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.json["checks"]["redis"] == "unreachable"
+
+
+# --- jobs -------------------------------------------------------------------------------
+
+
+def test_enqueue_runs_inline_without_redis(app):
+    job = jobs.enqueue(jobs.ping_job, "hello", job_id="ping-1")
+    assert job.result == "pong:hello"
+    assert job.get_status() == "finished"
+
+
+@pytest.mark.redis
+def test_enqueue_uses_rq_and_the_worker_runs_it(redis, make_app):
+    from rq.job import Job
+
+    from tests.conftest import REDIS_URL
+
+    app = make_app(REDIS_URL=REDIS_URL)
+    with app.app_context():
+        job_id = f"ping-{app.config['PORTAL_RQ_QUEUE']}"
+        job = jobs.enqueue(jobs.ping_job, "queued", job_id=job_id)
+        assert job.id == job_id
+        # The same id while queued returns the same job instead of a second one.
+        assert jobs.enqueue(jobs.ping_job, "queued", job_id=job_id).id == job_id
+        assert jobs.queue().count == 1
+        result = app.test_cli_runner().invoke(args=["worker", "--burst"])
+        assert result.exit_code == 0, result.output
+        finished = Job.fetch(job_id, connection=redis)
+        assert finished.return_value() == "pong:queued"
+        jobs.queue().delete(delete_jobs=True)
+
+
+def test_worker_explains_when_redis_is_not_configured(runner):
+    result = runner.invoke(args=["worker", "--burst"])
+    assert result.exit_code != 0
+    assert "REDIS_URL is not set" in result.output

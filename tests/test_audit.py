@@ -1,0 +1,113 @@
+"""The interaction log's hash chain and ``flask audit verify``."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, text, update
+
+from portal import audit
+from portal.models import Interaction
+
+
+def _write(db, n: int = 5) -> list[int]:
+    ids = [audit.record(f"test.event{i}", details={"i": i, "text": "héllo"}).id for i in range(n)]
+    db.session.commit()
+    return ids
+
+
+def test_chain_links_each_row_to_the_previous(db):
+    _write(db, 3)
+    rows = db.session.execute(select(Interaction).order_by(Interaction.id)).scalars().all()
+    assert rows[0].prev_hash == audit.GENESIS
+    assert rows[1].prev_hash == rows[0].hash
+    assert rows[2].prev_hash == rows[1].hash
+    assert audit.verify().ok
+    assert audit.verify().checked == 3
+
+
+def test_verify_command_passes_on_intact_log(db, runner):
+    _write(db)
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 0, result.output
+    assert "5 rows verified" in result.output
+
+
+def test_changed_details_are_detected(db, runner):
+    ids = _write(db)
+    db.session.execute(
+        update(Interaction).where(Interaction.id == ids[2]).values(details={"i": 99})
+    )
+    db.session.commit()
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 1
+    assert f"row {ids[2]}" in result.output
+    assert "details were changed" in result.output
+
+
+def test_changed_field_is_detected(db, runner):
+    ids = _write(db)
+    db.session.execute(
+        update(Interaction).where(Interaction.id == ids[1]).values(action="test.forged")
+    )
+    db.session.commit()
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 1
+    assert f"row {ids[1]}" in result.output
+
+
+def test_recomputed_digest_still_breaks_the_chain(db):
+    """A forger who fixes up details_digest still has to forge every later hash."""
+    ids = _write(db)
+    forged = {"i": 42}
+    db.session.execute(
+        update(Interaction)
+        .where(Interaction.id == ids[1])
+        .values(details=forged, details_digest=audit.digest_details(forged))
+    )
+    db.session.commit()
+    report = audit.verify()
+    assert not report.ok and report.bad_id == ids[1]
+
+
+def test_deleted_row_is_detected(db, runner):
+    ids = _write(db)
+    db.session.execute(text("DELETE FROM interaction WHERE id = :id"), {"id": ids[2]})
+    db.session.commit()
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 1
+    assert f"row {ids[3]}" in result.output
+    assert "deleted or reordered" in result.output
+
+
+def test_reordered_rows_are_detected(db):
+    ids = _write(db)
+    # Swap the positions of two rows by swapping their ids.
+    for old, new in ((ids[1], 10_000), (ids[2], ids[1]), (10_000, ids[2])):
+        db.session.execute(update(Interaction).where(Interaction.id == old).values(id=new))
+    db.session.commit()
+    report = audit.verify()
+    assert not report.ok
+    assert report.bad_id == ids[1]
+
+
+def test_redaction_keeps_the_chain_verifiable(db, make_person):
+    person, _ = make_person()
+    audit.record("notice.viewed", person_id=person.id, details={"note": "personal remark"})
+    audit.record("other.event", details={"x": 1})
+    db.session.commit()
+    assert audit.redact_person(person.id) == 1
+    db.session.commit()
+    row = db.session.execute(
+        select(Interaction).where(Interaction.person_id == person.id)
+    ).scalar_one()
+    assert row.details == {audit.REDACTED_KEY: ["note"]}
+    assert audit.verify().ok
+
+
+def test_actor_is_inferred_from_the_signed_in_staff_member(client, db, make_staff, login):
+    agent = make_staff("agent")
+    login(agent)
+    row = db.session.execute(
+        select(Interaction).where(Interaction.action == "staff.login")
+    ).scalar_one()
+    assert (row.actor_type, row.actor_id) == ("staff", agent.id)
+    assert row.ip == "127.0.0.1"
