@@ -7,7 +7,6 @@ import pytest
 from portal import config as settings
 from portal import jobs
 
-
 # --- configuration ----------------------------------------------------------------
 
 
@@ -143,7 +142,10 @@ def test_upload_over_the_limit_is_413(make_app):
 def test_healthz_without_redis(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json == {"status": "ok", "checks": {"database": "ok", "redis": "not configured"}}
+    assert response.json == {
+        "status": "ok",
+        "checks": {"database": "ok", "redis": "not configured"},
+    }
     assert response.headers["Cache-Control"] == "no-store"
 
 

@@ -31,7 +31,9 @@ def test_personal_data_is_encrypted_at_rest(db, make_person):
 def test_blind_index_finds_without_decrypting(db, make_person):
     person, plain = make_person(email="Mixed.Case@Customer.Example")
     found = db.session.execute(
-        select(Person.id).where(Person.email_index == crypto.email_index("mixed.case@customer.example "))
+        select(Person.id).where(
+            Person.email_index == crypto.email_index("mixed.case@customer.example ")
+        )
     ).scalar_one()
     assert found == person.id
 
