@@ -190,7 +190,11 @@ def test_enqueue_uses_rq_and_the_worker_runs_it(redis, make_app):
         assert result.exit_code == 0, result.output
         finished = Job.fetch(job_id, connection=redis)
         assert finished.return_value() == "pong:queued"
+        finished.delete()
+        queue_name = jobs.queue().name
         jobs.queue().delete(delete_jobs=True)
+        for key in redis.scan_iter(f"rq:*{queue_name}*"):
+            redis.delete(key)
 
 
 def test_worker_explains_when_redis_is_not_configured(runner):

@@ -239,3 +239,34 @@ def test_user_is_stored_with_argon2(db, make_staff):
     user = make_staff("agent")
     stored = db.session.execute(select(StaffUser.password_hash).where(StaffUser.id == user.id))
     assert stored.scalar_one().startswith("$argon2id$")
+
+
+@pytest.mark.redis
+def test_rate_limit_is_counted_in_redis_when_configured(redis, make_app, db, make_staff):
+    """Processes sharing Redis share the per-IP limit: two apps, one budget."""
+    import uuid
+
+    from tests.conftest import REDIS_URL
+
+    prefix = f"test-limits-{uuid.uuid4().hex[:8]}"
+    settings = {
+        "REDIS_URL": REDIS_URL,
+        "RATELIMIT_STORAGE_URI": REDIS_URL,
+        "RATELIMIT_KEY_PREFIX": prefix,
+        "STAFF_LOGIN_RATE_LIMIT": "3 per minute",
+    }
+    first, second = make_app(**settings), make_app(**settings)
+    statuses = []
+    for application in (first, second, first, second):
+        client = application.test_client()
+        token = csrf_token(client, "/staff/login")
+        statuses.append(
+            client.post(
+                "/staff/login",
+                data={"email": "x@staff.example", "password": "nope nope", "csrf_token": token},
+            ).status_code
+        )
+    assert statuses == [401, 401, 401, 429]
+    assert any(prefix in key.decode() for key in redis.scan_iter(f"*{prefix}*"))
+    for key in redis.scan_iter(f"*{prefix}*"):
+        redis.delete(key)
