@@ -11,3 +11,7 @@ def register(app: Flask) -> None:
 
     for module in (audit_cmd, demo_cmd, keys_cmd, translate_cmd, users_cmd, worker_cmd):
         module.register(app)
+    from portal.cli import codes_cmd, persons_cmd  # import of persons and activation codes
+
+    for module in (codes_cmd, persons_cmd):
+        module.register(app)

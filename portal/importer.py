@@ -1,0 +1,517 @@
+"""Streaming CSV import of an incident's affected persons.
+
+``import_persons(incident_id, path)`` reads the file twice: a quick first pass
+checks the header and that every byte is UTF-8 (so an undecodable file is
+refused before anything is written), the second streams records in batches.
+For each batch the existing persons are looked up by ``external_ref``; rows
+are validated and new rows encrypted (in worker processes for large files),
+new rows are written in one bulk statement (``COPY`` on PostgreSQL) and the
+batch is committed. Memory stays flat whatever the file size, apart from a
+compact set of digests used to spot repeated ``external_ref`` values.
+
+Re-importing a file changes nothing (each person keeps a digest of the row it
+was imported from); a changed row updates the person and logs
+``person.updated`` with the names of the changed fields. Each import logs one
+``persons.imported`` with its counts. Batches commit one by one, so a crash
+leaves the batches before it imported; running the import again completes it.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import TextIO
+
+from flask import current_app
+from sqlalchemy import JSON, Boolean, Integer, String, column, select, table
+
+from portal import audit
+from portal.extensions import db
+from portal.import_rows import COLUMNS, RowContext, process_batch, reason_text, regenerate_code
+from portal.models import Incident, Person
+from portal.people import PLAIN_FIELDS, identity_columns
+from portal.security.crypto import code_index
+
+BATCH_SIZE = 2000
+PARALLEL_MIN_BYTES = 4 * 1024 * 1024  # smaller files are validated in-process
+MAX_KEPT_ERRORS = 1000
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+ERROR_HEADER = ("line", "column", "reason")
+
+
+class ImportFileError(Exception):
+    """The file could not be processed at all (nothing was written)."""
+
+
+@dataclass
+class RowError:
+    """One problem of one row; ``text`` is English, ``code``/``params`` translate it."""
+
+    line: int
+    column: str
+    code: str
+    params: dict = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        return reason_text(self.code, self.params)
+
+
+@dataclass
+class ImportSummary:
+    imported: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    dry_run: bool = False
+    errors: list[RowError] = field(default_factory=list)  # the first MAX_KEPT_ERRORS
+
+    def line(self) -> str:
+        """The one-line summary the command prints."""
+        return (
+            f"imported {self.imported}, updated {self.updated}, "
+            f"unchanged {self.unchanged}, rejected {self.rejected}"
+        )
+
+    def counts(self) -> dict:
+        return {
+            "imported": self.imported,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "rejected": self.rejected,
+        }
+
+
+def safe_cell(value) -> str:
+    """A CSV cell that spreadsheets will not run as a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+class ErrorWriter:
+    """Writes the errors CSV (line, column, reason; never a value from the file)."""
+
+    def __init__(self, out: TextIO | None):
+        self._writer = csv.writer(out) if out is not None else None
+        if self._writer is not None:
+            self._writer.writerow(ERROR_HEADER)
+
+    def write(self, error: RowError) -> None:
+        if self._writer is not None:
+            self._writer.writerow([safe_cell(error.line), safe_cell(error.column),
+                                   safe_cell(error.text)])
+
+
+# --- reading ---------------------------------------------------------------------------
+
+
+def _decoded_lines(handle, progress: Callable[[int], None] | None) -> Iterator[str]:
+    """Decode a binary file line by line, naming the line of any undecodable bytes."""
+    for number, raw in enumerate(handle, start=1):
+        if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+            raw = raw[3:]
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ImportFileError(
+                f"line {number}: the file is not UTF-8 (undecodable byte at position "
+                f"{exc.start + 1} of the line); save it as UTF-8 and try again"
+            ) from None
+        if progress is not None:
+            progress(len(raw))
+        yield text
+
+
+def read_header(path: Path) -> tuple[tuple[int, ...], int]:
+    """Check the header: returns each column's position and the number of fields."""
+    with path.open("rb") as handle:
+        lines = _decoded_lines(handle, None)
+        try:
+            header = next(csv.reader(lines))
+        except StopIteration:
+            raise ImportFileError("the file is empty; expected a header line") from None
+        except csv.Error as exc:
+            raise ImportFileError(f"line 1: the header is not valid CSV ({exc})") from None
+    names = [name.strip().lower() for name in header]
+    missing = [name for name in COLUMNS if name not in names]
+    unknown = [name for name in names if name not in COLUMNS]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    problems = []
+    if missing:
+        problems.append("missing columns: " + ", ".join(missing))
+    if unknown:
+        problems.append("unknown columns: " + ", ".join(repr(name) for name in unknown))
+    if repeated:
+        problems.append("repeated columns: " + ", ".join(repeated))
+    if problems:
+        raise ImportFileError(
+            "line 1: wrong header (" + "; ".join(problems) + "). Expected: " + ",".join(COLUMNS)
+        )
+    return tuple(names.index(name) for name in COLUMNS), len(names)
+
+
+def check_file(path: Path) -> tuple[tuple[int, ...], int]:
+    """First pass: the header is right, every line is UTF-8 and the CSV is well formed."""
+    if not path.is_file():
+        raise ImportFileError(f"no such file: {path}")
+    positions = read_header(path)
+    for _record in _records(path, None):
+        pass
+    return positions
+
+
+def _records(path: Path, progress) -> Iterator[tuple[int, list[str]]]:
+    """``(first line number, fields)`` of each non-blank record after the header."""
+    with path.open("rb") as handle:
+        reader = csv.reader(_decoded_lines(handle, progress), strict=True)
+        next(reader)
+        start = reader.line_num + 1
+        while True:
+            try:
+                fields = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                raise ImportFileError(f"line {start}: not valid CSV ({exc})") from None
+            if fields and any(part.strip() for part in fields):
+                yield start, fields
+            start = reader.line_num + 1
+
+
+def _ref_key(ref: str) -> bytes:
+    return hashlib.blake2b(ref.encode(), digest_size=10).digest()
+
+
+# --- writing ---------------------------------------------------------------------------
+
+_ENCRYPTED = (*PLAIN_FIELDS, "notice_code")
+_INDEXES = ("email_index", "phone_index", "policy_index", "code_index", "name_dob_index",
+            "postcode_digest", "dob_digest", "policy_last4_digest", "row_digest")
+_INSERT_COLUMNS = (
+    "incident_id", "external_ref", "language", "categories", *_ENCRYPTED, *_INDEXES,
+    "consent_sms", "consent_email", "sms_opt_out", "email_opt_out", "failed_verifications",
+    "created_at", "updated_at",
+)
+# Columns of ``person`` without the encrypting types: values arrive already encrypted.
+_raw_person = table(
+    "person",
+    *[
+        column(name, JSON if name == "categories" else Boolean if name in (
+            "consent_sms", "consent_email", "sms_opt_out", "email_opt_out") else Integer
+            if name in ("incident_id", "failed_verifications") else String)
+        for name in _INSERT_COLUMNS if name not in ("created_at", "updated_at")
+    ],
+    column("created_at", Person.__table__.c.created_at.type),
+    column("updated_at", Person.__table__.c.updated_at.type),
+)
+
+
+def _insert_rows(rows: list[dict]) -> None:
+    if not rows:
+        return
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        cursor = connection.connection.driver_connection.cursor()
+        statement = f"COPY person ({', '.join(_INSERT_COLUMNS)}) FROM STDIN"
+        with cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(
+                    [json.dumps(row[name]) if name == "categories" else row[name]
+                     for name in _INSERT_COLUMNS]
+                )
+        cursor.close()
+    else:
+        connection.execute(_raw_person.insert(), rows)
+
+
+# --- the import ------------------------------------------------------------------------
+
+
+class _Run:
+    """State of one import while it runs."""
+
+    def __init__(self, incident: Incident, dry_run: bool, errors_out, actor, today: date):
+        self.incident_id = incident.id
+        self.dry_run = dry_run
+        self.summary = ImportSummary(dry_run=dry_run)
+        self.error_writer = ErrorWriter(errors_out)
+        self.actor_type, self.actor_id = actor
+        self.today = today
+        self.seen_refs: dict[bytes, int] = {}
+        self.seen_codes: dict[str, int] = {}
+
+    def reject(self, line: int, problems: list) -> None:
+        self.summary.rejected += 1
+        for column_name, code, params in problems:
+            error = RowError(line, column_name, code, params)
+            self.error_writer.write(error)
+            if len(self.summary.errors) < MAX_KEPT_ERRORS:
+                self.summary.errors.append(error)
+
+    # a batch: dedupe and look up before validation, write after
+    def prepare(self, records: list) -> tuple[list, dict]:
+        fresh, existing_refs = [], []
+        width = None
+        for line, fields in records:
+            ref = fields[self.ref_pos].strip() if len(fields) > self.ref_pos else ""
+            if ref:
+                key = _ref_key(ref)
+                first = self.seen_refs.get(key)
+                if first is not None:
+                    self.reject(line, [("external_ref", "duplicate_ref", {"line": first})])
+                    continue
+                self.seen_refs[key] = line
+                existing_refs.append(ref)
+            fresh.append((line, fields))
+            width = width or len(fields)
+        existing = {}
+        if existing_refs:
+            existing = dict(
+                db.session.execute(
+                    select(Person.external_ref, Person.row_digest).where(
+                        Person.incident_id == self.incident_id,
+                        Person.external_ref.in_(existing_refs),
+                    )
+                ).all()
+            )
+        return fresh, existing
+
+    def store(self, results: list) -> None:
+        new_rows = [result for result in results if result[0] == "new"]
+        codes = {}
+        for result in new_rows:
+            values, columns = result[3], result[5]
+            if values["notice_code"]:
+                codes[code_index(values["notice_code"])] = result
+            elif columns is not None:
+                codes[columns["code_index"]] = result
+        taken = set()
+        if codes:
+            taken = set(
+                db.session.execute(
+                    select(Person.code_index).where(Person.code_index.in_(list(codes)))
+                ).scalars()
+            )
+        changed_refs = {result[2]: result for result in results if result[0] == "changed"}
+        inserts = []
+        now = datetime.now(UTC)
+        for result in results:
+            kind, line = result[0], result[1]
+            if kind == "reject":
+                self.reject(line, result[2])
+            elif kind == "same":
+                self.summary.unchanged += 1
+            elif kind == "changed":
+                self._update(changed_refs[result[2]])
+            else:
+                values, columns = result[3], result[5]
+                if values["notice_code"]:
+                    index = code_index(values["notice_code"])
+                    first = self.seen_codes.get(index)
+                    if first is not None:
+                        self.reject(line, [("notice_code", "code_duplicate_file",
+                                            {"line": first})])
+                        continue
+                    if index in taken:
+                        self.reject(line, [("notice_code", "code_taken", {})])
+                        continue
+                    self.seen_codes[index] = line
+                elif columns is not None and columns["code_index"] in taken:
+                    regenerate_code(columns)
+                self.summary.imported += 1
+                if columns is not None and not self.dry_run:
+                    columns.update(
+                        incident_id=self.incident_id, external_ref=values["external_ref"],
+                        language=values["language"], categories=values["categories"],
+                        consent_sms=True, consent_email=True, sms_opt_out=False,
+                        email_opt_out=False, failed_verifications=0,
+                        created_at=now, updated_at=now,
+                    )
+                    inserts.append(columns)
+        if not self.dry_run:
+            _insert_rows(inserts)
+
+    def _update(self, result) -> None:
+        _kind, line, ref, values, digest = result
+        person = db.session.execute(
+            select(Person).where(Person.incident_id == self.incident_id,
+                                 Person.external_ref == ref)
+        ).scalar_one()
+        code = values["notice_code"]
+        if code and code_index(code) != person.code_index:
+            index = code_index(code)
+            owner = db.session.execute(
+                select(Person.id).where(Person.code_index == index)
+            ).scalar_one_or_none()
+            if owner is not None or index in self.seen_codes:
+                self.reject(line, [("notice_code", "code_taken", {})])
+                return
+            self.seen_codes[index] = line
+        plain = {name: values[name] for name in PLAIN_FIELDS}
+        plain["notice_code"] = code or person.notice_code
+        changed = [name for name in (*PLAIN_FIELDS, "notice_code")
+                   if (getattr(person, name) or None) != (plain[name] or None)]
+        if person.language != values["language"]:
+            changed.append("language")
+        if sorted(person.categories or []) != values["categories"]:
+            changed.append("categories")
+        self.summary.updated += 1
+        if self.dry_run:
+            return
+        for name, value in identity_columns(plain).items():
+            if getattr(person, name) != value:
+                setattr(person, name, value)
+        person.language = values["language"]
+        person.categories = values["categories"]
+        person.row_digest = digest
+        audit.record("person.updated", actor_type=self.actor_type, actor_id=self.actor_id,
+                     incident_id=self.incident_id, person_id=person.id,
+                     details={"fields": sorted(changed), "via": "import"})
+
+
+def _row_context(incident: Incident, positions, width) -> RowContext:
+    config = current_app.config
+    return RowContext(
+        positions=positions,
+        width=width,
+        default_region=str(config.get("PORTAL_DEFAULT_REGION") or "US").upper(),
+        languages=tuple(config.get("LANGUAGES") or ("en",)),
+        default_language=incident.default_language or "en",
+    )
+
+
+def _worker_init(data_keys: list[str], index_key: str) -> None:
+    """Give a worker process the keyring (the only application state rows need)."""
+    from flask import Flask
+
+    from portal.security.crypto import EXTENSION_KEY, Keyring
+
+    app = Flask("portal-import-worker")
+    app.extensions[EXTENSION_KEY] = Keyring(data_keys, index_key)
+    app.app_context().push()
+
+
+def _worker_count(path: Path, workers: int | None) -> int:
+    if workers is not None:
+        return max(0, workers)
+    if path.stat().st_size < PARALLEL_MIN_BYTES:
+        return 0
+    return min(4, os.cpu_count() or 1)
+
+
+def _batches(records: Iterator, size: int) -> Iterator[list]:
+    batch = []
+    for record in records:
+        batch.append(record)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def import_persons(
+    incident_id: int,
+    path: str | os.PathLike,
+    *,
+    dry_run: bool = False,
+    errors_out: TextIO | None = None,
+    progress: Callable[[int], None] | None = None,
+    on_batch: Callable[[ImportSummary], None] | None = None,
+    actor: tuple[str, int | None] = ("system", None),
+    workers: int | None = None,
+    batch_size: int = BATCH_SIZE,
+    via: str = "cli",
+) -> ImportSummary:
+    """Import an affected-persons CSV into an incident; return the counts and errors.
+
+    Raises ``ImportFileError`` (writing nothing) when the file cannot be
+    processed. ``progress`` receives the number of bytes read as the file is
+    read; ``on_batch`` runs inside each batch's transaction, before it commits.
+    ``workers`` overrides the number of worker processes (0: validate in-process).
+    """
+    path = Path(path)
+    incident = db.session.get(Incident, incident_id)
+    if incident is None:
+        raise ImportFileError(f"no incident with id {incident_id}")
+    positions, width = check_file(path)
+    run = _Run(incident, dry_run, errors_out, actor, date.today())
+    run.ref_pos = positions[COLUMNS.index("external_ref")]
+    ctx = _row_context(incident, positions, width)
+    prepare = not dry_run
+    count = _worker_count(path, workers)
+    pool = None
+    if count:
+        import multiprocessing
+
+        pool = ProcessPoolExecutor(
+            max_workers=count,
+            mp_context=multiprocessing.get_context("fork"),
+            initializer=_worker_init,
+            initargs=(list(current_app.config["PORTAL_DATA_KEYS"]),
+                      current_app.config["PORTAL_INDEX_KEY"]),
+        )
+    pending: deque[Future] = deque()
+
+    def finish(results) -> None:
+        run.store(results)
+        if on_batch is not None:
+            on_batch(run.summary)
+        if not dry_run:
+            db.session.commit()
+
+    try:
+        for batch in _batches(_records(path, progress), batch_size):
+            fresh, existing = run.prepare(batch)
+            if pool is None:
+                finish(process_batch(ctx, fresh, existing, prepare, run.today))
+                continue
+            pending.append(pool.submit(process_batch, ctx, fresh, existing, prepare, run.today))
+            if len(pending) >= count * 2:
+                finish(pending.popleft().result())
+        while pending:
+            finish(pending.popleft().result())
+        if not dry_run:
+            audit.record("persons.imported", actor_type=run.actor_type, actor_id=run.actor_id,
+                         incident_id=run.incident_id,
+                         details={**run.summary.counts(), "via": via})
+            db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        for future in pending:
+            future.cancel()
+        if not dry_run:
+            _record_failure(run, via)
+        raise
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+    return run.summary
+
+
+def _record_failure(run: _Run, via: str) -> None:
+    """Log what was committed before an import stopped part-way."""
+    try:
+        audit.record("persons.import_failed", actor_type=run.actor_type, actor_id=run.actor_id,
+                     incident_id=run.incident_id, details={**run.summary.counts(), "via": via})
+        db.session.commit()
+    except Exception:  # noqa: BLE001 - the original error matters more
+        db.session.rollback()
+
+
+def errors_csv(errors: list[RowError]) -> str:
+    """An errors CSV as text (for a handful of errors kept in memory)."""
+    out = io.StringIO()
+    writer = ErrorWriter(out)
+    for error in errors:
+        writer.write(error)
+    return out.getvalue()
