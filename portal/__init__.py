@@ -82,6 +82,10 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(health_bp)
     app.register_blueprint(customer_bp)
     register_helpdesk(app)
+    if app.config.get("DEV_PAGES") and app.config.get("ENV_NAME") != "production":
+        from portal.dev import bp as dev_bp
+
+        app.register_blueprint(dev_bp)
 
 
 def _register_template_helpers(app: Flask) -> None:

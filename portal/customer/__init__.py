@@ -1,5 +1,9 @@
-"""The customer-facing site."""
+"""The customer-facing site: verification, the notice, FAQ, tickets and preferences."""
 
-from portal.customer.views import bp
+from flask import Blueprint
+
+bp = Blueprint("customer", __name__)
+
+from portal.customer import faq, tickets, verify, views  # noqa: E402,F401  (routes)
 
 __all__ = ["bp"]

@@ -1,0 +1,131 @@
+"""The verified customer's session: who it is, its clocks, and how it ends.
+
+A verified session holds only the person's id and two timestamps. It idles out
+after ``CUSTOMER_IDLE_MINUTES`` (30) and ends after ``CUSTOMER_MAX_HOURS`` (12)
+whatever the activity. Every customer route that shows personal data uses
+``customer_required``; ids in URLs are never enough on their own.
+"""
+
+from __future__ import annotations
+
+import time
+from functools import wraps
+
+from flask import current_app, flash, g, redirect, session, url_for
+from flask_babel import gettext as _
+
+from portal import audit
+from portal.extensions import db
+from portal.i18n import SESSION_KEY as LANG_KEY
+from portal.models.person import Person
+
+PERSON_KEY = audit.CUSTOMER_SESSION_KEY
+STARTED_KEY = "customer_started_at"
+SEEN_KEY = "customer_seen_at"
+PENDING_CODE_KEY = "customer_pending_code"  # the code's blind index, never the code
+PENDING_TAIL_KEY = "customer_pending_tail"  # last four characters, to show which code
+SEEN_VERSION_KEY = "customer_seen_notice"
+
+
+def idle_seconds() -> int:
+    return int(current_app.config.get("CUSTOMER_IDLE_MINUTES", 30)) * 60
+
+
+def max_seconds() -> int:
+    return int(current_app.config.get("CUSTOMER_MAX_HOURS", 12)) * 3600
+
+
+def start(person: Person) -> None:
+    """Begin a fresh verified session (nothing from before survives, except the language)."""
+    lang = session.get(LANG_KEY)
+    session.clear()
+    if lang:
+        session[LANG_KEY] = lang
+    now = time.time()
+    session[PERSON_KEY] = person.id
+    session[STARTED_KEY] = now
+    session[SEEN_KEY] = now
+
+
+def end() -> None:
+    """Forget the verified customer, keeping only the language choice."""
+    lang = session.get(LANG_KEY)
+    session.clear()
+    if lang:
+        session[LANG_KEY] = lang
+
+
+def _expired_reason(now: float) -> str | None:
+    started = session.get(STARTED_KEY)
+    seen = session.get(SEEN_KEY)
+    if not isinstance(started, int | float) or not isinstance(seen, int | float):
+        return "invalid"
+    if now - started > max_seconds():
+        return "absolute"
+    if now - seen > idle_seconds():
+        return "idle"
+    return None
+
+
+def load_customer() -> None:
+    """``before_request`` of the customer blueprint: check the clocks, load the person.
+
+    Also applies an explicit ``?lang=`` choice to the person's saved language and
+    makes the saved language the interface language.
+    """
+    g.customer = None
+    person_id = session.get(PERSON_KEY)
+    if person_id is None:
+        return
+    now = time.time()
+    reason = _expired_reason(now)
+    person = db.session.get(Person, person_id) if reason is None else None
+    if reason is None and (person is None or person.anonymised_at is not None):
+        reason = "gone"
+    if reason is not None:
+        audit.record(
+            "customer.session_expired",
+            actor_type="customer",
+            actor_id=person_id if isinstance(person_id, int) else None,
+            person_id=person.id if person is not None else None,
+            details={"reason": reason},
+        )
+        db.session.commit()
+        end()
+        g.session_expired = True
+        return
+    session[SEEN_KEY] = now
+    g.customer = person
+    explicit = g.get("explicit_locale")
+    if explicit and explicit != person.language:
+        audit.record(
+            "preferences.changed",
+            incident_id=person.incident_id,
+            person_id=person.id,
+            details={"field": "language", "from": person.language, "to": explicit,
+                     "via": "switcher"},
+        )
+        person.language = explicit
+        db.session.commit()
+    if person.language:
+        g.preferred_locale = person.language
+
+
+def current_person() -> Person | None:
+    """The verified customer of this request, or ``None``."""
+    return g.get("customer")
+
+
+def customer_required(view):
+    """Send visitors without a verified session to the code page."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if current_person() is None:
+            if g.get("session_expired"):
+                flash(_("Your session ended because it was inactive for too long. "
+                        "Please enter your code again."), "info")
+            return redirect(url_for("customer.index"))
+        return view(*args, **kwargs)
+
+    return wrapped

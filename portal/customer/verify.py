@@ -1,0 +1,253 @@
+"""Entry and verification: the code, date of birth plus postcode or policy digits.
+
+Every failure answers with the same message. Five failures in a row lock the
+code for 30 minutes. The code never appears in a log line, and leaves the URL at
+once: ``/n/<code>`` keeps only its blind index in the session and redirects.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+from flask import current_app, redirect, render_template, request, session, url_for
+from sqlalchemy import select
+
+from portal import audit, jobs
+from portal.customer import bp
+from portal.customer import session as customer_session
+from portal.customer.forms import CodeForm, ConfirmForm, NoLetterForm, VerifyForm
+from portal.customer.resend import send_code_reminder
+from portal.extensions import db, limiter
+from portal.models.base import utcnow
+from portal.models.incident import Incident
+from portal.models.person import Person
+from portal.people import name_dob_index
+from portal.security.crypto import (
+    code_index,
+    digests_equal,
+    format_code,
+    is_valid_code,
+    normalise_code,
+    normalise_token,
+    policy_index,
+    verification_digest,
+)
+from portal.security.headers import no_store
+
+# Compared against when no record exists, so both branches do the same work.
+_NO_DIGEST = "0" * 64
+DEFAULT_RATE_LIMIT = "30 per minute;300 per hour"
+
+
+def _rate_limit() -> str:
+    return current_app.config.get("CUSTOMER_VERIFY_RATE_LIMIT") or DEFAULT_RATE_LIMIT
+
+
+def _max_failures() -> int:
+    return int(current_app.config.get("CUSTOMER_LOCKOUT_ATTEMPTS", 5))
+
+
+def _lock_minutes() -> int:
+    return int(current_app.config.get("CUSTOMER_LOCKOUT_MINUTES", 30))
+
+
+def _page(template: str, status: int = 200, **context):
+    return no_store(current_app.make_response((render_template(template, **context), status)))
+
+
+def _remember_code(code: str) -> None:
+    session[customer_session.PENDING_CODE_KEY] = code_index(code)
+    session[customer_session.PENDING_TAIL_KEY] = normalise_code(code)[-4:]
+
+
+@bp.route("/", methods=["GET", "POST"])
+@limiter.limit(_rate_limit, methods=["POST"])
+def index():
+    """The landing page: type the notice code from a letter or message."""
+    form = CodeForm()
+    if form.validate_on_submit():
+        _remember_code(form.code.data)
+        return redirect(url_for("customer.verify"))
+    status = 400 if form.errors else 200
+    return _page("customer/index.html", status, form=form,
+                 signed_in=customer_session.current_person() is not None)
+
+
+@bp.get("/n/<code>")
+@limiter.limit(_rate_limit)
+def from_link(code: str):
+    """A link from an SMS or e-mail: keep the code out of the URL and history at once."""
+    if is_valid_code(code):
+        _remember_code(code)
+        return redirect(url_for("customer.verify"), code=303)
+    return redirect(url_for("customer.index"), code=303)
+
+
+def _pending_person() -> Person | None:
+    index_value = session.get(customer_session.PENDING_CODE_KEY)
+    if not index_value:
+        return None
+    return db.session.execute(
+        select(Person).where(Person.code_index == index_value)
+    ).scalar_one_or_none()
+
+
+def _method_for(person: Person | None) -> tuple[str, Incident | None]:
+    if person is None:
+        return "postcode", None
+    incident = db.session.get(Incident, person.incident_id)
+    return (incident.verification_method if incident else "postcode"), incident
+
+
+def _answers_match(person: Person | None, form: VerifyForm, method: str) -> bool:
+    """Compare both answers in constant time; both are always computed."""
+    dob = verification_digest("dob", form.date_of_birth.data.isoformat())
+    dob_ok = digests_equal(dob, person.dob_digest if person else _NO_DIGEST)
+    if method == "policy_last4":
+        given = verification_digest("policy_last4", normalise_token(form.policy_last4.data or ""))
+        expected = person.policy_last4_digest if person else _NO_DIGEST
+    else:
+        given = verification_digest("postcode", form.postcode.data or "")
+        expected = person.postcode_digest if person else _NO_DIGEST
+    second_ok = digests_equal(given, expected)
+    return dob_ok & second_ok  # no short-circuit
+
+
+def _locked(person: Person | None) -> bool:
+    until = person.verification_locked_until if person else None
+    return until is not None and until > utcnow()
+
+
+def _locked_page(person: Person, incident: Incident | None):
+    return _page(
+        "customer/locked.html",
+        429,
+        until=person.verification_locked_until,
+        hotline=incident.contact_hotline if incident else None,
+        hours=incident.contact_hours if incident else None,
+    )
+
+
+@bp.route("/verify", methods=["GET", "POST"])
+@limiter.limit(_rate_limit, methods=["POST"])
+def verify():
+    """Confirm date of birth plus postcode (or the last four of the policy number)."""
+    if not session.get(customer_session.PENDING_CODE_KEY):
+        return redirect(url_for("customer.index"))
+    person = _pending_person()
+    method, incident = _method_for(person)
+    if request.method == "GET" and _locked(person):
+        return _locked_page(person, incident)
+    form = VerifyForm(method=method)
+    failed = False
+    if form.validate_on_submit():
+        matched = _answers_match(person, form, method)
+        if person is None:
+            audit.record("verify.failed", actor_type="customer",
+                         details={"reason": "unknown_code"})
+            db.session.commit()
+            failed = True
+        elif _locked(person):
+            audit.record("verify.failed", actor_type="customer", incident_id=person.incident_id,
+                         person_id=person.id, details={"reason": "locked"})
+            db.session.commit()
+            return _locked_page(person, incident)
+        elif not matched:
+            person.failed_verifications = (person.failed_verifications or 0) + 1
+            audit.record("verify.failed", actor_type="customer", incident_id=person.incident_id,
+                         person_id=person.id,
+                         details={"reason": "mismatch", "failures": person.failed_verifications})
+            if person.failed_verifications >= _max_failures():
+                person.verification_locked_until = utcnow() + timedelta(minutes=_lock_minutes())
+                person.failed_verifications = 0
+                audit.record("verify.locked", actor_type="customer",
+                             incident_id=person.incident_id, person_id=person.id,
+                             details={"until": person.verification_locked_until.isoformat(),
+                                      "minutes": _lock_minutes()})
+                db.session.commit()
+                return _locked_page(person, incident)
+            db.session.commit()
+            failed = True
+        else:
+            person.failed_verifications = 0
+            person.verification_locked_until = None
+            person.last_verified_at = utcnow()
+            customer_session.start(person)
+            audit.record("verify.succeeded", incident_id=person.incident_id,
+                         person_id=person.id, details={"method": method})
+            db.session.commit()
+            return redirect(url_for("customer.notice"))
+    status = 401 if failed else (400 if form.errors else 200)
+    tail = session.get(customer_session.PENDING_TAIL_KEY) or ""
+    return _page("customer/verify.html", status, form=form, method=method, failed=failed,
+                 code_hint=format_code("XXXXXXXX" + tail) if len(tail) == 4 else None)
+
+
+@bp.post("/sign-out")
+def sign_out():
+    """End the verified session (POST with CSRF)."""
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        return redirect(url_for("customer.index"))
+    person = customer_session.current_person()
+    if person is not None:
+        audit.record("customer.signed_out", incident_id=person.incident_id, person_id=person.id)
+        db.session.commit()
+    customer_session.end()
+    return _page("customer/signed_out.html")
+
+
+# --- "I did not get a letter" ---------------------------------------------------------------
+
+
+def _min_response_seconds() -> float:
+    return float(current_app.config.get("CUSTOMER_RESEND_MIN_SECONDS", 0.5))
+
+
+def _find_for_resend(form: NoLetterForm) -> Person | None:
+    """Match on surname + date of birth, then postcode and policy number.
+
+    Every digest is computed and every candidate compared whether or not any
+    record exists, so a match and a miss cost the same.
+    """
+    dob = form.date_of_birth.data.isoformat()
+    name_index = name_dob_index(form.last_name.data, dob)
+    postcode = verification_digest("postcode", form.postcode.data)
+    policy = policy_index(form.policy_number.data)
+    candidates = list(db.session.execute(
+        select(Person).where(Person.name_dob_index == name_index,
+                             Person.anonymised_at.is_(None))
+    ).scalars())
+    found = None
+    for person in candidates or [None]:
+        postcode_ok = digests_equal(postcode, person.postcode_digest if person else _NO_DIGEST)
+        policy_ok = digests_equal(policy, person.policy_index if person else _NO_DIGEST)
+        if postcode_ok & policy_ok and found is None:
+            found = person
+    return found
+
+
+@bp.route("/no-letter", methods=["GET", "POST"])
+@limiter.limit(_rate_limit, methods=["POST"])
+def no_letter():
+    """Ask for the code again; the answer never says whether a record matched."""
+    started = time.monotonic()
+    form = NoLetterForm()
+    if form.validate_on_submit():
+        person = _find_for_resend(form)
+        audit.record(
+            "code_resend.requested",
+            actor_type="customer",
+            incident_id=person.incident_id if person else None,
+            person_id=person.id if person else None,
+            details={"matched": person is not None},
+        )
+        db.session.commit()
+        # The same call in both branches; the job does nothing without a person.
+        jobs.enqueue(send_code_reminder, person.id if person else None)
+        remaining = _min_response_seconds() - (time.monotonic() - started)
+        if remaining > 0:
+            time.sleep(remaining)
+        return _page("customer/no_letter_sent.html")
+    return _page("customer/no_letter.html", 400 if form.errors else 200, form=form)
