@@ -43,6 +43,17 @@ def _find(email: str) -> StaffUser | None:
     ).scalar_one_or_none()
 
 
+def _refusal(user: StaffUser | None) -> str | None:
+    """Why an account may not sign in whatever the password, or ``None``."""
+    if user is None:
+        return "unknown"
+    if not user.active:
+        return "inactive"
+    if user.is_locked():
+        return "locked"
+    return None
+
+
 def _register_failure(user: StaffUser, reason: str) -> None:
     """Count a failed attempt; the fifth in a row locks the account."""
     config = current_app.config
@@ -102,25 +113,13 @@ def login():
     if form.validate_on_submit():
         user = _find(form.email.data)
         password_ok = verify_password(user.password_hash if user else None, form.password.data)
-        if user is None:
-            audit.record("staff.login_failed", actor_type="system", details={"reason": "unknown"})
-            db.session.commit()
-            failed = True
-        elif not user.active:
+        refusal = _refusal(user)
+        if refusal:
             audit.record(
                 "staff.login_failed",
-                actor_type="staff",
-                actor_id=user.id,
-                details={"reason": "inactive"},
-            )
-            db.session.commit()
-            failed = True
-        elif user.is_locked():
-            audit.record(
-                "staff.login_failed",
-                actor_type="staff",
-                actor_id=user.id,
-                details={"reason": "locked"},
+                actor_type="staff" if user else "system",
+                actor_id=user.id if user else None,
+                details={"reason": refusal},
             )
             db.session.commit()
             failed = True

@@ -22,6 +22,13 @@ def _find(email: str) -> StaffUser | None:
     ).scalar_one_or_none()
 
 
+def _existing(email: str) -> StaffUser:
+    user = _find(email)
+    if user is None:
+        raise click.ClickException(f"no staff account for {email}")
+    return user
+
+
 def create_staff(email: str, name: str, role: str, password: str) -> StaffUser:
     """Create a staff account and log it; raises ``ValueError`` on bad input."""
     from email_validator import EmailNotValidError, validate_email
@@ -72,9 +79,7 @@ def create(email: str, name: str, role: str) -> None:
 @click.option("--email", required=True)
 def deactivate(email: str) -> None:
     """Deactivate a staff account and end its sessions."""
-    user = _find(email)
-    if user is None:
-        raise click.ClickException(f"no staff account for {email}")
+    user = _existing(email)
     user.active = False
     user.session_version += 1
     audit.record("staff.deactivated", actor_type="system",
@@ -87,9 +92,7 @@ def deactivate(email: str) -> None:
 @click.option("--email", required=True)
 def unlock(email: str) -> None:
     """Lift a sign-in lockout before it expires."""
-    user = _find(email)
-    if user is None:
-        raise click.ClickException(f"no staff account for {email}")
+    user = _existing(email)
     user.locked_until = None
     user.failed_logins = 0
     audit.record("staff.unlocked", actor_type="system",
