@@ -100,6 +100,7 @@ class Config:
     STAFF_LOCKOUT_ATTEMPTS = 5
     STAFF_LOCKOUT_MINUTES = 15
     STAFF_LOGIN_RATE_LIMIT = "20 per minute;200 per hour"
+    CUSTOMER_VERIFY_RATE_LIMIT = "30 per minute;300 per hour"
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_STRATEGY = "moving-window"
 
@@ -211,6 +212,9 @@ def load(instance_path: str | Path) -> type[Config] | dict:
     settings["OUTBOX_ENABLED"] = as_bool(_env("PORTAL_OUTBOX"), settings["OUTBOX_ENABLED"])
     settings["STAFF_LOGIN_RATE_LIMIT"] = (
         _env("PORTAL_STAFF_LOGIN_RATE_LIMIT") or settings["STAFF_LOGIN_RATE_LIMIT"]
+    )
+    settings["CUSTOMER_VERIFY_RATE_LIMIT"] = (
+        _env("PORTAL_CUSTOMER_VERIFY_RATE_LIMIT") or settings["CUSTOMER_VERIFY_RATE_LIMIT"]
     )
     settings["MAX_CONTENT_LENGTH"] = as_int(
         _env("PORTAL_MAX_UPLOAD_BYTES"), settings["MAX_CONTENT_LENGTH"]
