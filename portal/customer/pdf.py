@@ -7,11 +7,13 @@ from pathlib import Path
 from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 from fpdf import FPDF
+from fpdf.enums import XPos, YPos
 
 from portal.notices import Notice
 
 FONT_DIR = Path(__file__).resolve().parent.parent / "static" / "fonts"
 FONT = "DejaVu"
+NEXT_LINE = {"new_x": XPos.LMARGIN, "new_y": YPos.NEXT}
 
 
 def add_fonts(pdf: FPDF) -> None:
@@ -35,18 +37,18 @@ class _NoticePDF(FPDF):
 def _heading(pdf: FPDF, text: str, size: int = 13) -> None:
     pdf.ln(3)
     pdf.set_font(FONT, "B", size)
-    pdf.multi_cell(0, 7, text)
+    pdf.multi_cell(0, 7, text, **NEXT_LINE)
     pdf.set_font(FONT, "", 10.5)
 
 
 def _para(pdf: FPDF, text: str) -> None:
-    pdf.multi_cell(0, 5.5, text)
+    pdf.multi_cell(0, 5.5, text, **NEXT_LINE)
     pdf.ln(1.5)
 
 
 def _bullet(pdf: FPDF, text: str) -> None:
     pdf.set_x(pdf.l_margin + 4)
-    pdf.multi_cell(0, 5.5, f"• {text}")
+    pdf.multi_cell(0, 5.5, f"• {text}", **NEXT_LINE)
 
 
 def notice_pdf(notice: Notice, activation_code: str | None = None) -> bytes:
@@ -65,13 +67,13 @@ def notice_pdf(notice: Notice, activation_code: str | None = None) -> bytes:
         pdf.add_page()
         pdf.set_text_color(27, 31, 36)
         pdf.set_font(FONT, "B", 18)
-        pdf.multi_cell(0, 9, notice.title)
+        pdf.multi_cell(0, 9, notice.title, **NEXT_LINE)
         pdf.set_font(FONT, "", 9)
         if notice.approved_at:
             pdf.multi_cell(0, 5, _("Reference %(reference)s, version %(version)s",
                                    reference=notice.incident_reference,
                                    version=notice.version)
-                           + " · " + format_date(notice.approved_at, "long"))
+                           + " · " + format_date(notice.approved_at, "long"), **NEXT_LINE)
         pdf.set_font(FONT, "", 10.5)
         if notice.newer_version and notice.what_changed:
             _para(pdf, _("What changed:") + " " + notice.what_changed)
@@ -125,6 +127,6 @@ def _contact(pdf: FPDF, notice: Notice) -> None:
     for label, value in rows:
         if value:
             pdf.set_font(FONT, "B", 10.5)
-            pdf.multi_cell(0, 5.5, label)
+            pdf.multi_cell(0, 5.5, label, **NEXT_LINE)
             pdf.set_font(FONT, "", 10.5)
             _para(pdf, value)

@@ -1,0 +1,240 @@
+"""Customer verification: codes, the generic failure, the lock, session clocks, sign-out."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import timedelta
+
+import pytest
+
+from portal.customer import session as customer_session
+from portal.models.base import utcnow
+from tests.conftest import csrf_token
+from tests.customer_support import (
+    actions,
+    answer,
+    approve_notice,
+    enter_code,
+    interactions,
+    main_html,
+    personal_values,
+    sign_in,
+)
+
+
+@pytest.fixture
+def person(db, make_incident, make_person):
+    incident = make_incident(contact_hotline="+1 800 555 0142", contact_hours="Mon-Fri 9-17")
+    approve_notice(db, incident)
+    return make_person(incident)
+
+
+def test_landing_page_has_labelled_code_field(client):
+    response = client.get("/")
+    assert response.status_code == 200
+    assert '<label class="label" for="code">' in response.text
+    assert response.text.count("<h1") == 1
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_malformed_code_gets_a_clear_field_error(client):
+    response = enter_code(client, "hello")
+    assert response.status_code == 400
+    assert 'id="code-error"' in response.text
+    assert 'aria-describedby="code-hint code-error"' in response.text
+
+
+def test_link_keeps_code_out_of_url_and_session(client, person):
+    _person, plain = person
+    response = client.get(f"/n/{plain['notice_code']}")
+    assert response.status_code == 303
+    assert response.location.endswith("/verify")
+    assert plain["notice_code"] not in response.location
+    with client.session_transaction() as session:
+        stored = json.dumps(dict(session))
+    code = plain["notice_code"]
+    assert code not in stored and code.replace("-", "") not in stored
+    page = client.get("/verify")
+    assert page.status_code == 200
+    assert code[-4:] in page.text  # the tail tells the customer which code
+
+
+def test_success_rotates_session_keeps_language_and_logs(client, db, person):
+    record, plain = person
+    client.get("/?lang=fr")
+    enter_code(client, plain["notice_code"])
+    with client.session_transaction() as session:
+        session["leftover"] = "from before"
+    response = answer(client, plain["date_of_birth"], postcode=plain["postcode"])
+    assert response.status_code == 302 and response.location.endswith("/notice")
+    with client.session_transaction() as session:
+        assert "leftover" not in session
+        assert customer_session.PENDING_CODE_KEY not in session
+        assert session["customer_person_id"] == record.id
+        assert session["lang"] == "fr"
+    assert client.get("/notice").status_code == 200
+    succeeded = interactions(db, "verify.succeeded")
+    assert len(succeeded) == 1
+    assert succeeded[0].actor_type == "customer" and succeeded[0].person_id == record.id
+    db.session.refresh(record)
+    assert record.last_verified_at is not None
+
+
+def test_postcode_is_normalised(client, person):
+    _record, plain = person
+    enter_code(client, plain["notice_code"].lower().replace("-", " "))
+    response = answer(client, plain["date_of_birth"], postcode=" " + plain["postcode"] + " ")
+    assert response.status_code == 302
+
+
+def test_every_failure_gets_the_same_generic_message(client, db, make_person, person):
+    _record, plain = person
+    bodies = []
+    # unknown code
+    enter_code(client, "0000-0000-0000")
+    bodies.append(answer(client, plain["date_of_birth"], postcode=plain["postcode"]))
+    # wrong date of birth
+    enter_code(client, plain["notice_code"])
+    bodies.append(answer(client, "1901-02-03", postcode=plain["postcode"]))
+    # wrong postcode
+    bodies.append(answer(client, plain["date_of_birth"], postcode="00000"))
+    assert {response.status_code for response in bodies} == {401}
+    pages = {main_html(response).replace(plain["notice_code"][-4:], "XXXX")
+             .replace("0000</p>", "XXXX</p>") for response in bodies}
+    assert all("We could not confirm your details" in page for page in pages)
+    assert len({page.split("Notice code")[0] for page in pages}) == 1
+    failed = interactions(db, "verify.failed")
+    assert [row.details.get("reason") for row in failed] == ["unknown_code", "mismatch",
+                                                             "mismatch"]
+    for row in failed:
+        text = json.dumps(row.details)
+        assert not any(value in text for value in personal_values(plain))
+        assert plain["notice_code"] not in text
+
+
+def test_five_failures_lock_for_thirty_minutes(client, db, person):
+    record, plain = person
+    enter_code(client, plain["notice_code"])
+    for attempt in range(4):
+        assert answer(client, "1901-02-03", postcode=plain["postcode"]).status_code == 401, attempt
+    locked = answer(client, "1901-02-03", postcode=plain["postcode"])
+    assert locked.status_code == 429
+    assert "Too many attempts" in locked.text
+    assert "+1 800 555 0142" in locked.text and "Mon-Fri 9-17" in locked.text
+    db.session.refresh(record)
+    remaining = record.verification_locked_until - utcnow()
+    assert timedelta(minutes=29) < remaining <= timedelta(minutes=30)
+    # The right answers are refused while locked; the lock page shows again.
+    again = answer(client, plain["date_of_birth"], postcode=plain["postcode"])
+    assert again.status_code == 429
+    assert client.get("/notice").status_code == 302
+    assert client.get("/verify").status_code == 429
+    logged = actions(db, "verify.")
+    assert logged.count("verify.locked") == 1
+    assert logged.count("verify.failed") == 6
+    assert "verify.succeeded" not in logged
+
+
+def test_lock_expires(client, db, person):
+    record, plain = person
+    record.verification_locked_until = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    sign_in(client, plain)
+    db.session.refresh(record)
+    assert record.verification_locked_until is None and record.failed_verifications == 0
+
+
+def test_success_resets_the_failure_count(client, db, person):
+    record, plain = person
+    enter_code(client, plain["notice_code"])
+    for _ in range(3):
+        answer(client, "1901-02-03", postcode=plain["postcode"])
+    db.session.refresh(record)
+    assert record.failed_verifications == 3
+    answer(client, plain["date_of_birth"], postcode=plain["postcode"])
+    db.session.refresh(record)
+    assert record.failed_verifications == 0
+
+
+def test_policy_last4_method(client, db, make_incident, make_person):
+    incident = make_incident(verification_method="policy_last4")
+    approve_notice(db, incident)
+    _record, plain = make_person(incident)
+    enter_code(client, plain["notice_code"])
+    page = client.get("/verify")
+    assert "Last four characters of your policy number" in page.text
+    assert 'name="postcode"' not in page.text
+    assert answer(client, plain["date_of_birth"], policy_last4="9999").status_code == 401
+    response = answer(client, plain["date_of_birth"], policy_last4=plain["policy_number"][-4:])
+    assert response.status_code == 302
+
+
+def test_verify_without_a_code_goes_back_to_start(client):
+    assert client.get("/verify").location.endswith("/")
+
+
+@pytest.mark.parametrize("key, age", [
+    (customer_session.SEEN_KEY, 31 * 60),
+    (customer_session.STARTED_KEY, 12 * 3600 + 60),
+])
+def test_session_idles_out_and_has_an_absolute_end(client, db, person, key, age):
+    _record, plain = person
+    sign_in(client, plain)
+    assert client.get("/notice").status_code == 200
+    with client.session_transaction() as session:
+        session[key] = time.time() - age
+    response = client.get("/notice")
+    assert response.status_code == 302 and response.location.endswith("/")
+    assert "inactive for too long" in client.get("/").text
+    assert client.get("/notice").status_code == 302
+    expired = interactions(db, "customer.session_expired")
+    assert expired and expired[0].details["reason"] in {"idle", "absolute"}
+
+
+def test_activity_keeps_the_session_alive(client, person):
+    _record, plain = person
+    sign_in(client, plain)
+    with client.session_transaction() as session:
+        session[customer_session.SEEN_KEY] = time.time() - 29 * 60
+    assert client.get("/notice").status_code == 200
+    with client.session_transaction() as session:
+        assert time.time() - session[customer_session.SEEN_KEY] < 5
+
+
+def test_sign_out_needs_post_with_csrf_and_is_logged(client, db, person):
+    _record, plain = person
+    sign_in(client, plain)
+    assert client.get("/sign-out").status_code == 405
+    assert client.post("/sign-out", data={}).status_code == 400
+    assert client.get("/notice").status_code == 200
+    token = csrf_token(client, "/notice")
+    response = client.post("/sign-out", data={"csrf_token": token})
+    assert response.status_code == 200
+    assert "You have signed out" in response.text
+    assert client.get("/notice").status_code == 302
+    assert actions(db, "customer.") == ["customer.signed_out"]
+
+
+def test_verification_interactions_carry_no_personal_values(client, db, person):
+    _record, plain = person
+    enter_code(client, plain["notice_code"])
+    answer(client, "1901-02-03", postcode="12345")
+    answer(client, plain["date_of_birth"], postcode=plain["postcode"])
+    for row in interactions(db, "verify.failed") + interactions(db, "verify.succeeded"):
+        text = json.dumps(row.details)
+        for value in personal_values(plain) + [plain["notice_code"], "1901-02-03", "12345"]:
+            assert value not in text
+
+
+class TestRateLimit:
+    @pytest.fixture
+    def app_settings(self, app_settings):
+        app_settings["CUSTOMER_VERIFY_RATE_LIMIT"] = "4 per minute"
+        return app_settings
+
+    def test_per_ip_rate_limit(self, client, person):
+        _record, plain = person
+        enter_code(client, plain["notice_code"])
+        statuses = [answer(client, "1901-02-03", postcode="1").status_code for _ in range(5)]
+        assert statuses == [401, 401, 401, 401, 429]
