@@ -52,34 +52,37 @@ def _render(body: str, context: dict) -> str:
 
 
 def faq_entries(language: str, incident_id: int | None) -> list[FaqEntry]:
-    """Newest approved public answer texts in ``language`` (English where missing)."""
-    scope = Answer.incident_id.is_(None)
-    if incident_id is not None:
-        scope = or_(scope, Answer.incident_id == incident_id)
-    rows = db.session.execute(
+    """Newest approved public answer texts in ``language`` (English where missing).
+
+    A verified person (``incident_id`` given) sees general answers and those of
+    their own incident; a visitor sees every public answer. Placeholders are
+    filled from the answer's incident, else the reader's.
+    """
+    query = (
         select(Answer, AnswerVersion)
         .join(AnswerVersion, AnswerVersion.answer_id == Answer.id)
-        .where(Answer.public.is_(True), scope, AnswerVersion.state == "approved",
+        .where(Answer.public.is_(True), AnswerVersion.state == "approved",
                AnswerVersion.language.in_({language, "en"}))
         .order_by(Answer.category, Answer.key, AnswerVersion.version)
-    ).all()
+    )
+    if incident_id is not None:
+        query = query.where(or_(Answer.incident_id.is_(None), Answer.incident_id == incident_id))
     chosen: dict[int, tuple[Answer, AnswerVersion]] = {}
-    for answer, version in rows:
+    for answer, version in db.session.execute(query).all():
         current = chosen.get(answer.id)
-        if current is None:
+        if current is None or (version.language == language, version.version) > (
+            current[1].language == language, current[1].version
+        ):
             chosen[answer.id] = (answer, version)
-            continue
-        prefer = (version.language == language, version.version)
-        held = (current[1].language == language, current[1].version)
-        if prefer > held:
-            chosen[answer.id] = (answer, version)
-    incident = db.session.get(Incident, incident_id) if incident_id else None
-    context = _placeholders(incident)
-    entries = [
-        FaqEntry(answer.key, answer.category, _render(version.title, context),
-                 paragraphs(_render(version.body, context)), version.language)
-        for answer, version in chosen.values()
-    ]
+    contexts: dict[int | None, dict] = {}
+    entries = []
+    for answer, version in chosen.values():
+        source = answer.incident_id or incident_id
+        if source not in contexts:
+            contexts[source] = _placeholders(db.session.get(Incident, source) if source else None)
+        context = contexts[source]
+        entries.append(FaqEntry(answer.key, answer.category, _render(version.title, context),
+                                paragraphs(_render(version.body, context)), version.language))
     return sorted(entries, key=lambda entry: (entry.category, entry.key))
 
 

@@ -7,6 +7,7 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
 from portal.security.crypto import is_valid_code, normalise_token
@@ -122,8 +123,10 @@ class NoLetterForm(FlaskForm):
 class TicketForm(FlaskForm):
     topic = SelectField(
         _l("Topic"),
-        choices=[("", _l("Choose a topic"))] + TICKET_TOPICS,
+        choices=[SelectChoice("", _l("Choose a topic"))]
+        + [SelectChoice(key, label) for key, label in TICKET_TOPICS],
         validators=[DataRequired(message=_l("Choose a topic."))],
+        validate_choice=False,  # validate_topic says what is wrong in our words
     )
     message = TextAreaField(
         _l("Your message"),
@@ -156,8 +159,15 @@ class ReplyForm(FlaskForm):
 
 
 class PreferencesForm(FlaskForm):
-    language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
-    preferred_channel = SelectField(_l("How should we contact you?"), choices=CHANNEL_CHOICES)
+    language = SelectField(
+        _l("Language"),
+        choices=[SelectChoice(key, label, render_kw={"lang": key})
+                 for key, label in LANGUAGE_CHOICES],
+    )
+    preferred_channel = SelectField(
+        _l("How should we contact you?"),
+        choices=[SelectChoice(key, label) for key, label in CHANNEL_CHOICES],
+    )
     sms_opt_out = BooleanField(_l("Do not send me text messages"))
     submit = SubmitField(_l("Save preferences"))
 

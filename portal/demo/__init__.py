@@ -7,6 +7,8 @@ lives in its own module here; ``seed`` runs them in order.
 from __future__ import annotations
 
 from portal.demo.base import DEMO_STAFF, sample_person, seed_base
+from portal.demo.faq import seed_faq
+from portal.demo.notices import seed_notices
 from portal.extensions import db
 
 
@@ -14,6 +16,8 @@ def seed(people: int = 50) -> dict:
     """Create the demo data that is missing; return what a newcomer needs to know."""
     incident, added = seed_base(people)
     # Further demo parts (notices, activation codes, FAQ answers) are seeded here.
+    seed_faq(incident.id)
+    seed_notices(incident)
     db.session.commit()
     sample = sample_person(incident)
     return {
