@@ -14,3 +14,6 @@ def register(app: Flask) -> None:
     init_login_manager(app)
     app.register_blueprint(auth_bp, url_prefix="/staff")
     app.register_blueprint(home_bp, url_prefix="/helpdesk")
+    from helpdesk.incidents import bp as incidents_bp
+
+    app.register_blueprint(incidents_bp, url_prefix="/helpdesk/incidents")

@@ -15,3 +15,6 @@ def register(app: Flask) -> None:
 
     for module in (codes_cmd, persons_cmd):
         module.register(app)
+    from portal.cli import incidents_cmd  # incidents
+
+    incidents_cmd.register(app)

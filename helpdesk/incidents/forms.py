@@ -1,0 +1,170 @@
+"""Forms of the managers' incident pages. Times are entered and shown in UTC."""
+
+from __future__ import annotations
+
+from datetime import UTC
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    DateTimeLocalField,
+    EmailField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    URLField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import URL, DataRequired, Email, Length, Optional, Regexp, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from portal.incidents import REFERENCE_PATTERN
+
+DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+def choices(pairs) -> list[SelectChoice]:
+    """(value, label) pairs as WTForms choices."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """A group of checkboxes (rendered as a fieldset by the ``checkboxes`` macro)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class UTCDateTimeField(DateTimeLocalField):
+    """A date and time typed in UTC, returned timezone-aware."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        kwargs.setdefault("format", [DATETIME_FORMAT, "%Y-%m-%dT%H:%M:%S"])
+        super().__init__(label, validators, **kwargs)
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data is not None and self.data.tzinfo is None:
+            self.data = self.data.replace(tzinfo=UTC)
+
+    def _value(self):
+        if self.raw_data:
+            return " ".join(self.raw_data)
+        return self.data.astimezone(UTC).strftime(DATETIME_FORMAT) if self.data else ""
+
+
+def _when(label):
+    return UTCDateTimeField(
+        label, validators=[Optional()],
+        render_kw={"step": "60"},
+    )
+
+
+class IncidentForm(FlaskForm):
+    reference = StringField(
+        _l("Reference"),
+        validators=[
+            DataRequired(message=_l("Enter a reference.")),
+            Regexp(REFERENCE_PATTERN.pattern, message=_l(
+                "Use up to 40 letters, digits, dots, dashes or underscores.")),
+        ],
+    )
+    title = StringField(_l("Title"), validators=[
+        DataRequired(message=_l("Enter a title.")), Length(max=200)])
+    status = SelectField(_l("Status"), choices=choices([
+        ("draft", _l("Draft")), ("active", _l("Active")), ("closed", _l("Closed"))]))
+    summary = TextAreaField(_l("Internal summary"), validators=[Optional(), Length(max=5000)])
+
+    occurred_from = _when(_l("Breach started (UTC)"))
+    occurred_to = _when(_l("Breach ended (UTC)"))
+    discovered_at = _when(_l("Discovered (UTC)"))
+    determined_at = _when(_l("Determined to be a breach (UTC)"))
+    contained_at = _when(_l("Contained (UTC)"))
+
+    categories = MultiCheckboxField(_l("Data categories involved"), choices=[])
+    jurisdictions = MultiCheckboxField(_l("Jurisdictions (rules that apply)"), choices=[])
+    default_language = SelectField(_l("Default language"), choices=[])
+    verification_method = SelectField(_l("How customers verify"), choices=choices([
+        ("postcode", _l("Code, date of birth and postcode")),
+        ("policy_last4", _l("Code, date of birth and last four of the policy number")),
+    ]))
+
+    contact_hotline = StringField(_l("Toll-free hotline"), validators=[Optional(), Length(max=40)])
+    contact_hours = StringField(_l("Hotline hours"), validators=[Optional(), Length(max=200)])
+    contact_email = EmailField(_l("Contact email"), validators=[
+        Optional(), Email(message=_l("Enter a valid email address."), check_deliverability=False),
+        Length(max=254)])
+    contact_postal_address = TextAreaField(_l("Postal address"),
+                                           validators=[Optional(), Length(max=1000)])
+    dpo_contact = TextAreaField(_l("Data protection officer"),
+                                validators=[Optional(), Length(max=1000)])
+
+    monitoring_provider = StringField(_l("Monitoring provider"),
+                                      validators=[Optional(), Length(max=200)])
+    monitoring_enroll_url = URLField(_l("Enrolment address"), validators=[
+        Optional(), URL(message=_l("Enter a full web address starting with https://.")),
+        Length(max=500)])
+    monitoring_enroll_by = DateField(_l("Enrol by"), validators=[Optional()])
+
+    def validate_occurred_to(self, field):
+        start = self.occurred_from.data
+        if start and field.data and field.data < start:
+            raise ValidationError(_l("The end of the breach cannot be before its start."))
+
+    def validate_monitoring_enroll_url(self, field):
+        if field.data and not field.data.lower().startswith(("https://", "http://")):
+            raise ValidationError(_l("Enter a full web address starting with https://."))
+
+    def values(self) -> dict:
+        """The entered values, keyed by incident field."""
+        names = [name for name in self._fields if name != "csrf_token"]
+        return {name: self[name].data for name in names}
+
+
+class FilingForm(FlaskForm):
+    authority = StringField(_l("Authority"), validators=[
+        DataRequired(message=_l("Enter the authority the filing went to.")), Length(max=200)])
+    rule_id = SelectField(_l("Rule the filing answers"), choices=[])
+    filed_at = UTCDateTimeField(_l("Filed at (UTC)"), validators=[
+        DataRequired(message=_l("Enter when the filing was made, as a date and time."))])
+    reference = StringField(_l("Authority's reference"), validators=[Optional(), Length(max=200)])
+    notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=5000)])
+
+
+class AdviceForm(FlaskForm):
+    category = SelectField(_l("Category"), choices=[])
+    language = SelectField(_l("Language"), choices=[])
+    text = TextAreaField(
+        _l("Advice for this incident"),
+        validators=[Optional(), Length(max=5000)],
+        description=_l("Leave empty to remove this incident's advice for the category."),
+    )
+
+
+class NoticeForm(FlaskForm):
+    what_happened = TextAreaField(_l("What Happened"), validators=[Length(max=20000)])
+    what_we_are_doing = TextAreaField(_l("What We Are Doing"), validators=[Length(max=20000)])
+    likely_consequences = TextAreaField(_l("Likely consequences"),
+                                        validators=[Length(max=20000)])
+    other_information = TextAreaField(_l("Other information"), validators=[Length(max=20000)])
+    what_changed = TextAreaField(_l("What changed since the approved version"),
+                                 validators=[Length(max=5000)])
+
+
+class OverrideForm(FlaskForm):
+    """One per missing element, with the element key as prefix."""
+
+    reason = TextAreaField(_l("Reason for going ahead without this element"), validators=[
+        DataRequired(message=_l("Give the reason for going ahead without this element.")),
+        Length(max=1000)])
+
+
+class PreviewPersonForm(FlaskForm):
+    external_ref = StringField(_l("Affected person's reference"), validators=[
+        DataRequired(message=_l("Enter the person's reference.")), Length(max=100)])
+
+
+class ConfirmForm(FlaskForm):
+    """Only the CSRF token (approve buttons and the like)."""

@@ -1,0 +1,268 @@
+"""``/helpdesk/incidents``: list, create, edit, the incident page, filings and advice."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from helpdesk.incidents import bp
+from helpdesk.incidents.forms import AdviceForm, FilingForm, IncidentForm, choices
+from portal.advice import CATEGORY_KEYS, category_choices, category_name
+from portal.deadlines import board, next_due
+from portal.extensions import db
+from portal.i18n import LANGUAGE_NAMES
+from portal.incidents import (
+    IncidentError,
+    add_filing,
+    create_incident,
+    find_incident,
+    save_advice,
+    update_incident,
+)
+from portal.models import Incident, IncidentAdvice, Person
+from portal.notice_workflow import versions
+from portal.rules import rule_choices, rules_for
+from portal.security.permissions import staff_required
+
+
+def deadline_labels() -> dict[str, str]:
+    """Translated names of the deadline board states."""
+    return {
+        "overdue": _("Overdue"),
+        "open": _("Open"),
+        "waiting": _("Clock not started"),
+        "no_fixed_deadline": _("Without undue delay"),
+        "met_late": _("Met late"),
+        "met": _("Met"),
+    }
+
+
+def time_span(span: timedelta) -> str:
+    """A span as days, hours and minutes (absolute value), e.g. "1 day, 6 hours"."""
+    seconds = abs(int(span.total_seconds()))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    parts = []
+    if days:
+        parts.append(ngettext("%(num)d day", "%(num)d days", days))
+    if hours or days:
+        parts.append(ngettext("%(num)d hour", "%(num)d hours", hours))
+    if not days:
+        parts.append(ngettext("%(num)d minute", "%(num)d minutes", minutes))
+    return ", ".join(parts)
+
+
+@bp.app_template_filter("time_span")
+def _time_span_filter(span):
+    return time_span(span) if span is not None else ""
+
+
+def languages() -> list[str]:
+    return list(current_app.config["LANGUAGES"])
+
+
+def language_choices() -> list[tuple[str, str]]:
+    return [(code, LANGUAGE_NAMES.get(code, code)) for code in languages()]
+
+
+def get_incident_or_404(reference: str) -> Incident:
+    incident = find_incident(reference)
+    if incident is None:
+        abort(404)
+    return incident
+
+
+def _fill_choices(form: IncidentForm) -> None:
+    form.categories.choices = choices(category_choices())
+    form.jurisdictions.choices = choices(rule_choices())
+    form.default_language.choices = choices(language_choices())
+
+
+def _apply_error(form, error: IncidentError) -> None:
+    field = getattr(form, error.field, None)
+    if field is not None:
+        field.errors = [*field.errors, error.message]
+    else:
+        flash(error.message, "error")
+
+
+def _reference_taken(form: IncidentForm, incident: Incident | None) -> bool:
+    other = find_incident(form.reference.data or "")
+    if other is not None and other is not incident:
+        form.reference.errors = [*form.reference.errors,
+                                 _("Another incident already uses this reference.")]
+        return True
+    return False
+
+
+def _valid(form: IncidentForm, incident: Incident | None) -> bool:
+    """Validate a submitted form, including that the reference is free."""
+    if not form.is_submitted():
+        return False
+    valid = form.validate()
+    return not _reference_taken(form, incident) and valid
+
+
+@bp.get("/")
+@staff_required("manager")
+def index():
+    """Every incident with its people and the next deadline."""
+    rows = db.session.execute(
+        select(Incident, func.count(Person.id))
+        .outerjoin(Person, Person.incident_id == Incident.id)
+        .group_by(Incident.id)
+        .order_by(Incident.created_at.desc())
+    ).all()
+    incidents = [(incident, people, next_due(incident)) for incident, people in rows]
+    return render_template("incidents/index.html", incidents=incidents,
+                           labels=deadline_labels())
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@staff_required("manager")
+def create():
+    """Create an incident."""
+    form = IncidentForm()
+    _fill_choices(form)
+    if request.method == "GET":
+        form.default_language.data = current_app.config["BABEL_DEFAULT_LOCALE"]
+    if _valid(form, None):
+        try:
+            incident = create_incident(form.values(), created_by_id=current_user.id)
+        except IncidentError as error:
+            db.session.rollback()
+            _apply_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Incident %(reference)s created.", reference=incident.reference), "success")
+            return redirect(url_for("incidents.show", reference=incident.reference))
+    return render_template("incidents/form.html", form=form, incident=None)
+
+
+@bp.route("/<reference>/edit", methods=["GET", "POST"])
+@staff_required("manager")
+def edit(reference: str):
+    """Change any field of an incident; the log keeps before and after."""
+    incident = get_incident_or_404(reference)
+    form = IncidentForm(obj=incident)
+    _fill_choices(form)
+    if _valid(form, incident):
+        try:
+            changes = update_incident(incident, form.values())
+        except IncidentError as error:
+            db.session.rollback()
+            _apply_error(form, error)
+        else:
+            db.session.commit()
+            if changes:
+                flash(ngettext("Saved %(num)d change.", "Saved %(num)d changes.", len(changes)),
+                      "success")
+            else:
+                flash(_("Nothing changed."), "info")
+            return redirect(url_for("incidents.show", reference=incident.reference))
+    return render_template("incidents/form.html", form=form, incident=incident)
+
+
+def imports_url(incident: Incident) -> str | None:
+    """The people-import page, when that blueprint is installed."""
+    if "imports.index" in current_app.view_functions:
+        return url_for("imports.index", reference=incident.reference)
+    return None
+
+
+@bp.get("/<reference>")
+@staff_required("manager")
+def show(reference: str):
+    """The incident page: facts, deadline board, filings, advice and notice versions."""
+    incident = get_incident_or_404(reference)
+    people = db.session.scalar(
+        select(func.count(Person.id)).where(Person.incident_id == incident.id))
+    advice = db.session.execute(
+        select(IncidentAdvice).where(IncidentAdvice.incident_id == incident.id)
+        .order_by(IncidentAdvice.category, IncidentAdvice.language)
+    ).scalars().all()
+    by_language = {code: [] for code in languages()}
+    for version in versions(incident.id):
+        by_language.setdefault(version.language, []).append(version)
+    return render_template(
+        "incidents/show.html",
+        incident=incident,
+        people=people or 0,
+        board=board(incident),
+        labels=deadline_labels(),
+        rules=rules_for(incident.jurisdictions),
+        category_names=[category_name(key) for key in incident.categories or ()],
+        advice=advice,
+        category_name=category_name,
+        by_language=by_language,
+        imports_url=imports_url(incident),
+    )
+
+
+@bp.route("/<reference>/filings/new", methods=["GET", "POST"])
+@staff_required("manager")
+def add_filing_view(reference: str):
+    """Record a filing with a regulator."""
+    incident = get_incident_or_404(reference)
+    form = FilingForm()
+    rule_pairs = [("", _("None of the incident's rules"))] + [
+        (rule.id, rule.name) for rule in rules_for(incident.jurisdictions)]
+    form.rule_id.choices = choices(rule_pairs)
+    if request.method == "GET" and request.args.get("rule") in dict(rule_pairs):
+        form.rule_id.data = request.args["rule"]
+    if form.validate_on_submit():
+        try:
+            add_filing(incident, authority=form.authority.data, filed_at=form.filed_at.data,
+                       rule_id=form.rule_id.data or None, reference=form.reference.data,
+                       notes=form.notes.data, created_by_id=current_user.id)
+        except IncidentError as error:
+            db.session.rollback()
+            _apply_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Filing recorded."), "success")
+            return redirect(url_for("incidents.show", reference=incident.reference,
+                                    _anchor="filings"))
+    return render_template("incidents/filing.html", form=form, incident=incident)
+
+
+@bp.route("/<reference>/advice", methods=["GET", "POST"])
+@staff_required("manager")
+def advice(reference: str):
+    """Add, change or remove the incident's own advice for a category and language."""
+    incident = get_incident_or_404(reference)
+    form = AdviceForm()
+    involved = [key for key in CATEGORY_KEYS if key in (incident.categories or ())]
+    category_pairs = [(key, category_name(key)) for key in involved or CATEGORY_KEYS]
+    form.category.choices = choices(category_pairs)
+    form.language.choices = choices(language_choices())
+    if request.method == "GET":
+        category = request.args.get("category")
+        form.category.data = category if category in dict(category_pairs) else category_pairs[0][0]
+        form.language.data = request.args.get("language") or incident.default_language
+        row = db.session.execute(select(IncidentAdvice).where(
+            IncidentAdvice.incident_id == incident.id,
+            IncidentAdvice.category == form.category.data,
+            IncidentAdvice.language == form.language.data,
+        )).scalar_one_or_none()
+        form.text.data = row.text if row else ""
+    if form.validate_on_submit():
+        try:
+            changed = save_advice(incident, form.category.data, form.language.data,
+                                  form.text.data)
+        except IncidentError as error:
+            db.session.rollback()
+            _apply_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Advice saved.") if changed else _("Nothing changed."),
+                  "success" if changed else "info")
+            return redirect(url_for("incidents.show", reference=incident.reference,
+                                    _anchor="advice"))
+    return render_template("incidents/advice.html", form=form, incident=incident)
