@@ -1,0 +1,157 @@
+"""The customer journey in headless Chromium, with axe-core on every key page.
+
+code → verify → notice → activation code → ticket → agent's reply → Spanish;
+five wrong dates of birth → locked. Screenshots go to ``test-artifacts/``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from portal.customer.notify import notify_reply
+from portal.models import Answer, AnswerVersion, Ticket, TicketMessage
+from portal.models.base import utcnow
+from tests.browser.browser_support import axe_violations, fits_width, shoot
+from tests.customer_support import add_activation_codes, approve_notice, outbox
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def journey(db, make_incident, make_person):
+    incident = make_incident(
+        contact_hotline="+1 800 555 0199",
+        contact_hours="Monday to Saturday, 8:00 to 20:00",
+        contact_email="incident-help@insurer.example",
+        contact_postal_address="Demo Mutual Insurance, 1 Example Plaza, Sacramento, CA 95814",
+        dpo_contact="Data Protection Officer, dpo@insurer.example",
+        monitoring_provider="Example Credit Monitoring",
+        monitoring_enroll_url="https://monitoring.example/enrol",
+        monitoring_enroll_by=date(2027, 3, 1),
+    )
+    approve_notice(db, incident, language="en")
+    approve_notice(db, incident, language="es")
+    codes = add_activation_codes(db, incident, 3)
+    answer = Answer(key="faq.freeze", category="protection", public=True)
+    db.session.add(answer)
+    db.session.flush()
+    for language, title in (("en", "Should I freeze my credit?"),
+                            ("es", "¿Debo congelar mi crédito?")):
+        db.session.add(AnswerVersion(answer_id=answer.id, language=language, version=1,
+                                     title=title, body="Call {{ hotline }}.",
+                                     state="approved", approved_at=utcnow()))
+    db.session.commit()
+    person, plain = make_person(
+        incident, categories=["national_id", "contact_details", "date_of_birth"])
+    person.preferred_channel = "email"
+    db.session.commit()
+    return {"incident": incident, "person": person, "plain": plain, "codes": codes}
+
+
+def check_page(page, axe_source, artifacts_dir, name):
+    violations = axe_violations(page, axe_source)
+    assert violations == [], f"{name}: {violations}"
+    assert page.locator("h1").count() == 1, name
+    page.set_viewport_size({"width": 320, "height": 800})
+    assert fits_width(page), f"{name} scrolls sideways at 320px"
+    page.set_viewport_size({"width": 1280, "height": 900})
+    shoot(page, artifacts_dir, name)
+
+
+def test_customer_journey(page, live_server, axe_source, artifacts_dir, db, journey):
+    plain = journey["plain"]
+
+    # The link from an SMS: the code leaves the address bar at once.
+    page.goto(f"{live_server}/n/{plain['notice_code']}")
+    assert page.url == f"{live_server}/verify"
+    assert page.get_by_label("Date of birth").is_visible()
+    check_page(page, axe_source, artifacts_dir, "customer-verify")
+
+    page.get_by_label("Date of birth").fill(plain["date_of_birth"])
+    page.get_by_label("Postcode or ZIP code").fill(plain["postcode"])
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url(f"{live_server}/notice")
+    assert page.get_by_role("heading", level=1).inner_text() == "Notice of Data Breach"
+    for heading in ("What Happened", "What Information Was Involved", "What We Are Doing",
+                    "What You Can Do", "For More Information"):
+        assert page.get_by_role("heading", name=heading, level=2).is_visible()
+    assert page.get_by_text("Equifax").first.is_visible()
+    check_page(page, axe_source, artifacts_dir, "customer-notice")
+
+    page.get_by_role("button", name="Show my activation code").click()
+    code = page.locator("#activation-code").inner_text()
+    assert code in journey["codes"]
+    assert page.get_by_text("March 1, 2027").first.is_visible()
+    page.locator("#activation").scroll_into_view_if_needed()
+    page.screenshot(path=str(artifacts_dir / "customer-activation-code.png"))
+
+    page.get_by_role("link", name="Questions and answers", exact=True).click()
+    assert page.get_by_role("heading", name="Should I freeze my credit?").is_visible()
+    page.get_by_label("Search the questions and answers").fill("freeze")
+    page.get_by_role("button", name="Search").click()
+    check_page(page, axe_source, artifacts_dir, "customer-faq")
+
+    page.get_by_role("link", name="Your messages", exact=True).click()
+    page.get_by_role("link", name="Ask a question", exact=True).click()
+    page.get_by_role("button", name="Send").click()  # empty: errors tied to fields
+    assert page.locator("#topic-error").is_visible()
+    assert page.get_by_label("Topic").get_attribute("aria-invalid") == "true"
+    check_page(page, axe_source, artifacts_dir, "customer-ticket-errors")
+    page.get_by_label("Topic").select_option("monitoring")
+    page.get_by_label("Your message").fill("How long does the credit monitoring last?")
+    page.get_by_role("button", name="Send").click()
+    page.wait_for_url(f"{live_server}/tickets/*")
+
+    ticket = db.session.execute(select(Ticket)).scalar_one()
+    db.session.add(TicketMessage(ticket_id=ticket.id, author_type="staff", channel="web",
+                                 body="It lasts 24 months from the day you enrol."))
+    db.session.commit()
+    notify_reply(ticket.id)
+    [mail] = outbox(db, "email")
+    assert "24 months" not in mail.body
+
+    page.reload()
+    assert page.get_by_text("It lasts 24 months from the day you enrol.").is_visible()
+    check_page(page, axe_source, artifacts_dir, "customer-ticket")
+
+    page.get_by_role("link", name="Español").click()
+    page.wait_for_url("**/tickets/*?lang=es")
+    assert page.locator("html").get_attribute("lang") == "es"
+    page.goto(f"{live_server}/notice")
+    assert page.locator("html").get_attribute("lang") == "es"
+    assert page.get_by_text("Alguien accedió sin permiso").is_visible()
+    db.session.refresh(journey["person"])
+    assert journey["person"].language == "es"
+    check_page(page, axe_source, artifacts_dir, "customer-notice-es")
+
+    # 200% zoom on a 1280px screen is a 640 CSS pixel viewport.
+    page.set_viewport_size({"width": 640, "height": 450})
+    assert fits_width(page)
+    page.screenshot(path=str(artifacts_dir / "customer-notice-zoom200.png"), full_page=False)
+    assert page.console_errors == []
+
+
+def test_five_wrong_dates_of_birth_lock_the_code(page, live_server, axe_source, artifacts_dir,
+                                                 db, journey):
+    plain = journey["plain"]
+    page.goto(f"{live_server}/")
+    page.get_by_label("Notice code").fill(plain["notice_code"])
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url(f"{live_server}/verify")
+    for attempt in range(5):
+        page.get_by_label("Date of birth").fill(f"1950-01-{attempt + 10:02d}")
+        page.get_by_label("Postcode or ZIP code").fill(plain["postcode"])
+        page.get_by_role("button", name="Continue").click()
+        if attempt < 4:
+            assert page.get_by_text("We could not confirm your details").is_visible()
+            if attempt == 0:
+                check_page(page, axe_source, artifacts_dir, "customer-verify-failed")
+    assert page.get_by_role("heading", name="Too many attempts").is_visible()
+    assert page.get_by_text("+1 800 555 0199").is_visible()
+    assert page.get_by_text("You can try again after").is_visible()
+    check_page(page, axe_source, artifacts_dir, "customer-locked")
+    db.session.refresh(journey["person"])
+    assert journey["person"].verification_locked_until is not None
