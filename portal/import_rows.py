@@ -12,21 +12,22 @@ translates them. Their parameters never contain a value from the file.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from functools import lru_cache
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
+from portal.bulk_fernet import BulkFernet
 from portal.people import PLAIN_FIELDS, identity_columns, row_digest
 from portal.security.crypto import (
     code_index,
     format_code,
     generate_code,
     is_valid_code,
-    keyring,
 )
 
 try:  # the advice catalog owns the category keys
@@ -233,41 +234,117 @@ def digest_of(values: dict) -> str:
     return row_digest(plain)
 
 
-def stored_columns(values: dict, digest: str) -> dict:
-    """Encrypted column values for a new person (generates a notice code when none was given)."""
+ENCRYPTED = (*PLAIN_FIELDS, "notice_code")
+INDEXES = ("email_index", "phone_index", "policy_index", "code_index", "name_dob_index",
+           "postcode_digest", "dob_digest", "policy_last4_digest", "row_digest")
+INSERT_COLUMNS = (
+    "incident_id", "external_ref", "language", "categories", *ENCRYPTED, *INDEXES,
+    "consent_sms", "consent_email", "sms_opt_out", "email_opt_out", "failed_verifications",
+    "created_at", "updated_at",
+)
+_TOKEN_COLUMNS = (*ENCRYPTED, *INDEXES)
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def plain_columns(values: dict, digest: str) -> dict:
+    """Column values of a new person before encryption (generates a notice code if none)."""
     plain = {name: values[name] for name in PLAIN_FIELDS}
     plain["notice_code"] = values["notice_code"] or generate_code()
     columns = identity_columns(plain)
-    ring = keyring()
-    for name in (*PLAIN_FIELDS, "notice_code"):
-        if columns[name] is not None:
-            columns[name] = ring.encrypt(columns[name])
     columns["row_digest"] = digest
     return columns
 
 
-def regenerate_code(columns: dict) -> dict:
+def encrypt_columns(rows: list[dict], encryptor) -> None:
+    """Replace the plain personal values of prepared rows by Fernet tokens, in place."""
+    slots = [(row, name) for row in rows for name in ENCRYPTED if row[name] is not None]
+    tokens = encryptor.encrypt_many([row[name] for row, name in slots])
+    for (row, name), token in zip(slots, tokens, strict=True):
+        row[name] = token
+
+
+def regenerate_code(columns: dict, encryptor) -> dict:
     """Give a new person's prepared columns a fresh generated notice code."""
     code = generate_code()
-    columns["notice_code"] = keyring().encrypt(code)
+    columns["notice_code"] = encryptor.encrypt_many([code])[0]
     columns["code_index"] = code_index(code)
+    return columns
+
+
+def _escape(text: str) -> str:
+    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
+        return text.translate(_COPY_ESCAPES)
+    return text
+
+
+def copy_line(columns: dict) -> str:
+    """One row of PostgreSQL ``COPY … FROM STDIN`` text format, in INSERT_COLUMNS order.
+
+    Only the free-text columns can hold characters that COPY needs escaped; the
+    encrypted values are url-safe base64 and the indexes hex.
+    """
+    parts = [
+        str(columns["incident_id"]),
+        _escape(columns["external_ref"]),
+        _escape(columns["language"]),
+        _escape(json.dumps(columns["categories"])),
+    ]
+    for name in _TOKEN_COLUMNS:
+        value = columns[name]
+        parts.append("\\N" if value is None else value)
+    parts.append("t\tt\tf\tf\t0")
+    parts.append(columns["created_at"].isoformat())
+    parts.append(columns["updated_at"].isoformat())
+    return "\t".join(parts) + "\n"
+
+
+def complete_row(columns: dict, incident_id: int, values: dict, now: datetime) -> dict:
+    """Add the columns every new person starts with."""
+    columns.update(
+        incident_id=incident_id, external_ref=values["external_ref"],
+        language=values["language"], categories=values["categories"],
+        consent_sms=True, consent_email=True, sms_opt_out=False, email_opt_out=False,
+        failed_verifications=0, created_at=now, updated_at=now,
+    )
     return columns
 
 
 # --- a batch (runs in a worker process or inline) ----------------------------------------
 
 
-def process_batch(ctx: RowContext, rows: list, existing: dict, prepare: bool, today: date):
+@dataclass(frozen=True)
+class BatchJob:
+    """How to treat a batch: which incident, whether to prepare rows, in what form."""
+
+    incident_id: int
+    prepare: bool  # encrypt new rows (False for a dry run)
+    as_copy: bool  # new rows as COPY text (PostgreSQL) instead of dicts
+    today: date
+    data_key: str
+
+
+_ENCRYPTORS: dict[str, BulkFernet] = {}
+
+
+def _encryptor(key: str) -> BulkFernet:
+    if key not in _ENCRYPTORS:
+        _ENCRYPTORS[key] = BulkFernet(key)
+    return _ENCRYPTORS[key]
+
+
+def process_batch(ctx: RowContext, job: BatchJob, rows: list, existing: dict) -> list:
     """Validate a batch of ``(line, fields)`` records.
 
     ``existing`` maps external_ref to the stored row digest. Returns one result
     per record: ``("reject", line, problems)``, ``("same", line, ref)``,
     ``("changed", line, ref, values, digest)`` or ``("new", line, ref, values,
-    digest, columns)`` (``columns`` is ``None`` unless ``prepare``).
+    digest, row)`` where ``row`` is ``None`` unless ``job.prepare``, else the
+    encrypted columns as a dict, or as a COPY line when ``job.as_copy``.
     """
     results = []
+    fresh = []
     for line, fields in rows:
-        values, problems = validate(fields, ctx, today)
+        values, problems = validate(fields, ctx, job.today)
         if problems:
             results.append(("reject", line, problems))
             continue
@@ -279,6 +356,19 @@ def process_batch(ctx: RowContext, rows: list, existing: dict, prepare: bool, to
             else:
                 results.append(("changed", line, ref, values, digest))
             continue
-        columns = stored_columns(values, digest) if prepare else None
-        results.append(("new", line, ref, values, digest, columns))
-    return results
+        result = ["new", line, ref, values, digest, None]
+        if job.prepare:
+            result[5] = plain_columns(values, digest)
+            fresh.append(result)
+        results.append(result)
+    if fresh:
+        encryptor = _encryptor(job.data_key)
+        encrypt_columns([result[5] for result in fresh], encryptor)
+        now = datetime.now(UTC)
+        for result in fresh:
+            row = complete_row(result[5], job.incident_id, result[3], now)
+            # the code's index is all the caller needs of a prepared COPY row
+            result[3] = {"notice_code": result[3]["notice_code"], "code_index": row["code_index"]}
+            if job.as_copy:
+                result[5] = copy_line(row)
+    return [tuple(result) for result in results]

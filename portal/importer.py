@@ -21,13 +21,12 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import json
 import os
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import TextIO
 
@@ -35,8 +34,17 @@ from flask import current_app
 from sqlalchemy import JSON, Boolean, Integer, String, column, select, table
 
 from portal import audit
+from portal.bulk_fernet import BulkFernet
 from portal.extensions import db
-from portal.import_rows import COLUMNS, RowContext, process_batch, reason_text, regenerate_code
+from portal.import_rows import (
+    COLUMNS,
+    INSERT_COLUMNS,
+    BatchJob,
+    RowContext,
+    process_batch,
+    reason_text,
+    regenerate_code,
+)
 from portal.models import Incident, Person
 from portal.people import PLAIN_FIELDS, identity_columns
 from portal.security.crypto import code_index
@@ -44,6 +52,7 @@ from portal.security.crypto import code_index
 BATCH_SIZE = 2000
 PARALLEL_MIN_BYTES = 4 * 1024 * 1024  # smaller files are validated in-process
 MAX_KEPT_ERRORS = 1000
+ANALYZE_AFTER = 20_000  # rows inserted before PostgreSQL's statistics are first refreshed
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 ERROR_HEADER = ("line", "column", "reason")
 
@@ -193,44 +202,42 @@ def _ref_key(ref: str) -> bytes:
 
 # --- writing ---------------------------------------------------------------------------
 
-_ENCRYPTED = (*PLAIN_FIELDS, "notice_code")
-_INDEXES = ("email_index", "phone_index", "policy_index", "code_index", "name_dob_index",
-            "postcode_digest", "dob_digest", "policy_last4_digest", "row_digest")
-_INSERT_COLUMNS = (
-    "incident_id", "external_ref", "language", "categories", *_ENCRYPTED, *_INDEXES,
-    "consent_sms", "consent_email", "sms_opt_out", "email_opt_out", "failed_verifications",
-    "created_at", "updated_at",
-)
 # Columns of ``person`` without the encrypting types: values arrive already encrypted.
+_BOOLEANS = ("consent_sms", "consent_email", "sms_opt_out", "email_opt_out")
 _raw_person = table(
     "person",
     *[
-        column(name, JSON if name == "categories" else Boolean if name in (
-            "consent_sms", "consent_email", "sms_opt_out", "email_opt_out") else Integer
-            if name in ("incident_id", "failed_verifications") else String)
-        for name in _INSERT_COLUMNS if name not in ("created_at", "updated_at")
+        column(name, JSON if name == "categories" else Boolean if name in _BOOLEANS
+               else Integer if name in ("incident_id", "failed_verifications")
+               else Person.__table__.c[name].type if name in ("created_at", "updated_at")
+               else String)
+        for name in INSERT_COLUMNS
     ],
-    column("created_at", Person.__table__.c.created_at.type),
-    column("updated_at", Person.__table__.c.updated_at.type),
 )
+_CODE_POSITIONS = (INSERT_COLUMNS.index("notice_code"), INSERT_COLUMNS.index("code_index"))
 
 
-def _insert_rows(rows: list[dict]) -> None:
-    if not rows:
-        return
+def _insert_rows(rows: list) -> None:
+    """Write prepared rows: COPY lines on PostgreSQL, dicts through Core elsewhere."""
     connection = db.session.connection()
-    if connection.dialect.name == "postgresql":
+    if isinstance(rows[0], str):
         cursor = connection.connection.driver_connection.cursor()
-        statement = f"COPY person ({', '.join(_INSERT_COLUMNS)}) FROM STDIN"
-        with cursor.copy(statement) as copy:
-            for row in rows:
-                copy.write_row(
-                    [json.dumps(row[name]) if name == "categories" else row[name]
-                     for name in _INSERT_COLUMNS]
-                )
+        with cursor.copy(f"COPY person ({', '.join(INSERT_COLUMNS)}) FROM STDIN") as copy:
+            copy.write("".join(rows))
         cursor.close()
     else:
         connection.execute(_raw_person.insert(), rows)
+
+
+def _new_code(row, encryptor):
+    """Replace the generated notice code of a prepared row (a dict or a COPY line)."""
+    if isinstance(row, dict):
+        return regenerate_code(row, encryptor)
+    fields = row.rstrip("\n").split("\t")
+    columns = regenerate_code({}, encryptor)
+    fields[_CODE_POSITIONS[0]] = columns["notice_code"]
+    fields[_CODE_POSITIONS[1]] = columns["code_index"]
+    return "\t".join(fields) + "\n"
 
 
 # --- the import ------------------------------------------------------------------------
@@ -248,6 +255,9 @@ class _Run:
         self.today = today
         self.seen_refs: dict[bytes, int] = {}
         self.seen_codes: dict[str, int] = {}
+        self.inserted = 0
+        self.analysed_at = 0
+        self.encryptor = BulkFernet(current_app.config["PORTAL_DATA_KEYS"][0])
 
     def reject(self, line: int, problems: list) -> None:
         self.summary.rejected += 1
@@ -287,23 +297,15 @@ class _Run:
 
     def store(self, results: list) -> None:
         new_rows = [result for result in results if result[0] == "new"]
-        codes = {}
-        for result in new_rows:
-            values, columns = result[3], result[5]
-            if values["notice_code"]:
-                codes[code_index(values["notice_code"])] = result
-            elif columns is not None:
-                codes[columns["code_index"]] = result
+        wanted = [index for index in map(self._code_of, new_rows) if index is not None]
         taken = set()
-        if codes:
+        if wanted:
             taken = set(
                 db.session.execute(
-                    select(Person.code_index).where(Person.code_index.in_(list(codes)))
+                    select(Person.code_index).where(Person.code_index.in_(wanted))
                 ).scalars()
             )
-        changed_refs = {result[2]: result for result in results if result[0] == "changed"}
         inserts = []
-        now = datetime.now(UTC)
         for result in results:
             kind, line = result[0], result[1]
             if kind == "reject":
@@ -311,11 +313,11 @@ class _Run:
             elif kind == "same":
                 self.summary.unchanged += 1
             elif kind == "changed":
-                self._update(changed_refs[result[2]])
+                self._update(result)
             else:
-                values, columns = result[3], result[5]
-                if values["notice_code"]:
-                    index = code_index(values["notice_code"])
+                info, row = result[3], result[5]
+                index = self._code_of(result)
+                if info["notice_code"]:
                     first = self.seen_codes.get(index)
                     if first is not None:
                         self.reject(line, [("notice_code", "code_duplicate_file",
@@ -325,20 +327,35 @@ class _Run:
                         self.reject(line, [("notice_code", "code_taken", {})])
                         continue
                     self.seen_codes[index] = line
-                elif columns is not None and columns["code_index"] in taken:
-                    regenerate_code(columns)
+                elif index is not None and index in taken:
+                    row = _new_code(row, self.encryptor)
                 self.summary.imported += 1
-                if columns is not None and not self.dry_run:
-                    columns.update(
-                        incident_id=self.incident_id, external_ref=values["external_ref"],
-                        language=values["language"], categories=values["categories"],
-                        consent_sms=True, consent_email=True, sms_opt_out=False,
-                        email_opt_out=False, failed_verifications=0,
-                        created_at=now, updated_at=now,
-                    )
-                    inserts.append(columns)
-        if not self.dry_run:
+                if row is not None and not self.dry_run:
+                    inserts.append(row)
+        if not self.dry_run and inserts:
             _insert_rows(inserts)
+            self.inserted += len(inserts)
+            if self.inserted >= max(ANALYZE_AFTER, 2 * self.analysed_at):
+                self._analyse()
+
+    @staticmethod
+    def _code_of(result) -> str | None:
+        """The blind index of a new row's notice code (``None`` for a dry run's generated one)."""
+        info = result[3]
+        if "code_index" in info:
+            return info["code_index"]
+        return code_index(info["notice_code"]) if info["notice_code"] else None
+
+    def _analyse(self) -> None:
+        """Refresh PostgreSQL's statistics as the table grows.
+
+        Without it the planner keeps the estimate of the table before the
+        import and looks up each batch's references with sequential scans.
+        """
+        self.analysed_at = self.inserted
+        connection = db.session.connection()
+        if connection.dialect.name == "postgresql":
+            connection.exec_driver_sql("ANALYZE person")
 
     def _update(self, result) -> None:
         _kind, line, ref, values, digest = result
@@ -447,7 +464,13 @@ def import_persons(
     run = _Run(incident, dry_run, errors_out, actor, date.today())
     run.ref_pos = positions[COLUMNS.index("external_ref")]
     ctx = _row_context(incident, positions, width)
-    prepare = not dry_run
+    job = BatchJob(
+        incident_id=incident.id,
+        prepare=not dry_run,
+        as_copy=db.session.get_bind().dialect.name == "postgresql",
+        today=run.today,
+        data_key=current_app.config["PORTAL_DATA_KEYS"][0],
+    )
     count = _worker_count(path, workers)
     pool = None
     if count:
@@ -473,9 +496,9 @@ def import_persons(
         for batch in _batches(_records(path, progress), batch_size):
             fresh, existing = run.prepare(batch)
             if pool is None:
-                finish(process_batch(ctx, fresh, existing, prepare, run.today))
+                finish(process_batch(ctx, job, fresh, existing))
                 continue
-            pending.append(pool.submit(process_batch, ctx, fresh, existing, prepare, run.today))
+            pending.append(pool.submit(process_batch, ctx, job, fresh, existing))
             if len(pending) >= count * 2:
                 finish(pending.popleft().result())
         while pending:

@@ -1,0 +1,224 @@
+"""Benchmark: import N synthetic affected persons into PostgreSQL.
+
+    /work/venv/bin/python bench/import_persons.py [--rows 1000000] [--naive-rows 20000]
+
+Creates a throw-away database on 127.0.0.1:5432 (user postgres), builds the
+schema, writes a CSV of N synthetic rows, imports it with the real importer
+(``portal.importer.import_persons``), imports it a second time (nothing may
+change), then imports the first ``--naive-rows`` rows into a second incident
+with a naive one-ORM-object-per-row loop and compares rows per second. The
+database is dropped at the end. Peak memory is the process's maximum resident
+set size (``resource.getrusage(RUSAGE_SELF).ru_maxrss``) measured around the
+import, plus the same for the worker processes (``RUSAGE_CHILDREN``).
+Never run in CI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import random
+import resource
+import sys
+import tempfile
+import time
+import uuid
+from datetime import date, timedelta
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+from sqlalchemy import create_engine, func, select, text
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from portal import create_app  # noqa: E402
+from portal.config import TestConfig  # noqa: E402
+from portal.import_rows import COLUMNS, RowContext, validate  # noqa: E402
+
+ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+CATS = ("national_id", "payment_card", "bank_account", "health", "policy_details",
+        "claims_details", "date_of_birth", "contact_details")
+FIRST = ("Olivia", "James", "Amelia", "Noah", "Grace", "Lucía", "Chloé", "Lukas", "Mia", "Hugo")
+LAST = ("Smith", "Jones", "Taylor", "García", "Martin", "Müller", "Weber", "Dubois", "Brown")
+
+
+def write_csv(path: Path, rows: int, seed: int = 1) -> None:
+    """Synthetic, valid rows (US numbers in the 555-01xx fiction range are not used: the
+    importer checks validity, so real-looking area codes with random subscriber numbers)."""
+    rng = random.Random(seed)
+    start = date(1940, 1, 1)
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(COLUMNS)
+        for n in range(rows):
+            first, last = rng.choice(FIRST), rng.choice(LAST)
+            writer.writerow([
+                f"EXT-{n:08d}", first, last,
+                (start + timedelta(days=rng.randrange(0, 365 * 60))).isoformat(),
+                f"{rng.randrange(10000, 99999)}", f"POL-{rng.randrange(10**8, 10**9)}",
+                f"{first.lower()}.{n}@example.com",
+                f"(415) {rng.randrange(200, 999)}-{rng.randrange(0, 10000):04d}",
+                f"{rng.randrange(1, 9999)} Main Street", "" if n % 3 else "Apt 4",
+                "San Francisco", "CA", "US", rng.choice(("en", "es", "fr", "de")),
+                ";".join(sorted(rng.sample(CATS, rng.randint(1, 4)))), "",
+            ])
+
+
+def maxrss_mb(who=resource.RUSAGE_SELF) -> float:
+    return resource.getrusage(who).ru_maxrss / 1024  # kilobytes on Linux
+
+
+def cpu_seconds() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user+system) of another local process, from /proc."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def naive_import(db, incident_id: int, path: Path, limit: int, ctx: RowContext) -> int:
+    """One ORM object per row, validated by the same rules, flushed every row."""
+    from portal.import_rows import digest_of
+    from portal.models import Person
+    from portal.people import identity_columns
+    from portal.security.crypto import generate_code
+
+    count = 0
+    with path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.reader(handle)
+        next(reader)
+        for fields in reader:
+            if count >= limit:
+                break
+            values, problems = validate(fields, ctx, date.today())
+            if problems:
+                continue
+            existing = db.session.execute(
+                select(Person).where(Person.incident_id == incident_id,
+                                     Person.external_ref == values["external_ref"])
+            ).scalar_one_or_none()
+            if existing is not None:
+                continue
+            plain = dict(values, notice_code=generate_code())
+            person = Person(incident_id=incident_id, external_ref=values["external_ref"],
+                            language=values["language"], categories=values["categories"],
+                            row_digest=digest_of(values), **identity_columns(plain))
+            db.session.add(person)
+            db.session.flush()
+            count += 1
+    db.session.commit()
+    return count
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--naive-rows", type=int, default=20_000)
+    parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--batch-size", type=int, default=2000)
+    parser.add_argument("--skip-reimport", action="store_true")
+    parser.add_argument("--profile", action="store_true", help="cProfile the main process")
+    args = parser.parse_args()
+
+    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+    name = f"bench_import_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = admin.url.set(database=name).render_as_string(hide_password=False)
+    workdir = Path(tempfile.mkdtemp(prefix="bench-import-"))
+    csv_path = workdir / "persons.csv"
+    try:
+        settings = {key: getattr(TestConfig, key) for key in dir(TestConfig) if key.isupper()}
+        settings.update(SQLALCHEMY_DATABASE_URI=url, TESTING=False,
+                        PORTAL_DATA_KEYS=[Fernet.generate_key().decode()],
+                        PORTAL_DEFAULT_REGION="US", PORTAL_RQ_QUEUE="bench")
+        app = create_app(settings)
+        with app.app_context():
+            from portal.extensions import db
+            from portal.importer import _row_context, import_persons
+            from portal.models import Incident, Person
+
+            db.create_all()
+            fast_incident = Incident(reference="BENCH", title="Benchmark")
+            naive_incident = Incident(reference="NAIVE", title="Naive benchmark")
+            db.session.add_all([fast_incident, naive_incident])
+            db.session.commit()
+            fast_id, naive_id = fast_incident.id, naive_incident.id
+
+            started = time.perf_counter()
+            write_csv(csv_path, args.rows)
+            size_mb = csv_path.stat().st_size / 1e6
+            print(f"generated {args.rows} rows ({size_mb:.0f} MB) in "
+                  f"{time.perf_counter() - started:.1f} s", flush=True)
+
+            rss_before = maxrss_mb()
+            backend = db.session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+            pg_before = process_cpu(backend)
+            print(f"load average before: {os.getloadavg()[0]:.1f}", flush=True)
+            cpu_before = cpu_seconds()
+            started = time.perf_counter()
+            if args.profile:
+                import cProfile
+                import pstats
+
+                profiler = cProfile.Profile()
+                profiler.enable()
+            summary = import_persons(fast_id, csv_path, workers=args.workers,
+                                     batch_size=args.batch_size, via="bench")
+            fast_seconds = time.perf_counter() - started
+            if args.profile:
+                profiler.disable()
+                pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+            cpu_used = cpu_seconds() - cpu_before
+            pg_used = process_cpu(backend) - pg_before
+            print(f"load average after: {os.getloadavg()[0]:.1f}", flush=True)
+            stored = db.session.scalar(
+                select(func.count(Person.id)).where(Person.incident_id == fast_id))
+            print(f"streaming import: {summary.line()}; {stored} stored", flush=True)
+            print(f"  wall time {fast_seconds:.1f} s, {args.rows / fast_seconds:,.0f} rows/s",
+                  flush=True)
+            print(f"  CPU time of the importer's processes {cpu_used:.1f} s "
+                  f"(user+system, main process and workers), PostgreSQL backend "
+                  f"{pg_used:.1f} s", flush=True)
+            print(f"  peak RSS main process {maxrss_mb():.0f} MB (before import "
+                  f"{rss_before:.0f} MB), largest worker "
+                  f"{maxrss_mb(resource.RUSAGE_CHILDREN):.0f} MB", flush=True)
+
+            if not args.skip_reimport:
+                started = time.perf_counter()
+                again = import_persons(fast_id, csv_path, workers=args.workers,
+                                       batch_size=args.batch_size, via="bench")
+                print(f"second import of the same file: {again.line()} in "
+                      f"{time.perf_counter() - started:.1f} s", flush=True)
+
+            ctx = _row_context(naive_incident, tuple(range(len(COLUMNS))), len(COLUMNS))
+            limit = min(args.naive_rows, args.rows)
+            started = time.perf_counter()
+            naive_count = naive_import(db, naive_id, csv_path, limit, ctx)
+            naive_seconds = time.perf_counter() - started
+            naive_rate = naive_count / naive_seconds
+            fast_rate = args.rows / fast_seconds
+            print(f"naive ORM import of {naive_count} rows: {naive_seconds:.1f} s, "
+                  f"{naive_rate:,.0f} rows/s", flush=True)
+            print(f"ratio streaming/naive: {fast_rate / naive_rate:.1f}x", flush=True)
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+        csv_path.unlink(missing_ok=True)
+        workdir.rmdir()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
