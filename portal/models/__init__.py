@@ -3,6 +3,7 @@
 from portal.models.answer import Answer, AnswerVersion
 from portal.models.base import Base, UTCDateTime, utcnow
 from portal.models.campaign import Campaign, LetterBatch, Notification, OutboxMessage
+from portal.models.importrun import ImportRun
 from portal.models.incident import Incident, IncidentAdvice, NoticeVersion, RegulatorFiling
 from portal.models.interaction import Interaction
 from portal.models.person import ActivationCode, Person
@@ -15,6 +16,7 @@ __all__ = [
     "AnswerVersion",
     "Base",
     "Campaign",
+    "ImportRun",
     "Incident",
     "IncidentAdvice",
     "Interaction",
