@@ -81,9 +81,6 @@ def notice_pdf(notice: Notice, activation_code: str | None = None) -> bytes:
             _heading(pdf, section.heading)
             for paragraph in section.paragraphs:
                 _para(pdf, paragraph)
-            if section.key == "what_information":
-                for item in notice.categories:
-                    _bullet(pdf, item.name)
             if section.key == "what_you_can_do":
                 _can_do(pdf, notice, activation_code)
             if section.key == "more_information":
