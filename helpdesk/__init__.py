@@ -17,3 +17,6 @@ def register(app: Flask) -> None:
     from helpdesk.incidents import bp as incidents_bp
 
     app.register_blueprint(incidents_bp, url_prefix="/helpdesk/incidents")
+    from helpdesk.imports import bp as imports_bp  # persons import under an incident
+
+    app.register_blueprint(imports_bp, url_prefix="/helpdesk/incidents/<reference>/imports")
