@@ -85,15 +85,18 @@ def test_activation_code_is_revealed_on_request_and_stays_the_same(client, db, i
     assert "Show my activation code" in page.text
     assert not any(code in page.text for code in codes)
     token = csrf_token(client, "/notice")
-    first = client.post("/notice/activation-code", data={"csrf_token": token})
-    assert first.status_code == 200
+    response = client.post("/notice/activation-code", data={"csrf_token": token})
+    assert response.status_code == 302 and response.location.endswith("/notice#activation")
+    first = client.get("/notice")
     assert first.headers["Cache-Control"] == "no-store"
     shown = [code for code in codes if code in first.text]
     assert len(shown) == 1
     assert "March 1, 2027" in first.text
     assert "https://monitoring.example/enrol" in first.text
-    second = client.post("/notice/activation-code", data={"csrf_token": token})
+    second = client.post("/notice/activation-code", data={"csrf_token": token},
+                         follow_redirects=True)
     assert shown[0] in second.text
+    assert shown[0] in client.get("/notice?lang=en").text
     assigned = db.session.execute(
         __import__("sqlalchemy").select(ActivationCode).where(
             ActivationCode.person_id == record.id)).scalars().all()

@@ -190,6 +190,7 @@ def test_another_persons_ticket_is_404_on_every_route(client, db, incident, make
     sign_in(client, alice_plain)
     token = csrf_token(client, "/tickets")
     assert client.get(f"/tickets/{bob_ticket.id}").status_code == 404
+    assert client.get(f"/tickets/{bob_ticket.id}/reply").status_code == 404
     assert client.post(f"/tickets/{bob_ticket.id}/reply",
                        data={"message": "hijack", "csrf_token": token}).status_code == 404
     assert client.post(f"/tickets/{bob_ticket.id}/close",
@@ -213,7 +214,7 @@ ROUTES = [
     ("get", "/notice"), ("get", "/notice.pdf"), ("post", "/notice/activation-code"),
     ("get", "/preferences"), ("post", "/preferences"), ("get", "/tickets"),
     ("get", "/tickets/new"), ("post", "/tickets/new"), ("get", "/tickets/1"),
-    ("post", "/tickets/1/reply"), ("post", "/tickets/1/close"),
+    ("get", "/tickets/1/reply"), ("post", "/tickets/1/reply"), ("post", "/tickets/1/close"),
 ]
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import abort, current_app, flash, redirect, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -109,12 +109,14 @@ def ticket(ticket_id: int):
                 form=ReplyForm(), close_form=ConfirmForm())
 
 
-@bp.post("/tickets/<int:ticket_id>/reply")
+@bp.route("/tickets/<int:ticket_id>/reply", methods=["GET", "POST"])
 @customer_required
 def ticket_reply(ticket_id: int):
     """Add the customer's reply; a closed ticket takes no more replies."""
     person = current_person()
     item = _own_ticket(person, ticket_id)
+    if request.method == "GET":  # e.g. the language switcher on a page with errors
+        return redirect(url_for("customer.ticket", ticket_id=item.id))
     form = ReplyForm()
     if item.status == "closed":
         flash(_("This question is closed. Please ask a new question."), "error")

@@ -195,6 +195,12 @@ def sign_out():
         audit.record("customer.signed_out", incident_id=person.incident_id, person_id=person.id)
         db.session.commit()
     customer_session.end()
+    return redirect(url_for("customer.signed_out"))
+
+
+@bp.get("/signed-out")
+def signed_out():
+    """Where sign-out lands (a GET page, so the language switcher works on it)."""
     return _page("customer/signed_out.html")
 
 

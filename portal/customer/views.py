@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, redirect, render_template, session, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -72,11 +72,17 @@ def _assigned_code(person: Person) -> str | None:
     ).scalar_one_or_none()
 
 
-def _notice_page(person: Person, activation_code: str | None = None):
+REVEALED_KEY = "customer_activation_revealed"
+
+
+def _notice_page(person: Person):
     notice = build_for_person(person, person.language,
                               seen_version=_seen_version(person, person.language))
     if notice is None:
         return page("customer/notice_pending.html")
+    activation_code = None
+    if notice.monitoring and session.get(REVEALED_KEY):
+        activation_code = _assigned_code(person)
     audit.record("notice.viewed", incident_id=person.incident_id, person_id=person.id,
                  details={"version": notice.version, "language": notice.language,
                           "notice_version_id": notice.notice_version_id})
@@ -95,7 +101,10 @@ def notice():
 @bp.post("/notice/activation-code")
 @customer_required
 def reveal_activation_code():
-    """Reveal (assigning on first request) the credit-monitoring activation code."""
+    """Reveal (assigning on first request) the credit-monitoring activation code.
+
+    The code then shows on the notice for the rest of this session.
+    """
     from portal.activation import assign_activation_code
 
     person = current_person()
@@ -108,7 +117,8 @@ def reveal_activation_code():
         flash(_("We could not give you an activation code just now. Please call the number "
                 "under For More Information and we will help."), "error")
         return redirect(url_for("customer.notice"))
-    return _notice_page(person, activation_code=code)
+    session[REVEALED_KEY] = True
+    return redirect(url_for("customer.notice", _anchor="activation"))
 
 
 @bp.get("/notice.pdf")
