@@ -321,3 +321,20 @@ def test_cli_creates_an_incident(runner, db):
     bad = runner.invoke(args=["incidents", "create", "--reference", "CLI-2", "--title", "X",
                               "--jurisdictions", "atlantis"])
     assert bad.exit_code != 0 and "unknown: atlantis" in bad.output
+
+
+def test_saving_the_edit_form_unchanged_logs_nothing(client, db, login, managers, make_incident):
+    incident = make_incident(reference="SECS", discovered_at=datetime(
+        2026, 11, 2, 9, 15, 42, 123456, tzinfo=UTC))
+    login(managers[0])
+    page = client.get(f"{BASE}/SECS/edit")
+    assert 'value="2026-11-02T09:15"' in page.text
+    data = {}
+    for name, value in re.findall(r'<input[^>]*name="(\w+)"[^>]*value="([^"]*)"', page.text):
+        data[name] = value
+    data["categories"] = incident.categories
+    data["jurisdictions"] = incident.jurisdictions
+    data.update(status="active", default_language="en", verification_method="postcode")
+    response = client.post(f"{BASE}/SECS/edit", data=data)
+    assert response.status_code == 302, response.text
+    assert _actions(db, "incident.updated") == []

@@ -68,6 +68,8 @@ def notice_edit(reference: str, language: str):
                 getattr(form, name).data = getattr(source, name) or ""
             if draft is None:
                 form.what_changed.data = ""
+    for name in TEXT_FIELDS:  # the text is in the notice's language, the labels are not
+        getattr(form, name).render_kw = {"lang": language, "rows": 7, "spellcheck": "true"}
     must_say_what_changed = needs_what_changed(incident.id, language)
     if form.validate_on_submit():
         fields = {name: getattr(form, name).data for name in TEXT_FIELDS}

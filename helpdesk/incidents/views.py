@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import format_datetime, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -17,6 +17,7 @@ from portal.deadlines import board, next_due
 from portal.extensions import db
 from portal.i18n import LANGUAGE_NAMES
 from portal.incidents import (
+    DATETIME_FIELDS,
     IncidentError,
     add_filing,
     create_incident,
@@ -56,6 +57,12 @@ def time_span(span: timedelta) -> str:
     if not days:
         parts.append(ngettext("%(num)d minute", "%(num)d minutes", minutes))
     return ", ".join(parts)
+
+
+@bp.app_template_filter("utc_when")
+def _utc_when_filter(value):
+    """A UTC time to the minute, e.g. "21 Nov 2026, 14:05" (month name localised)."""
+    return format_datetime(value, "d MMM y, HH:mm") if value is not None else ""
 
 
 @bp.app_template_filter("time_span")
@@ -99,6 +106,15 @@ def _reference_taken(form: IncidentForm, incident: Incident | None) -> bool:
                                  _("Another incident already uses this reference.")]
         return True
     return False
+
+
+def _keep_seconds(incident: Incident, values: dict) -> dict:
+    """Keep stored seconds the minute-precision form could not show (no spurious changes)."""
+    for name in DATETIME_FIELDS:
+        before = getattr(incident, name)
+        if before is not None and values.get(name) == before.replace(second=0, microsecond=0):
+            values[name] = before
+    return values
 
 
 def _valid(form: IncidentForm, incident: Incident | None) -> bool:
@@ -154,7 +170,7 @@ def edit(reference: str):
     _fill_choices(form)
     if _valid(form, incident):
         try:
-            changes = update_incident(incident, form.values())
+            changes = update_incident(incident, _keep_seconds(incident, form.values()))
         except IncidentError as error:
             db.session.rollback()
             _apply_error(form, error)
