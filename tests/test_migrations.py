@@ -22,12 +22,14 @@ def _diff(app):
         return compare_metadata(context, db.metadata)
 
 
-def _upgrade_and_compare(url: str, data_keys) -> None:
+def _upgrade_and_compare(url: str, data_keys, check=None) -> None:
     app = create_app(make_settings(url, data_keys))
     with app.app_context():
         upgrade()
         differences = _diff(app)
         assert differences == [], f"models and migrations differ: {differences}"
+        if check:
+            check()
         downgrade(revision="base")
         from portal.extensions import db
 
@@ -38,10 +40,41 @@ def test_migrations_match_models_on_sqlite(tmp_path, data_keys):
     _upgrade_and_compare(f"sqlite:///{tmp_path / 'migrated.sqlite3'}", data_keys)
 
 
+def _interaction_log_is_append_only():
+    from sqlalchemy import delete, update
+    from sqlalchemy.exc import DBAPIError
+
+    from portal import audit
+    from portal.extensions import db
+    from portal.models import Interaction
+
+    row_id = audit.record("test.event", details={"secret": "value"}).id
+    db.session.commit()
+    for statement in (
+        update(Interaction).where(Interaction.id == row_id).values(action="forged"),
+        delete(Interaction).where(Interaction.id == row_id),
+        # A "redaction" that also rewrites a chained field is refused too.
+        update(Interaction)
+        .where(Interaction.id == row_id)
+        .values(redacted_at=audit.utcnow(), details={}, ip="10.0.0.1"),
+    ):
+        with pytest.raises(DBAPIError, match="append-only"):
+            db.session.execute(statement)
+        db.session.rollback()
+    # GDPR redaction is the one update allowed, and the chain still verifies.
+    person_rows = update(Interaction).where(Interaction.id == row_id).values(
+        redacted_at=audit.utcnow(), details={audit.REDACTED_KEY: ["secret"]}
+    )
+    db.session.execute(person_rows)
+    db.session.commit()
+    assert audit.verify().ok
+    db.session.remove()
+
+
 @pytest.mark.postgres
 def test_migrations_match_models_on_postgresql(postgres_server, data_keys):
     url = postgres_server.create("portal_migrations")
     try:
-        _upgrade_and_compare(url, data_keys)
+        _upgrade_and_compare(url, data_keys, check=_interaction_log_is_append_only)
     finally:
         postgres_server.drop(url)
