@@ -144,6 +144,8 @@ def test_filing_and_advice_are_logged_and_shown(client, db, login, managers):
     page = client.get(f"{BASE}/2026-11-POL")
     assert page.status_code == 200
     assert "CNIL" in page.text and "N-77" in page.text
+    if "imports.index" in client.application.view_functions:
+        assert f'href="{BASE}/2026-11-POL/imports/"' in page.text
     assert "Call our fraud line first." in page.text
 
 

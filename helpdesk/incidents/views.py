@@ -281,4 +281,9 @@ def advice(reference: str):
                   "success" if changed else "info")
             return redirect(url_for("incidents.show", reference=incident.reference,
                                     _anchor="advice"))
-    return render_template("incidents/advice.html", form=form, incident=incident)
+    existing = db.session.execute(
+        select(IncidentAdvice).where(IncidentAdvice.incident_id == incident.id)
+        .order_by(IncidentAdvice.category, IncidentAdvice.language)
+    ).scalars().all()
+    return render_template("incidents/advice.html", form=form, incident=incident,
+                           existing=existing, category_name=category_name)
