@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -38,8 +39,7 @@ def import_command(file: Path, reference: str, dry_run: bool, errors_path: Path 
     size = file.stat().st_size
     errors_out = errors_path.open("w", encoding="utf-8", newline="") if errors_path else None
     try:
-        with click.progressbar(length=size, label="Importing", file=click.get_text_stream(
-                "stderr"), show_pos=False) as bar:
+        with click.progressbar(length=size, label="Importing", file=sys.stderr) as bar:
             summary = import_persons(incident.id, file, dry_run=dry_run, errors_out=errors_out,
                                      progress=bar.update, workers=workers, via="cli")
     except ImportFileError as exc:
