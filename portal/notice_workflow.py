@@ -214,6 +214,8 @@ def approve(version: NoticeVersion, approver_id: int) -> NoticeVersion | None:
 
     Returns the superseded version, if any.
     """
+    # Lock the row (PostgreSQL) so two managers approving at once cannot both succeed.
+    db.session.refresh(version, with_for_update=True)
     problems = approval_problems(version, approver_id)
     if problems:
         raise NoticeError(" ".join(problems))

@@ -6,6 +6,7 @@ from flask import abort, flash, make_response, redirect, render_template, reques
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from helpdesk.incidents import bp
 from helpdesk.incidents.forms import ConfirmForm, NoticeForm, OverrideForm, PreviewPersonForm
@@ -75,6 +76,12 @@ def notice_edit(reference: str, language: str):
         fields = {name: getattr(form, name).data for name in TEXT_FIELDS}
         try:
             version = save_draft(incident, language, fields, current_user.id)
+            db.session.flush()
+        except IntegrityError:  # another manager created the draft at the same moment
+            db.session.rollback()
+            flash(_("Another manager saved this notice at the same moment. Check the draft "
+                    "and save again."), "error")
+            return redirect(url_for("incidents.show", reference=reference, _anchor="notices"))
         except NoticeError as error:
             db.session.rollback()
             field = getattr(form, error.field or "", None)
