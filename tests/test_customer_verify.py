@@ -238,3 +238,13 @@ class TestRateLimit:
         enter_code(client, plain["notice_code"])
         statuses = [answer(client, "1901-02-03", postcode="1").status_code for _ in range(5)]
         assert statuses == [401, 401, 401, 401, 429]
+
+
+def test_an_anonymised_person_cannot_verify(client, db, person):
+    record, plain = person
+    record.anonymised_at = utcnow()
+    db.session.commit()
+    enter_code(client, plain["notice_code"])
+    response = answer(client, plain["date_of_birth"], postcode=plain["postcode"])
+    assert response.status_code == 401
+    assert interactions(db, "verify.failed")[0].details["reason"] == "unknown_code"

@@ -160,7 +160,7 @@ class ReplyForm(FlaskForm):
 
 class PreferencesForm(FlaskForm):
     language = SelectField(
-        _l("Language"),
+        _l("Preferred language"),
         choices=[SelectChoice(key, label, render_kw={"lang": key})
                  for key, label in LANGUAGE_CHOICES],
     )

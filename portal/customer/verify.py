@@ -88,8 +88,9 @@ def _pending_person() -> Person | None:
     index_value = session.get(customer_session.PENDING_CODE_KEY)
     if not index_value:
         return None
+    # An anonymised person (retention purge) is treated exactly like an unknown code.
     return db.session.execute(
-        select(Person).where(Person.code_index == index_value)
+        select(Person).where(Person.code_index == index_value, Person.anonymised_at.is_(None))
     ).scalar_one_or_none()
 
 

@@ -6,6 +6,7 @@ five wrong dates of birth → locked. Screenshots go to ``test-artifacts/``.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -155,3 +156,49 @@ def test_five_wrong_dates_of_birth_lock_the_code(page, live_server, axe_source, 
     check_page(page, axe_source, artifacts_dir, "customer-locked")
     db.session.refresh(journey["person"])
     assert journey["person"].verification_locked_until is not None
+
+
+def test_anonymous_pages_and_preferences(page, live_server, axe_source, artifacts_dir, db,
+                                         journey):
+    plain = journey["plain"]
+    page.goto(f"{live_server}/")
+    page.get_by_role("button", name="Continue").click()  # empty code: error tied to field
+    assert page.locator("#code-error").is_visible()
+    assert page.evaluate("() => document.activeElement.id") == "error-summary"
+    check_page(page, axe_source, artifacts_dir, "customer-index-error")
+
+    page.locator("#main").get_by_role("link", name="I did not get a letter").click()
+    check_page(page, axe_source, artifacts_dir, "customer-no-letter")
+    page.get_by_label("First name").fill("Jamie")
+    page.get_by_label("Last name").fill(plain["last_name"])
+    page.get_by_label("Date of birth").fill(plain["date_of_birth"])
+    page.get_by_label("Postcode or ZIP code").fill(plain["postcode"])
+    page.get_by_label("Policy number").fill(plain["policy_number"])
+    page.get_by_role("button", name="Send my code").click()
+    assert page.get_by_role("heading", name="Request received").is_visible()
+    check_page(page, axe_source, artifacts_dir, "customer-no-letter-sent")
+
+    page.goto(f"{live_server}/dev/outbox")
+    link = page.locator("pre").first.inner_text()
+    assert f"/n/{plain['notice_code']}" in link
+    shoot(page, artifacts_dir, "dev-outbox")
+
+    page.goto(f"{live_server}/n/{plain['notice_code']}")
+    page.get_by_label("Date of birth").fill(plain["date_of_birth"])
+    page.get_by_label("Postcode or ZIP code").fill(plain["postcode"])
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("link", name="Preferences", exact=True).click()
+    page.get_by_label("How should we contact you?").select_option("sms")
+    page.get_by_label("Do not send me text messages").check()
+    page.get_by_role("button", name="Save preferences").click()
+    assert page.locator("#preferred_channel-error").is_visible()
+    check_page(page, axe_source, artifacts_dir, "customer-preferences-error")
+    page.get_by_label("Preferred language").select_option("fr")
+    page.get_by_label("How should we contact you?").select_option("email")
+    page.get_by_role("button", name="Save preferences").click()
+    assert page.locator("html").get_attribute("lang") == "fr"
+    db.session.refresh(journey["person"])
+    assert (journey["person"].language, journey["person"].sms_opt_out) == ("fr", True)
+    page.get_by_role("button", name=re.compile("Sign out|Se déconnecter")).click()
+    assert "/signed-out" in page.url
+    assert page.console_errors == []
