@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from portal import audit
+from portal import audit, notice_cache
 from portal.customer import bp
 from portal.customer.forms import ConfirmForm, PreferencesForm
 from portal.customer.session import current_person, customer_required, load_customer
@@ -76,17 +76,19 @@ REVEALED_KEY = "customer_activation_revealed"
 
 
 def _notice_page(person: Person):
-    notice = build_for_person(person, person.language,
-                              seen_version=_seen_version(person, person.language))
+    seen = notice_cache.seen_version(person.language,
+                                     lambda: _seen_version(person, person.language))
+    notice = notice_cache.notice_for(person, person.language, seen_version=seen)
     if notice is None:
         return page("customer/notice_pending.html")
     activation_code = None
     if notice.monitoring and session.get(REVEALED_KEY):
         activation_code = _assigned_code(person)
-    audit.record("notice.viewed", incident_id=person.incident_id, person_id=person.id,
-                 details={"version": notice.version, "language": notice.language,
-                          "notice_version_id": notice.notice_version_id})
-    db.session.commit()
+    if notice_cache.note_view(notice):  # once per session for each version read
+        audit.record("notice.viewed", incident_id=person.incident_id, person_id=person.id,
+                     details={"version": notice.version, "language": notice.language,
+                              "notice_version_id": notice.notice_version_id})
+        db.session.commit()
     return page("customer/notice.html", notice=notice, activation_code=activation_code,
                 reveal_form=ConfirmForm())
 
