@@ -13,7 +13,7 @@ from portal.notices import Notice
 
 FONT_DIR = Path(__file__).resolve().parent.parent / "static" / "fonts"
 FONT = "DejaVu"
-NEXT_LINE = {"new_x": XPos.LMARGIN, "new_y": YPos.NEXT}
+NEXT_LINE = {"new_x": XPos.LMARGIN, "new_y": YPos.NEXT, "align": "L"}
 
 
 def add_fonts(pdf: FPDF) -> None:
