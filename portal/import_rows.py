@@ -74,6 +74,7 @@ REASONS = {
     "code_taken": N_("is already the notice code of another person"),
     "duplicate_ref": N_("repeats the external_ref of line %(line)s"),
     "control_chars": N_("contains control characters"),
+    "csv_invalid": N_("is not valid CSV (%(reason)s)"),
 }
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")

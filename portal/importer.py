@@ -169,7 +169,7 @@ def read_header(path: Path) -> tuple[tuple[int, ...], int]:
 
 
 def check_file(path: Path) -> tuple[tuple[int, ...], int]:
-    """First pass: the header is right, every line is UTF-8 and the CSV is well formed."""
+    """First pass: the header is right and every line is UTF-8."""
     if not path.is_file():
         raise ImportFileError(f"no such file: {path}")
     positions = read_header(path)
@@ -178,8 +178,12 @@ def check_file(path: Path) -> tuple[tuple[int, ...], int]:
     return positions
 
 
-def _records(path: Path, progress) -> Iterator[tuple[int, list[str]]]:
-    """``(first line number, fields)`` of each non-blank record after the header."""
+def _records(path: Path, progress) -> Iterator[tuple[int, list[str] | str]]:
+    """``(first line number, fields)`` of each record after the header.
+
+    Blank lines are skipped. A record the CSV reader cannot parse (a NUL byte,
+    a stray quote) comes out as ``(line, reason)`` so it is reported, not lost.
+    """
     with path.open("rb") as handle:
         reader = csv.reader(_decoded_lines(handle, progress), strict=True)
         next(reader)
@@ -190,9 +194,10 @@ def _records(path: Path, progress) -> Iterator[tuple[int, list[str]]]:
             except StopIteration:
                 return
             except csv.Error as exc:
-                raise ImportFileError(f"line {start}: not valid CSV ({exc})") from None
-            if fields and any(part.strip() for part in fields):
-                yield start, fields
+                yield start, str(exc)
+            else:
+                if len(fields) > 1 or (fields and fields[0].strip()):
+                    yield start, fields
             start = reader.line_num + 1
 
 
@@ -270,8 +275,10 @@ class _Run:
     # a batch: dedupe and look up before validation, write after
     def prepare(self, records: list) -> tuple[list, dict]:
         fresh, existing_refs = [], []
-        width = None
         for line, fields in records:
+            if isinstance(fields, str):
+                self.reject(line, [("", "csv_invalid", {"reason": fields})])
+                continue
             ref = fields[self.ref_pos].strip() if len(fields) > self.ref_pos else ""
             if ref:
                 key = _ref_key(ref)
@@ -282,7 +289,6 @@ class _Run:
                 self.seen_refs[key] = line
                 existing_refs.append(ref)
             fresh.append((line, fields))
-            width = width or len(fields)
         existing = {}
         if existing_refs:
             existing = dict(
