@@ -7,6 +7,7 @@ lives in its own module here; ``seed`` runs them in order.
 from __future__ import annotations
 
 from portal.demo.base import DEMO_STAFF, sample_person, seed_base
+from portal.demo.codes import seed_codes
 from portal.demo.faq import seed_faq
 from portal.demo.notices import seed_notices
 from portal.extensions import db
@@ -18,6 +19,7 @@ def seed(people: int = 50) -> dict:
     # Further demo parts (notices, activation codes, FAQ answers) are seeded here.
     seed_faq(incident.id)
     seed_notices(incident)
+    seed_codes(incident)
     db.session.commit()
     sample = sample_person(incident)
     return {
