@@ -51,3 +51,43 @@ def test_demo_notices_are_approved_and_complete(app, db):
     person = sample_person(incident)
     notice = build_for_person(person)
     assert notice is not None and notice.language == person.language
+
+
+def test_two_managers_approving_at_once_cannot_both_succeed(app, db, make_incident, make_staff):
+    """On PostgreSQL the version row is locked while approving; the second one finds it done."""
+    import threading
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("row locks need PostgreSQL (SQLite serialises writers anyway)")
+    incident = make_incident(jurisdictions=[])
+    author = make_staff("manager")
+    approvers = [make_staff("manager").id, make_staff("manager").id]
+    with force_locale("en"):
+        draft = save_draft(incident, "en", {"what_happened": "It happened."}, author.id)
+    db.session.commit()
+    version_id = draft.id
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def run(approver_id: int) -> None:
+        with app.app_context(), force_locale("en"):
+            version = db.session.get(NoticeVersion, version_id)
+            barrier.wait()
+            try:
+                approve(version, approver_id)
+                db.session.commit()
+                outcomes.append("approved")
+            except NoticeError:
+                db.session.rollback()
+                outcomes.append("refused")
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(approver,)) for approver in approvers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(outcomes) == ["approved", "refused"]
+    db.session.expire_all()
+    assert db.session.get(NoticeVersion, version_id).approved_by_id in approvers

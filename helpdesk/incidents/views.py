@@ -27,7 +27,7 @@ from portal.incidents import (
 )
 from portal.models import Incident, IncidentAdvice, Person
 from portal.notice_workflow import versions
-from portal.rules import rule_choices, rules_for
+from portal.rules import all_rules, rule_choices, rules_for
 from portal.security.permissions import staff_required
 
 
@@ -213,6 +213,7 @@ def show(reference: str):
         board=board(incident),
         labels=deadline_labels(),
         rules=rules_for(incident.jurisdictions),
+        rule_names={rule.id: rule.name for rule in all_rules().values()},
         category_names=[category_name(key) for key in incident.categories or ()],
         advice=advice,
         category_name=category_name,
