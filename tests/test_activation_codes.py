@@ -27,7 +27,7 @@ def test_import_stores_codes_encrypted_and_skips_duplicates(db, make_incident, t
     assert (again.added, again.duplicates) == (0, 4)
     assert pool_counts(incident.id) == (3, 0)
     raw = db.session.execute(text("SELECT code FROM activation_code LIMIT 1")).scalar_one()
-    assert "AAAA" not in raw  # stored as a Fernet token
+    assert raw.startswith("gAAAA") and "BBBB" not in raw  # stored as a Fernet token
     logged = db.session.execute(
         select(Interaction.details).where(Interaction.action == "activation_codes.imported")
     ).scalars().all()
