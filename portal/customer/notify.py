@@ -14,7 +14,11 @@ from portal.models.ticket import Ticket
 
 
 def notify_reply(ticket_id: int) -> str | None:
-    """Send the reply notification for a ticket; return the provider id or ``None``."""
+    """Send the reply notification for a ticket; return the provider id or ``None``.
+
+    Never raises for a channel failure (it may run inline inside an agent's
+    request): the failure is logged as ``ticket.reply_notify_failed``.
+    """
     ticket = db.session.get(Ticket, ticket_id)
     if ticket is None or ticket.person_id is None:
         return None
@@ -38,8 +42,6 @@ def notify_reply(ticket_id: int) -> str | None:
                      details={"channel": channel, "reason": exc.code or "error",
                               "permanent": exc.permanent})
         db.session.commit()
-        if not exc.permanent:
-            raise  # let rq retry a transient failure
         return None
     audit.record("ticket.reply_notified", actor_type="system", incident_id=ticket.incident_id,
                  person_id=person.id, ticket_id=ticket.id,

@@ -11,7 +11,8 @@ import time
 from datetime import timedelta
 
 from flask import current_app, redirect, render_template, request, session, url_for
-from sqlalchemy import select
+from sqlalchemy import func, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from portal import audit, jobs
 from portal.customer import bp
@@ -115,6 +116,19 @@ def _answers_match(person: Person | None, form: VerifyForm, method: str) -> bool
     return dob_ok & second_ok  # no short-circuit
 
 
+def _count_failure(person: Person) -> int:
+    """Add one failure atomically (parallel attempts cannot lose a count); return the total."""
+    failures = db.session.execute(
+        update(Person)
+        .where(Person.id == person.id)
+        .values(failed_verifications=func.coalesce(Person.failed_verifications, 0) + 1)
+        .returning(Person.failed_verifications)
+        .execution_options(synchronize_session=False)
+    ).scalar_one()
+    set_committed_value(person, "failed_verifications", failures)
+    return failures
+
+
 def _locked(person: Person | None) -> bool:
     until = person.verification_locked_until if person else None
     return until is not None and until > utcnow()
@@ -155,11 +169,10 @@ def verify():
             db.session.commit()
             return _locked_page(person, incident)
         elif not matched:
-            person.failed_verifications = (person.failed_verifications or 0) + 1
+            failures = _count_failure(person)
             audit.record("verify.failed", actor_type="customer", incident_id=person.incident_id,
-                         person_id=person.id,
-                         details={"reason": "mismatch", "failures": person.failed_verifications})
-            if person.failed_verifications >= _max_failures():
+                         person_id=person.id, details={"reason": "mismatch", "failures": failures})
+            if failures >= _max_failures():
                 person.verification_locked_until = utcnow() + timedelta(minutes=_lock_minutes())
                 person.failed_verifications = 0
                 audit.record("verify.locked", actor_type="customer",
