@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, g, request, session
+from flask import Flask, current_app, g, has_request_context, request, session
 
 SESSION_KEY = "lang"
 LANGUAGE_NAMES = {"en": "English", "es": "Español", "fr": "Français", "de": "Deutsch"}
@@ -14,7 +14,13 @@ def supported() -> tuple[str, ...]:
 
 
 def select_locale() -> str:
-    """Pick the request's locale (Flask-Babel's locale selector)."""
+    """Pick the request's locale (Flask-Babel's locale selector).
+
+    Outside a request (CLI commands, jobs) it is the default locale; code that
+    writes for a particular person wraps its calls in ``force_locale``.
+    """
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     preferred = g.get("preferred_locale")
     if preferred in supported():
         return preferred

@@ -72,3 +72,12 @@ def test_translate_check_command_runs(runner):
     result = runner.invoke(args=["translate", "check"])
     assert result.exit_code in (0, 1)
     assert "catalogs complete" in result.output or "translation problems" in result.output
+
+
+def test_gettext_works_outside_a_request(app):
+    from flask_babel import force_locale
+    from flask_babel import gettext as _
+
+    assert _("Overview") == "Overview"
+    with force_locale("de"):
+        assert _("Overview") == "Übersicht"
