@@ -31,7 +31,8 @@ from pathlib import Path
 from typing import TextIO
 
 from flask import current_app
-from sqlalchemy import JSON, Boolean, Integer, String, column, select, table
+from sqlalchemy import JSON, Boolean, Integer, String, any_, column, literal, select, table
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from portal import audit
 from portal.bulk_fernet import BulkFernet
@@ -201,6 +202,13 @@ def _records(path: Path, progress) -> Iterator[tuple[int, list[str] | str]]:
             start = reader.line_num + 1
 
 
+def _among(column_, values: list[str]):
+    """``column IN values``; one array parameter on PostgreSQL instead of thousands."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return column_ == any_(literal(values, ARRAY(String)))
+    return column_.in_(values)
+
+
 def _ref_key(ref: str) -> bytes:
     return hashlib.blake2b(ref.encode(), digest_size=10).digest()
 
@@ -291,14 +299,12 @@ class _Run:
             fresh.append((line, fields))
         existing = {}
         if existing_refs:
-            existing = dict(
-                db.session.execute(
-                    select(Person.external_ref, Person.row_digest).where(
-                        Person.incident_id == self.incident_id,
-                        Person.external_ref.in_(existing_refs),
-                    )
-                ).all()
-            )
+            existing = dict(db.session.execute(
+                select(Person.external_ref, Person.row_digest).where(
+                    Person.incident_id == self.incident_id,
+                    _among(Person.external_ref, existing_refs),
+                )
+            ).all())
         return fresh, existing
 
     def store(self, results: list) -> None:
@@ -308,7 +314,7 @@ class _Run:
         if wanted:
             taken = set(
                 db.session.execute(
-                    select(Person.code_index).where(Person.code_index.in_(wanted))
+                    select(Person.code_index).where(_among(Person.code_index, wanted))
                 ).scalars()
             )
         inserts = []
