@@ -248,3 +248,38 @@ def test_an_anonymised_person_cannot_verify(client, db, person):
     response = answer(client, plain["date_of_birth"], postcode=plain["postcode"])
     assert response.status_code == 401
     assert interactions(db, "verify.failed")[0].details["reason"] == "unknown_code"
+
+
+def test_parallel_wrong_answers_are_all_counted(app, db, person):
+    """Eight wrong answers at once: no count is lost, and the code ends up locked."""
+    import threading
+
+    record, plain = person
+    clients = [app.test_client() for _ in range(8)]
+    tokens = []
+    for each in clients:
+        enter_code(each, plain["notice_code"])
+        tokens.append(csrf_token(each, "/"))
+    barrier = threading.Barrier(len(clients))
+    statuses = []
+
+    def attempt(each, token):
+        barrier.wait()
+        response = each.post("/verify", data={"date_of_birth": "1901-02-03",
+                                               "postcode": plain["postcode"],
+                                               "csrf_token": token})
+        statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=attempt, args=pair) for pair in zip(clients, tokens,
+                                                                           strict=True)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(statuses) == 8 and set(statuses) <= {401, 429}
+    counts = [row.details["failures"] for row in interactions(db, "verify.failed")
+              if row.details.get("reason") == "mismatch"]
+    assert sorted(counts) == [1, 2, 3, 4, 5]  # no count lost, none past the lock
+    assert len(interactions(db, "verify.locked")) == 1
+    db.session.refresh(record)
+    assert record.verification_locked_until is not None

@@ -11,7 +11,7 @@ import time
 from datetime import timedelta
 
 from flask import current_app, redirect, render_template, request, session, url_for
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from portal import audit, jobs
@@ -116,15 +116,25 @@ def _answers_match(person: Person | None, form: VerifyForm, method: str) -> bool
     return dob_ok & second_ok  # no short-circuit
 
 
-def _count_failure(person: Person) -> int:
-    """Add one failure atomically (parallel attempts cannot lose a count); return the total."""
+def _count_failure(person: Person) -> int | None:
+    """Add one failure unless the code is locked, in one atomic statement.
+
+    Returns the new count, or ``None`` when the code was locked meanwhile (a
+    parallel attempt locked it): parallel attempts can neither lose a count nor
+    slip past the lock.
+    """
     failures = db.session.execute(
         update(Person)
-        .where(Person.id == person.id)
+        .where(Person.id == person.id,
+               or_(Person.verification_locked_until.is_(None),
+                   Person.verification_locked_until <= utcnow()))
         .values(failed_verifications=func.coalesce(Person.failed_verifications, 0) + 1)
         .returning(Person.failed_verifications)
         .execution_options(synchronize_session=False)
-    ).scalar_one()
+    ).scalar_one_or_none()
+    if failures is None:
+        db.session.refresh(person)
+        return None
     set_committed_value(person, "failed_verifications", failures)
     return failures
 
@@ -163,13 +173,23 @@ def verify():
                          details={"reason": "unknown_code"})
             db.session.commit()
             failed = True
-        elif _locked(person):
-            audit.record("verify.failed", actor_type="customer", incident_id=person.incident_id,
-                         person_id=person.id, details={"reason": "locked"})
+        elif matched and not _locked(person):
+            person.failed_verifications = 0
+            person.verification_locked_until = None
+            person.last_verified_at = utcnow()
+            customer_session.start(person)
+            audit.record("verify.succeeded", incident_id=person.incident_id,
+                         person_id=person.id, details={"method": method})
             db.session.commit()
-            return _locked_page(person, incident)
-        elif not matched:
-            failures = _count_failure(person)
+            return redirect(url_for("customer.notice"))
+        else:
+            failures = None if _locked(person) else _count_failure(person)
+            if failures is None:  # locked, even if the answers were right
+                audit.record("verify.failed", actor_type="customer",
+                             incident_id=person.incident_id, person_id=person.id,
+                             details={"reason": "locked"})
+                db.session.commit()
+                return _locked_page(person, incident)
             audit.record("verify.failed", actor_type="customer", incident_id=person.incident_id,
                          person_id=person.id, details={"reason": "mismatch", "failures": failures})
             if failures >= _max_failures():
@@ -183,15 +203,6 @@ def verify():
                 return _locked_page(person, incident)
             db.session.commit()
             failed = True
-        else:
-            person.failed_verifications = 0
-            person.verification_locked_until = None
-            person.last_verified_at = utcnow()
-            customer_session.start(person)
-            audit.record("verify.succeeded", incident_id=person.incident_id,
-                         person_id=person.id, details={"method": method})
-            db.session.commit()
-            return redirect(url_for("customer.notice"))
     status = 401 if failed else (400 if form.errors else 200)
     tail = session.get(customer_session.PENDING_TAIL_KEY) or ""
     return _page("customer/verify.html", status, form=form, method=method, failed=failed,
