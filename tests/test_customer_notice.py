@@ -195,3 +195,15 @@ def test_print_stylesheet_hides_navigation(app):
 
     css = (Path(app.static_folder) / "css" / "site.css").read_text()
     assert "@media print" in css and ".customer-nav" in css.split("customer portal")[1]
+
+
+def test_notice_view_is_logged_once_per_session_and_version(client, db, incident, make_person):
+    _record, plain = make_person(incident)
+    sign_in(client, plain)
+    for _ in range(3):
+        assert client.get("/notice").status_code == 200
+    assert len(interactions(db, "notice.viewed")) == 1
+    approve_notice(db, incident, version=2, what_changed="Updated.")
+    assert "Updated." in client.get("/notice").text
+    client.get("/notice")
+    assert [row.details["version"] for row in interactions(db, "notice.viewed")] == [1, 2]
