@@ -13,11 +13,13 @@ from functools import wraps
 
 from flask import current_app, flash, g, redirect, session, url_for
 from flask_babel import gettext as _
+from sqlalchemy.orm import defer
 
 from portal import audit
 from portal.extensions import db
 from portal.i18n import SESSION_KEY as LANG_KEY
 from portal.models.person import Person
+from portal.people import PLAIN_FIELDS
 
 PERSON_KEY = audit.CUSTOMER_SESSION_KEY
 STARTED_KEY = "customer_started_at"
@@ -25,6 +27,10 @@ SEEN_KEY = "customer_seen_at"
 PENDING_CODE_KEY = "customer_pending_code"  # the code's blind index, never the code
 PENDING_TAIL_KEY = "customer_pending_tail"  # last four characters, to show which code
 SEEN_VERSION_KEY = "customer_seen_notice"
+
+
+# Most customer pages show no personal value: decrypt a field only when a page reads it.
+_LAZY_PII = [defer(getattr(Person, name)) for name in (*PLAIN_FIELDS, "notice_code")]
 
 
 def idle_seconds() -> int:
@@ -79,7 +85,7 @@ def load_customer() -> None:
         return
     now = time.time()
     reason = _expired_reason(now)
-    person = db.session.get(Person, person_id) if reason is None else None
+    person = db.session.get(Person, person_id, options=_LAZY_PII) if reason is None else None
     if reason is None and (person is None or person.anonymised_at is not None):
         reason = "gone"
     if reason is not None:
