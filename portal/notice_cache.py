@@ -25,7 +25,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 
 from flask import current_app, session
-from sqlalchemy import and_, func, select, true
+from sqlalchemy import and_, bindparam, func, select, true
 
 from portal.extensions import db
 from portal.models import Incident, IncidentAdvice, NoticeVersion
@@ -77,14 +77,14 @@ def cache() -> NoticeCache:
     return found
 
 
-def _stamp(incident_id: int):
-    """One query: the incident's stamp, default language, advice stamp and approved versions."""
+def _stamp_statement():
+    incident_id = bindparam("incident_id")
     advice = (
         select(func.count(IncidentAdvice.id), func.max(IncidentAdvice.updated_at))
         .where(IncidentAdvice.incident_id == incident_id)
         .subquery()
     )
-    return db.session.execute(
+    return (
         select(
             Incident.updated_at, Incident.default_language, advice.c[0], advice.c[1],
             NoticeVersion.id, NoticeVersion.language, NoticeVersion.version,
@@ -95,7 +95,18 @@ def _stamp(incident_id: int):
         .outerjoin(NoticeVersion, and_(NoticeVersion.incident_id == Incident.id,
                                        NoticeVersion.state == "approved"))
         .where(Incident.id == incident_id)
-    ).all()
+    )
+
+
+_STAMP = None
+
+
+def _stamp(incident_id: int):
+    """One query: the incident's stamp, default language, advice stamp and approved versions."""
+    global _STAMP
+    if _STAMP is None:  # built once: constructing the statement costs more than running it
+        _STAMP = _stamp_statement()
+    return db.session.execute(_STAMP, {"incident_id": incident_id}).all()
 
 
 def _choose(rows, language: str):
