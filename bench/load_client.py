@@ -193,12 +193,33 @@ async def _verify(args) -> dict:
     started = time.perf_counter()
     await asyncio.gather(*(post(conn) for conn in conns))
     posted = _stage("POST /verify", len(ready), errors, time.perf_counter() - started, latencies)
+
+    # First view: where the redirect leads; a browser keeps the cookie the page sets
+    # (it records that this session has read the notice, which the log notes once).
+    queue = iter(range(len(cookies)))
+    latencies = []
+    errors = 0
+
+    async def first_view(conn: Connection) -> None:
+        nonlocal errors
+        for index in queue:
+            started = time.perf_counter()
+            response = await conn.request("GET", "/notice", cookie=cookies[index])
+            latencies.append(time.perf_counter() - started)
+            if response.status != 200 or b"<h1" not in response.body:
+                errors += 1
+            cookies[index] = response.cookie() or cookies[index]
+
+    started = time.perf_counter()
+    await asyncio.gather(*(first_view(conn) for conn in conns))
+    first = _stage("first GET /notice of each session", len(cookies), errors,
+                   time.perf_counter() - started, latencies)
     for conn in conns:
         conn.close()
     Path(args.cookies_out).write_text("\n".join(cookies) + "\n", encoding="utf-8")
     flows = len(cookies) / (prep["seconds"] + posted["seconds"])
-    return {"prepare": prep, "post": posted, "verified_sessions": len(cookies),
-            "full_flows_per_s": round(flows, 1)}
+    return {"prepare": prep, "post": posted, "first_view": first,
+            "verified_sessions": len(cookies), "full_flows_per_s": round(flows, 1)}
 
 
 async def _notice(args) -> dict:

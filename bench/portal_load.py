@@ -34,6 +34,7 @@ import os
 import platform
 import random
 import re
+import resource
 import signal
 import socket
 import subprocess
@@ -254,6 +255,38 @@ def stop(process: subprocess.Popen | None) -> None:
 # --- clients and reporting ---------------------------------------------------------------
 
 
+def busy_percent(seconds: float = 3.0) -> float:
+    """Share of all CPUs busy over ``seconds`` (other work on the machine, before a run)."""
+
+    def sample() -> tuple[int, int]:
+        first = Path("/proc/stat").read_text().split("\n")[0]
+        fields = [int(value) for value in first.split()[1:9]]
+        return sum(fields), fields[3] + fields[4]
+
+    total1, idle1 = sample()
+    time.sleep(seconds)
+    total2, idle2 = sample()
+    return round(100 * (1 - (idle2 - idle1) / max(1, total2 - total1)), 1)
+
+
+def server_cpu_seconds(master: subprocess.Popen) -> float:
+    """CPU seconds used so far by gunicorn's worker processes."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for child in Path(f"/proc/{master.pid}/task/{master.pid}/children").read_text().split():
+        try:
+            stat = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += int(stat[11]) + int(stat[12])
+    return total / ticks
+
+
+def client_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run_client(*arguments: str) -> dict:
     output = subprocess.run([sys.executable, str(ROOT / "bench" / "load_client.py"), *arguments],
                             check=True, capture_output=True, text=True)
@@ -320,7 +353,12 @@ def line(stage: dict) -> str:
             f"errors {stage.get('errors')}")
 
 
+def _interrupt(_signum, _frame) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> int:
+    signal.signal(signal.SIGTERM, _interrupt)  # clean up (gunicorn, database) on kill too
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--people", type=int, default=100_000)
     parser.add_argument("--sessions", type=int, default=4000,
@@ -375,6 +413,11 @@ def main() -> int:
                                          "dob": plain["date_of_birth"],
                                          "postcode": plain["postcode"]}) + "\n")
 
+        report["background_cpu_percent_before"] = busy_percent()
+        report["loadavg_before"] = os.getloadavg()
+        print(f"other work on the machine before the run: "
+              f"{report['background_cpu_percent_before']}% CPU busy, load average "
+              f"{report['loadavg_before'][0]:.2f}", flush=True)
         server = start_gunicorn(env, port, args)
         cookies = workdir / "cookies.txt"
         verify = run_client("verify", "--port", str(port), "--concurrency",
@@ -383,6 +426,7 @@ def main() -> int:
         report["verify"] = verify
         print(line(verify["prepare"]), flush=True)
         print(line(verify["post"]), flush=True)
+        print(line(verify["first_view"]), flush=True)
         print(f"full verification flows (3 requests each): {verify['full_flows_per_s']}/s",
               flush=True)
 
@@ -390,17 +434,23 @@ def main() -> int:
                   "--cookies", str(cookies))
         if args.client == "wrk":
             run_wrk(port, cookies, args.concurrency, args.warmup)
-            before = count_views(dsn)
-            notice = run_wrk(port, cookies, args.concurrency, args.duration)
         else:
             run_client("notice", *common, "--duration", str(args.warmup))
-            before = count_views(dsn)
+        before = count_views(dsn)
+        cpu_client, cpu_server = client_cpu_seconds(), server_cpu_seconds(server)
+        if args.client == "wrk":
+            notice = run_wrk(port, cookies, args.concurrency, args.duration)
+        else:
             notice = run_client("notice", *common, "--duration", str(args.duration))["notice"]
+        notice["client_cpu_s"] = round(client_cpu_seconds() - cpu_client, 1)
+        notice["server_workers_cpu_s"] = round(server_cpu_seconds(server) - cpu_server, 1)
         notice["notice_viewed_rows"] = count_views(dsn) - before
         report["notice"] = notice
         print(line(notice), flush=True)
         print(f"notice.viewed interactions written during the run: "
-              f"{notice['notice_viewed_rows']}", flush=True)
+              f"{notice['notice_viewed_rows']}; CPU seconds: client {notice['client_cpu_s']}, "
+              f"gunicorn workers {notice['server_workers_cpu_s']} "
+              f"(of {(os.cpu_count() or 1) * args.duration:.0f} available)", flush=True)
         if args.keep_server:
             print(f"gunicorn on http://127.0.0.1:{port}, cookies in {cookies}; Ctrl-C ends",
                   flush=True)
