@@ -18,14 +18,11 @@ leaves the batches before it imported; running the import again completes it.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import os
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import TextIO
@@ -37,13 +34,22 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from portal import audit
 from portal.bulk_fernet import BulkFernet
 from portal.extensions import db
+from portal.import_file import (  # noqa: F401 - re-exported: the importer's API
+    ErrorWriter,
+    ImportFileError,
+    ImportSummary,
+    RowError,
+    check_file,
+    errors_csv,
+    records,
+    safe_cell,
+)
 from portal.import_rows import (
     COLUMNS,
     INSERT_COLUMNS,
     BatchJob,
     RowContext,
     process_batch,
-    reason_text,
     regenerate_code,
 )
 from portal.models import Incident, Person
@@ -54,152 +60,6 @@ BATCH_SIZE = 2000
 PARALLEL_MIN_BYTES = 4 * 1024 * 1024  # smaller files are validated in-process
 MAX_KEPT_ERRORS = 1000
 ANALYZE_AFTER = 20_000  # rows inserted before PostgreSQL's statistics are first refreshed
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-ERROR_HEADER = ("line", "column", "reason")
-
-
-class ImportFileError(Exception):
-    """The file could not be processed at all (nothing was written)."""
-
-
-@dataclass
-class RowError:
-    """One problem of one row; ``text`` is English, ``code``/``params`` translate it."""
-
-    line: int
-    column: str
-    code: str
-    params: dict = field(default_factory=dict)
-
-    @property
-    def text(self) -> str:
-        return reason_text(self.code, self.params)
-
-
-@dataclass
-class ImportSummary:
-    imported: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    rejected: int = 0
-    dry_run: bool = False
-    errors: list[RowError] = field(default_factory=list)  # the first MAX_KEPT_ERRORS
-
-    def line(self) -> str:
-        """The one-line summary the command prints."""
-        return (
-            f"imported {self.imported}, updated {self.updated}, "
-            f"unchanged {self.unchanged}, rejected {self.rejected}"
-        )
-
-    def counts(self) -> dict:
-        return {
-            "imported": self.imported,
-            "updated": self.updated,
-            "unchanged": self.unchanged,
-            "rejected": self.rejected,
-        }
-
-
-def safe_cell(value) -> str:
-    """A CSV cell that spreadsheets will not run as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
-
-
-class ErrorWriter:
-    """Writes the errors CSV (line, column, reason; never a value from the file)."""
-
-    def __init__(self, out: TextIO | None):
-        self._writer = csv.writer(out) if out is not None else None
-        if self._writer is not None:
-            self._writer.writerow(ERROR_HEADER)
-
-    def write(self, error: RowError) -> None:
-        if self._writer is not None:
-            self._writer.writerow([safe_cell(error.line), safe_cell(error.column),
-                                   safe_cell(error.text)])
-
-
-# --- reading ---------------------------------------------------------------------------
-
-
-def _decoded_lines(handle, progress: Callable[[int], None] | None) -> Iterator[str]:
-    """Decode a binary file line by line, naming the line of any undecodable bytes."""
-    for number, raw in enumerate(handle, start=1):
-        if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
-            raw = raw[3:]
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise ImportFileError(
-                f"line {number}: the file is not UTF-8 (undecodable byte at position "
-                f"{exc.start + 1} of the line); save it as UTF-8 and try again"
-            ) from None
-        if progress is not None:
-            progress(len(raw))
-        yield text
-
-
-def read_header(path: Path) -> tuple[tuple[int, ...], int]:
-    """Check the header: returns each column's position and the number of fields."""
-    with path.open("rb") as handle:
-        lines = _decoded_lines(handle, None)
-        try:
-            header = next(csv.reader(lines))
-        except StopIteration:
-            raise ImportFileError("the file is empty; expected a header line") from None
-        except csv.Error as exc:
-            raise ImportFileError(f"line 1: the header is not valid CSV ({exc})") from None
-    names = [name.strip().lower() for name in header]
-    missing = [name for name in COLUMNS if name not in names]
-    unknown = [name for name in names if name not in COLUMNS]
-    repeated = sorted({name for name in names if names.count(name) > 1})
-    problems = []
-    if missing:
-        problems.append("missing columns: " + ", ".join(missing))
-    if unknown:
-        problems.append("unknown columns: " + ", ".join(repr(name) for name in unknown))
-    if repeated:
-        problems.append("repeated columns: " + ", ".join(repeated))
-    if problems:
-        raise ImportFileError(
-            "line 1: wrong header (" + "; ".join(problems) + "). Expected: " + ",".join(COLUMNS)
-        )
-    return tuple(names.index(name) for name in COLUMNS), len(names)
-
-
-def check_file(path: Path) -> tuple[tuple[int, ...], int]:
-    """First pass: the header is right and every line is UTF-8."""
-    if not path.is_file():
-        raise ImportFileError(f"no such file: {path}")
-    positions = read_header(path)
-    for _record in _records(path, None):
-        pass
-    return positions
-
-
-def _records(path: Path, progress) -> Iterator[tuple[int, list[str] | str]]:
-    """``(first line number, fields)`` of each record after the header.
-
-    Blank lines are skipped. A record the CSV reader cannot parse (a NUL byte,
-    a stray quote) comes out as ``(line, reason)`` so it is reported, not lost.
-    """
-    with path.open("rb") as handle:
-        reader = csv.reader(_decoded_lines(handle, progress), strict=True)
-        next(reader)
-        start = reader.line_num + 1
-        while True:
-            try:
-                fields = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as exc:
-                yield start, str(exc)
-            else:
-                if len(fields) > 1 or (fields and fields[0].strip()):
-                    yield start, fields
-            start = reader.line_num + 1
 
 
 def _among(column_, values: list[str]):
@@ -505,7 +365,7 @@ def import_persons(
             db.session.commit()
 
     try:
-        for batch in _batches(_records(path, progress), batch_size):
+        for batch in _batches(records(path, progress), batch_size):
             fresh, existing = run.prepare(batch)
             if pool is None:
                 finish(process_batch(ctx, job, fresh, existing))
@@ -541,12 +401,3 @@ def _record_failure(run: _Run, via: str) -> None:
         db.session.commit()
     except Exception:  # noqa: BLE001 - the original error matters more
         db.session.rollback()
-
-
-def errors_csv(errors: list[RowError]) -> str:
-    """An errors CSV as text (for a handful of errors kept in memory)."""
-    out = io.StringIO()
-    writer = ErrorWriter(out)
-    for error in errors:
-        writer.write(error)
-    return out.getvalue()

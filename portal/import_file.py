@@ -1,0 +1,174 @@
+"""Reading an affected-persons CSV and reporting its problems.
+
+The file is read as bytes and decoded line by line, so an undecodable byte is
+reported with its line; a byte-order mark is skipped. Problems are reported as
+``RowError`` (line, column, reason code) and written to the errors CSV, whose
+cells can never become spreadsheet formulas.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+from portal.import_rows import COLUMNS, reason_text
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+ERROR_HEADER = ("line", "column", "reason")
+
+
+class ImportFileError(Exception):
+    """The file could not be processed at all (nothing was written)."""
+
+
+@dataclass
+class RowError:
+    """One problem of one row; ``text`` is English, ``code``/``params`` translate it."""
+
+    line: int
+    column: str
+    code: str
+    params: dict = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        return reason_text(self.code, self.params)
+
+
+@dataclass
+class ImportSummary:
+    imported: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    dry_run: bool = False
+    errors: list[RowError] = field(default_factory=list)  # the first MAX_KEPT_ERRORS
+
+    def line(self) -> str:
+        """The one-line summary the command prints."""
+        return (
+            f"imported {self.imported}, updated {self.updated}, "
+            f"unchanged {self.unchanged}, rejected {self.rejected}"
+        )
+
+    def counts(self) -> dict:
+        return {
+            "imported": self.imported,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "rejected": self.rejected,
+        }
+
+
+def safe_cell(value) -> str:
+    """A CSV cell that spreadsheets will not run as a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+class ErrorWriter:
+    """Writes the errors CSV (line, column, reason; never a value from the file)."""
+
+    def __init__(self, out: TextIO | None):
+        self._writer = csv.writer(out) if out is not None else None
+        if self._writer is not None:
+            self._writer.writerow(ERROR_HEADER)
+
+    def write(self, error: RowError) -> None:
+        if self._writer is not None:
+            self._writer.writerow([safe_cell(error.line), safe_cell(error.column),
+                                   safe_cell(error.text)])
+
+
+# --- reading ---------------------------------------------------------------------------
+
+
+def _decoded_lines(handle, progress: Callable[[int], None] | None) -> Iterator[str]:
+    """Decode a binary file line by line, naming the line of any undecodable bytes."""
+    for number, raw in enumerate(handle, start=1):
+        if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+            raw = raw[3:]
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ImportFileError(
+                f"line {number}: the file is not UTF-8 (undecodable byte at position "
+                f"{exc.start + 1} of the line); save it as UTF-8 and try again"
+            ) from None
+        if progress is not None:
+            progress(len(raw))
+        yield text
+
+
+def read_header(path: Path) -> tuple[tuple[int, ...], int]:
+    """Check the header: returns each column's position and the number of fields."""
+    with path.open("rb") as handle:
+        lines = _decoded_lines(handle, None)
+        try:
+            header = next(csv.reader(lines))
+        except StopIteration:
+            raise ImportFileError("the file is empty; expected a header line") from None
+        except csv.Error as exc:
+            raise ImportFileError(f"line 1: the header is not valid CSV ({exc})") from None
+    names = [name.strip().lower() for name in header]
+    missing = [name for name in COLUMNS if name not in names]
+    unknown = [name for name in names if name not in COLUMNS]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    problems = []
+    if missing:
+        problems.append("missing columns: " + ", ".join(missing))
+    if unknown:
+        problems.append("unknown columns: " + ", ".join(repr(name) for name in unknown))
+    if repeated:
+        problems.append("repeated columns: " + ", ".join(repeated))
+    if problems:
+        raise ImportFileError(
+            "line 1: wrong header (" + "; ".join(problems) + "). Expected: " + ",".join(COLUMNS)
+        )
+    return tuple(names.index(name) for name in COLUMNS), len(names)
+
+
+def check_file(path: Path) -> tuple[tuple[int, ...], int]:
+    """First pass: the header is right and every line is UTF-8."""
+    if not path.is_file():
+        raise ImportFileError(f"no such file: {path}")
+    positions = read_header(path)
+    for _record in records(path, None):
+        pass
+    return positions
+
+
+def records(path: Path, progress) -> Iterator[tuple[int, list[str] | str]]:
+    """``(first line number, fields)`` of each record after the header.
+
+    Blank lines are skipped. A record the CSV reader cannot parse (a NUL byte,
+    a stray quote) comes out as ``(line, reason)`` so it is reported, not lost.
+    """
+    with path.open("rb") as handle:
+        reader = csv.reader(_decoded_lines(handle, progress), strict=True)
+        next(reader)
+        start = reader.line_num + 1
+        while True:
+            try:
+                fields = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                yield start, str(exc)
+            else:
+                if len(fields) > 1 or (fields and fields[0].strip()):
+                    yield start, fields
+            start = reader.line_num + 1
+
+
+def errors_csv(errors: list[RowError]) -> str:
+    """An errors CSV as text (for a handful of errors kept in memory)."""
+    out = io.StringIO()
+    writer = ErrorWriter(out)
+    for error in errors:
+        writer.write(error)
+    return out.getvalue()
