@@ -69,10 +69,11 @@ def maxrss_mb(who=resource.RUSAGE_SELF) -> float:
     return resource.getrusage(who).ru_maxrss / 1024  # kilobytes on Linux
 
 
-def cpu_seconds() -> float:
+def cpu_seconds() -> tuple[float, float]:
+    """CPU seconds (user+system) of this process, and of its finished children."""
     own = resource.getrusage(resource.RUSAGE_SELF)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
 
 
 def process_cpu(pid: int) -> float:
@@ -118,6 +119,56 @@ def naive_import(db, incident_id: int, path: Path, limit: int, ctx: RowContext) 
     return count
 
 
+def cost_breakdown(path: Path, ctx: RowContext, data_key: str, rows: int = 10_000) -> None:
+    """CPU microseconds per row of each step, measured in this process on ``rows`` rows."""
+    from datetime import UTC, datetime
+
+    from cryptography.fernet import Fernet as PlainFernet
+
+    from portal.bulk_fernet import BulkFernet
+    from portal.import_rows import (
+        ENCRYPTED,
+        complete_row,
+        copy_line,
+        digest_of,
+        encrypt_columns,
+        plain_columns,
+    )
+    from portal.security.crypto import generate_code
+
+    with path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.reader(handle)
+        next(reader)
+        records = [fields for _, fields in zip(range(rows), reader, strict=False)]
+    today = date.today()
+
+    def timed(label, func):
+        started = time.process_time()
+        result = func()
+        print(f"  {label:55} {(time.process_time() - started) / len(records) * 1e6:7.1f} us/row",
+              flush=True)
+        return result
+
+    print(f"CPU cost per row, one process, {len(records)} rows:", flush=True)
+    values = timed("validate (phone, email, date, categories...)",
+                   lambda: [validate(fields, ctx, today)[0] for fields in records])
+    digests = timed("row digest", lambda: [digest_of(v) for v in values])
+    timed("generate_code() alone (included in the next line)",
+          lambda: [generate_code() for _ in values])
+    columns = timed("identity_columns() + generate_code()",
+                    lambda: [plain_columns(v, d) for v, d in zip(values, digests, strict=True)])
+    fields = sum(1 for row in columns for name in ENCRYPTED if row[name] is not None)
+    plain = PlainFernet(data_key)
+    timed(f"Fernet.encrypt, one call per field ({fields / len(records):.1f} fields/row)",
+          lambda: [plain.encrypt(row[name].encode()) for row in columns for name in ENCRYPTED
+                   if row[name] is not None])
+    bulk = BulkFernet(data_key)
+    timed("BulkFernet.encrypt_many, one call per batch", lambda: encrypt_columns(columns, bulk))
+    now = datetime.now(UTC)
+    timed("COPY line", lambda: [copy_line(complete_row(c, 1, v, now))
+                                for c, v in zip(columns, values, strict=True)])
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -126,6 +177,8 @@ def main() -> int:
     parser.add_argument("--batch-size", type=int, default=2000)
     parser.add_argument("--skip-reimport", action="store_true")
     parser.add_argument("--profile", action="store_true", help="cProfile the main process")
+    parser.add_argument("--breakdown", action="store_true",
+                        help="measure the CPU cost of each step per row first")
     args = parser.parse_args()
 
     admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
@@ -159,6 +212,10 @@ def main() -> int:
             print(f"generated {args.rows} rows ({size_mb:.0f} MB) in "
                   f"{time.perf_counter() - started:.1f} s", flush=True)
 
+            if args.breakdown:
+                cost_breakdown(csv_path, _row_context(fast_incident, tuple(range(len(COLUMNS))),
+                                                      len(COLUMNS)),
+                               settings["PORTAL_DATA_KEYS"][0])
             rss_before = maxrss_mb()
             backend = db.session.execute(text("SELECT pg_backend_pid()")).scalar_one()
             pg_before = process_cpu(backend)
@@ -177,7 +234,9 @@ def main() -> int:
             if args.profile:
                 profiler.disable()
                 pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
-            cpu_used = cpu_seconds() - cpu_before
+            cpu_after = cpu_seconds()
+            main_cpu = cpu_after[0] - cpu_before[0]
+            worker_cpu = cpu_after[1] - cpu_before[1]
             pg_used = process_cpu(backend) - pg_before
             print(f"load average after: {os.getloadavg()[0]:.1f}", flush=True)
             stored = db.session.scalar(
@@ -185,9 +244,9 @@ def main() -> int:
             print(f"streaming import: {summary.line()}; {stored} stored", flush=True)
             print(f"  wall time {fast_seconds:.1f} s, {args.rows / fast_seconds:,.0f} rows/s",
                   flush=True)
-            print(f"  CPU time of the importer's processes {cpu_used:.1f} s "
-                  f"(user+system, main process and workers), PostgreSQL backend "
-                  f"{pg_used:.1f} s", flush=True)
+            print(f"  CPU time (user+system): main process {main_cpu:.1f} s, workers "
+                  f"{worker_cpu:.1f} s, PostgreSQL backend {pg_used:.1f} s; total "
+                  f"{main_cpu + worker_cpu + pg_used:.1f} s", flush=True)
             print(f"  peak RSS main process {maxrss_mb():.0f} MB (before import "
                   f"{rss_before:.0f} MB), largest worker "
                   f"{maxrss_mb(resource.RUSAGE_CHILDREN):.0f} MB", flush=True)
