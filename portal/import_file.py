@@ -9,7 +9,9 @@ cells can never become spreadsheet formulas.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -172,3 +174,56 @@ def errors_csv(errors: list[RowError]) -> str:
     for error in errors:
         writer.write(error)
     return out.getvalue()
+
+
+class SeenRefs:
+    """The external_refs met so far in a file, each with the line it was first on.
+
+    An open-addressing hash table of 64-bit digests in two flat arrays: about
+    24 bytes per row (a dict of strings would take over 100), so a file of
+    ten million rows needs some 240 MB at most rather than gigabytes.
+    """
+
+    def __init__(self, capacity: int = 1 << 16):
+        self._keys = array("Q", bytes(8 * capacity))
+        self._lines = array("Q", bytes(8 * capacity))
+        self._mask = capacity - 1
+        self._count = 0
+
+    @staticmethod
+    def _digest(ref: str) -> int:
+        value = int.from_bytes(hashlib.blake2b(ref.encode(), digest_size=8).digest(), "big")
+        return value or 1  # 0 marks an empty slot
+
+    def add(self, ref: str, line: int) -> int | None:
+        """Remember ``ref`` at ``line``; if it was seen before, return that line instead."""
+        key = self._digest(ref)
+        slot = key & self._mask
+        keys = self._keys
+        while keys[slot]:
+            if keys[slot] == key:
+                return self._lines[slot]
+            slot = (slot + 1) & self._mask
+        keys[slot] = key
+        self._lines[slot] = line
+        self._count += 1
+        if self._count * 2 > self._mask:
+            self._grow()
+        return None
+
+    def _grow(self) -> None:
+        old = zip(self._keys, self._lines, strict=True)
+        capacity = (self._mask + 1) * 2
+        self._keys = array("Q", bytes(8 * capacity))
+        self._lines = array("Q", bytes(8 * capacity))
+        self._mask = capacity - 1
+        for key, line in old:
+            if key:
+                slot = key & self._mask
+                while self._keys[slot]:
+                    slot = (slot + 1) & self._mask
+                self._keys[slot] = key
+                self._lines[slot] = line
+
+    def __len__(self) -> int:
+        return self._count

@@ -18,7 +18,6 @@ leaves the batches before it imported; running the import again completes it.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -39,6 +38,7 @@ from portal.import_file import (  # noqa: F401 - re-exported: the importer's API
     ImportFileError,
     ImportSummary,
     RowError,
+    SeenRefs,
     check_file,
     errors_csv,
     records,
@@ -67,10 +67,6 @@ def _among(column_, values: list[str]):
     if db.session.get_bind().dialect.name == "postgresql":
         return column_ == any_(literal(values, ARRAY(String)))
     return column_.in_(values)
-
-
-def _ref_key(ref: str) -> bytes:
-    return hashlib.blake2b(ref.encode(), digest_size=10).digest()
 
 
 # --- writing ---------------------------------------------------------------------------
@@ -126,7 +122,7 @@ class _Run:
         self.error_writer = ErrorWriter(errors_out)
         self.actor_type, self.actor_id = actor
         self.today = today
-        self.seen_refs: dict[bytes, int] = {}
+        self.seen_refs = SeenRefs()
         self.seen_codes: dict[str, int] = {}
         self.inserted = 0
         self.analysed_at = 0
@@ -149,12 +145,10 @@ class _Run:
                 continue
             ref = fields[self.ref_pos].strip() if len(fields) > self.ref_pos else ""
             if ref:
-                key = _ref_key(ref)
-                first = self.seen_refs.get(key)
+                first = self.seen_refs.add(ref, line)
                 if first is not None:
                     self.reject(line, [("external_ref", "duplicate_ref", {"line": first})])
                     continue
-                self.seen_refs[key] = line
                 existing_refs.append(ref)
             fresh.append((line, fields))
         existing = {}

@@ -261,3 +261,15 @@ def test_error_cells_cannot_become_formulas(value):
     writer.write(RowError(3, value, "required"))
     row = list(csv.reader(io.StringIO(out.getvalue())))[1]
     assert row[1].startswith("'")
+
+
+def test_seen_refs_remembers_first_lines_through_growth():
+    from portal.import_file import SeenRefs
+
+    seen = SeenRefs(capacity=4)
+    for n in range(5000):
+        assert seen.add(f"REF-{n}", n + 2) is None
+    assert len(seen) == 5000
+    assert seen.add("REF-0", 9999) == 2
+    assert seen.add("REF-4999", 9999) == 5001
+    assert seen.add("new", 9999) is None
