@@ -61,9 +61,40 @@ def current_language() -> str:
     return locale.language if locale else "en"
 
 
+def _catalog():
+    """The active locale's catalog, looked up once per locale per request.
+
+    Flask-Babel's template callables resolve the domain, the locale and the
+    catalog on every ``_()`` call (a page makes dozens); this keeps the catalog
+    next to the locale object it belongs to, so ``force_locale`` still switches it.
+    """
+    from flask_babel import get_translations
+
+    try:
+        state = g.get("_flask_babel")
+    except RuntimeError:  # no application context
+        return get_translations()
+    locale = getattr(state, "babel_locale", None)
+    cached = getattr(state, "portal_catalog", None)
+    if cached is not None and locale is not None and cached[0] is locale:
+        return cached[1]
+    translations = get_translations()
+    state = g.get("_flask_babel")
+    if state is not None and getattr(state, "babel_locale", None) is not None:
+        state.portal_catalog = (state.babel_locale, translations)
+    return translations
+
+
 def init_app(app: Flask) -> None:
     """Register the hooks that record an explicit choice and a staff preference."""
     app.before_request(_remember_explicit_choice)
     app.before_request(_staff_preference)
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: _catalog().ugettext(s),
+        ngettext=lambda s, p, n: _catalog().ungettext(s, p, n),
+        pgettext=lambda c, s: _catalog().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _catalog().unpgettext(c, s, p, n),
+        newstyle=True,
+    )
     app.jinja_env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
     app.jinja_env.globals["current_language"] = current_language
