@@ -283,6 +283,19 @@ def _worker_init(data_keys: list[str], index_key: str) -> None:
     app.app_context().push()
 
 
+def _worker_context():
+    """Workers start from a fresh fork server, not from this process.
+
+    A plain fork would hand each worker this process's database connections;
+    if the import were killed, those workers would keep its transaction open.
+    """
+    import multiprocessing
+
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["portal.import_rows"])
+    return context
+
+
 def _worker_count(path: Path, workers: int | None) -> int:
     if workers is not None:
         return max(0, workers)
@@ -340,11 +353,10 @@ def import_persons(
     count = _worker_count(path, workers)
     pool = None
     if count:
-        import multiprocessing
 
         pool = ProcessPoolExecutor(
             max_workers=count,
-            mp_context=multiprocessing.get_context("fork"),
+            mp_context=_worker_context(),
             initializer=_worker_init,
             initargs=(list(current_app.config["PORTAL_DATA_KEYS"]),
                       current_app.config["PORTAL_INDEX_KEY"]),
