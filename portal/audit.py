@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -70,10 +71,11 @@ def _current_actor() -> tuple[str, int | None]:
     return "system", None
 
 
-def _lock_chain() -> None:
-    """Serialise writers so the chain stays linear across processes."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
+def _previous_hash(before_id: int | None = None) -> str:
+    query = select(Interaction.hash).order_by(Interaction.id.desc()).limit(1)
+    if before_id is not None:
+        query = query.where(Interaction.id < before_id)
+    return db.session.execute(query).scalar_one_or_none() or GENESIS
 
 
 def record(
@@ -101,10 +103,10 @@ def record(
     if ip is None and has_request_context():
         ip = request.remote_addr
     payload = json.loads(canonical_json(details or {}))
-    _lock_chain()
-    prev = db.session.execute(
-        select(Interaction.hash).order_by(Interaction.id.desc()).limit(1)
-    ).scalar_one_or_none()
+    postgres = db.session.get_bind().dialect.name == "postgresql"
+    if postgres:
+        # Serialise writers across processes until this transaction ends.
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
     row = Interaction(
         at=utcnow(),
         actor_type=actor_type,
@@ -117,8 +119,17 @@ def record(
         details=payload,
         details_digest=digest_details(payload),
         ip=ip,
-        prev_hash=prev or GENESIS,
     )
+    if postgres:
+        row.prev_hash = _previous_hash()
+    else:
+        # SQLite serialises writers itself, but only from a transaction's first
+        # write: insert a placeholder first, then read the previous row while
+        # holding the write lock, so two threads cannot chain to the same row.
+        row.prev_hash = row.hash = f"pending-{uuid.uuid4().hex}"
+        db.session.add(row)
+        db.session.flush()
+        row.prev_hash = _previous_hash(before_id=row.id)
     row.hash = _row_hash(row.prev_hash, row)
     db.session.add(row)
     db.session.flush()

@@ -270,3 +270,65 @@ def test_rate_limit_is_counted_in_redis_when_configured(redis, make_app, db, mak
     assert any(prefix in key.decode() for key in redis.scan_iter(f"*{prefix}*"))
     for key in redis.scan_iter(f"*{prefix}*"):
         redis.delete(key)
+
+
+def test_parallel_wrong_passwords_cannot_outrun_the_lockout(app, db, make_staff):
+    """Twelve attempts at once: exactly five are checked, then the account is locked."""
+    import threading
+
+    agent = make_staff("agent")
+    email = agent.email
+    clients = [app.test_client() for _ in range(12)]
+    tokens = [csrf_token(client, "/staff/login") for client in clients]
+    barrier = threading.Barrier(len(clients))
+    statuses = []
+
+    def attempt(client, token):
+        barrier.wait()
+        response = client.post(
+            "/staff/login",
+            data={"email": email, "password": "wrong password!!", "csrf_token": token},
+        )
+        statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=attempt, args=pair) for pair in zip(clients, tokens,
+                                                                           strict=True)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert statuses == [401] * 12
+    db.session.expire_all()
+    assert db.session.get(StaffUser, agent.id).is_locked()
+    rows = db.session.execute(
+        select(Interaction.details).where(Interaction.action == "staff.login_failed")
+    ).scalars().all()
+    reasons = [row["reason"] for row in rows]
+    assert reasons.count("password") == 5
+    assert reasons.count("locked") == 7
+    assert actions(db).count("staff.locked") == 1
+
+
+def test_sign_out_ends_copies_of_the_session_cookie(app, client, make_staff, login):
+    agent = make_staff("agent")
+    login(agent)
+    with client.session_transaction() as session:
+        stolen = dict(session)
+    client.post("/staff/logout", data={"csrf_token": csrf_token(client, "/helpdesk/")})
+    thief = app.test_client()
+    with thief.session_transaction() as session:
+        session.update(stolen)
+    assert thief.get("/helpdesk/").status_code == 302
+
+
+def test_idle_staff_session_ends(client, make_staff, login, db):
+    import time
+
+    login(make_staff("agent"))
+    assert client.get("/helpdesk/").status_code == 200
+    with client.session_transaction() as session:
+        session["staff_seen_at"] = time.time() - 61 * 60
+    response = client.get("/helpdesk/")
+    assert response.status_code == 302
+    assert "/staff/login" in response.location
+    assert "staff.session_expired" in actions(db)

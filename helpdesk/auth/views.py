@@ -6,18 +6,17 @@ before the session is created.
 
 from __future__ import annotations
 
-from datetime import timedelta
+import time
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import func, select
 
-from helpdesk.auth import bp
+from helpdesk.auth import bp, lockout
 from helpdesk.auth.forms import ConfirmForm, LoginForm, TotpForm
 from portal import audit
 from portal.extensions import db, limiter
-from portal.models.base import utcnow
 from portal.models.staff import StaffUser
 from portal.security import totp
 from portal.security.headers import no_store
@@ -27,6 +26,7 @@ from portal.security.redirects import safe_next
 PENDING_KEY = "staff_pending_id"
 PENDING_NEXT_KEY = "staff_pending_next"
 SETUP_SECRET_KEY = "staff_totp_setup_secret"  # noqa: S105 - a session key name
+SEEN_KEY = "staff_seen_at"
 
 
 def _login_limit() -> str:
@@ -43,48 +43,40 @@ def _find(email: str) -> StaffUser | None:
     ).scalar_one_or_none()
 
 
-def _refusal(user: StaffUser | None) -> str | None:
-    """Why an account may not sign in whatever the password, or ``None``."""
-    if user is None:
-        return "unknown"
-    if not user.active:
-        return "inactive"
-    if user.is_locked():
-        return "locked"
-    return None
-
-
-def _register_failure(user: StaffUser, reason: str) -> None:
-    """Count a failed attempt; the fifth in a row locks the account."""
-    config = current_app.config
-    user.failed_logins = (user.failed_logins or 0) + 1
+def _record_failure(user: StaffUser, reason: str, count: int | None = None) -> None:
+    """Log a failed attempt (and the lock it caused) and commit."""
+    details = {"reason": reason}
+    if count is not None:
+        details["failures"] = count
     audit.record(
         "staff.login_failed",
-        actor_type="staff",
-        actor_id=user.id,
-        details={"reason": reason, "failures": user.failed_logins},
+        actor_type="staff" if user else "system",
+        actor_id=user.id if user else None,
+        details=details,
     )
-    if user.failed_logins >= config["STAFF_LOCKOUT_ATTEMPTS"]:
-        user.locked_until = utcnow() + timedelta(minutes=config["STAFF_LOCKOUT_MINUTES"])
-        user.failed_logins = 0
+    if user is not None and count is not None and lockout.reached_limit(count):
         audit.record(
             "staff.locked",
             actor_type="staff",
             actor_id=user.id,
-            details={"until": user.locked_until.isoformat()},
+            details={"minutes": current_app.config["STAFF_LOCKOUT_MINUTES"]},
         )
     db.session.commit()
 
 
 def _start_session(user: StaffUser, next_url: str | None, method: str):
+    if not lockout.release(user.id):
+        # A parallel attempt locked the account while this one was checked.
+        db.session.rollback()
+        _record_failure(user, "locked")
+        session.pop(PENDING_KEY, None)
+        return redirect(url_for("staff_auth.login"))
     # A fresh session on sign-in: nothing from before authentication survives.
     lang = session.get("lang")
     session.clear()
     if lang:
         session["lang"] = lang
-    user.failed_logins = 0
-    user.locked_until = None
-    user.last_login_at = utcnow()
+    session[SEEN_KEY] = time.time()
     login_user(user)
     audit.record("staff.login", actor_type="staff", actor_id=user.id, details={"method": method})
     db.session.commit()
@@ -112,19 +104,17 @@ def login():
     failed = False
     if form.validate_on_submit():
         user = _find(form.email.data)
-        password_ok = verify_password(user.password_hash if user else None, form.password.data)
-        refusal = _refusal(user)
-        if refusal:
-            audit.record(
-                "staff.login_failed",
-                actor_type="staff" if user else "system",
-                actor_id=user.id if user else None,
-                details={"reason": refusal},
-            )
-            db.session.commit()
+        count = lockout.reserve_attempt(user.id) if user is not None and user.active else None
+        # Every branch checks a password hash, so all failures take the same time.
+        password_ok = count is not None and verify_password(user.password_hash,
+                                                            form.password.data)
+        if count is None:
+            verify_password(None, form.password.data)
+            reason = "unknown" if user is None else ("inactive" if not user.active else "locked")
+            _record_failure(user, reason)
             failed = True
         elif not password_ok:
-            _register_failure(user, "password")
+            _record_failure(user, "password", count)
             failed = True
         else:
             if needs_rehash(user.password_hash):
@@ -160,11 +150,14 @@ def login_totp():
     form = TotpForm()
     failed = False
     if form.validate_on_submit():
-        step = totp.matching_step(user.totp_secret, form.code.data, user.totp_last_step)
+        count = lockout.reserve_attempt(user.id)
+        step = None
+        if count is not None:
+            step = totp.matching_step(user.totp_secret, form.code.data, user.totp_last_step)
         if step is None:
-            _register_failure(user, "totp")
+            _record_failure(user, "totp" if count is not None else "locked", count)
             failed = True
-            if user.is_locked():
+            if count is None or lockout.reached_limit(count):
                 session.pop(PENDING_KEY, None)
                 flash(_("Too many failed attempts. Your account is locked for 15 minutes."),
                       "error")
@@ -263,6 +256,8 @@ def logout():
     if not form.validate_on_submit():
         return redirect(url_for("staff_auth.login"))
     if current_user.is_authenticated:
+        # Invalidates this session everywhere, including copies of the cookie.
+        current_user.session_version += 1
         audit.record("staff.logout")
         db.session.commit()
     logout_user()
