@@ -15,6 +15,13 @@ def create_app(config: type | Mapping | None = None) -> Flask:
     """
     app = Flask(__name__, instance_relative_config=False)
     _configure(app, config)
+    hops = int(app.config.get("PROXY_HOPS") or 0)
+    if hops:
+        # Behind reverse proxies: take the client address and scheme from the
+        # headers the trusted proxies set, so per-IP limits and the log see clients.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0)
 
     from portal import errors, i18n, jobs
     from portal.extensions import babel, csrf, db, limiter, login_manager, migrate

@@ -99,12 +99,14 @@ class Config:
 
     STAFF_LOCKOUT_ATTEMPTS = 5
     STAFF_LOCKOUT_MINUTES = 15
+    STAFF_IDLE_MINUTES = 60
     STAFF_LOGIN_RATE_LIMIT = "20 per minute;200 per hour"
     CUSTOMER_VERIFY_RATE_LIMIT = "30 per minute;300 per hour"
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_STRATEGY = "moving-window"
 
     HSTS_SECONDS = 0
+    PROXY_HOPS = 0
     OUTBOX_ENABLED = True
     DEV_PAGES = False
 
@@ -175,6 +177,9 @@ def load(instance_path: str | Path) -> type[Config] | dict:
         missing = [name for name, value in provided.items() if value is None]
         if database_url is None:
             missing.append("DATABASE_URL")
+        if _env("REDIS_URL") is None:
+            # Without Redis, rate limits are per process and jobs run inside requests.
+            missing.append("REDIS_URL")
         if missing:
             raise ConfigError(
                 "refusing to start in production without: " + ", ".join(missing)
@@ -208,6 +213,8 @@ def load(instance_path: str | Path) -> type[Config] | dict:
     if env_name == "production" or settings["PORTAL_BASE_URL"].startswith("https://"):
         settings["SESSION_COOKIE_SECURE"] = True
         settings["REMEMBER_COOKIE_SECURE"] = True
+    # How many reverse proxies in front of the app set X-Forwarded-For/-Proto.
+    settings["PROXY_HOPS"] = as_int(_env("PORTAL_PROXY_HOPS"), 0)
     settings["HSTS_SECONDS"] = as_int(_env("PORTAL_HSTS_SECONDS"), settings["HSTS_SECONDS"])
     settings["OUTBOX_ENABLED"] = as_bool(_env("PORTAL_OUTBOX"), settings["OUTBOX_ENABLED"])
     settings["STAFF_LOGIN_RATE_LIMIT"] = (

@@ -12,12 +12,13 @@ from portal import jobs
 
 def test_production_refuses_to_start_without_secrets(monkeypatch, tmp_path):
     monkeypatch.setenv("PORTAL_ENV", "production")
-    for name in ("SECRET_KEY", "PORTAL_DATA_KEYS", "PORTAL_INDEX_KEY", "DATABASE_URL"):
+    required = ("SECRET_KEY", "PORTAL_DATA_KEYS", "PORTAL_INDEX_KEY", "DATABASE_URL", "REDIS_URL")
+    for name in required:
         monkeypatch.delenv(name, raising=False)
     with pytest.raises(settings.ConfigError) as error:
         settings.load(tmp_path)
     message = str(error.value)
-    for name in ("SECRET_KEY", "PORTAL_DATA_KEYS", "PORTAL_INDEX_KEY", "DATABASE_URL"):
+    for name in required:
         assert name in message
     assert not (tmp_path / "dev-secrets.json").exists()
 
@@ -29,6 +30,7 @@ def test_production_names_only_what_is_missing(monkeypatch, tmp_path):
     monkeypatch.setenv("SECRET_KEY", "s" * 40)
     monkeypatch.setenv("PORTAL_DATA_KEYS", Fernet.generate_key().decode())
     monkeypatch.setenv("DATABASE_URL", "postgres://u@h/db")
+    monkeypatch.setenv("REDIS_URL", "redis://r:6379/0")
     monkeypatch.delenv("PORTAL_INDEX_KEY", raising=False)
     with pytest.raises(settings.ConfigError, match="PORTAL_INDEX_KEY") as error:
         settings.load(tmp_path)
@@ -80,7 +82,7 @@ def test_every_response_has_security_headers(client):
         response = client.get(path)
         assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
         assert response.headers["X-Content-Type-Options"] == "nosniff"
-        assert response.headers["Referrer-Policy"] == "no-referrer"
+        assert response.headers["Referrer-Policy"] == "same-origin"
 
 
 def test_csp_nonce_changes_per_request(client):
@@ -201,3 +203,57 @@ def test_worker_explains_when_redis_is_not_configured(runner):
     result = runner.invoke(args=["worker", "--burst"])
     assert result.exit_code != 0
     assert "REDIS_URL is not set" in result.output
+
+
+def test_https_form_post_with_same_origin_referer_passes_csrf(make_app, make_staff):
+    """Browsers send a same-origin Referer under our policy; Flask-WTF needs it on HTTPS."""
+    from tests.conftest import STAFF_PASSWORD, csrf_token
+
+    app = make_app(WTF_CSRF_SSL_STRICT=True)
+    client = app.test_client()
+    base = "https://portal.example"
+    token = csrf_token(client, f"{base}/staff/login")
+    no_referer = client.post(f"{base}/staff/login",
+                             data={"email": "a@b.example", "password": "x", "csrf_token": token})
+    assert no_referer.status_code == 400  # what no-referrer would have caused for everybody
+    with_referer = client.post(
+        f"{base}/staff/login",
+        data={"email": "a@b.example", "password": STAFF_PASSWORD, "csrf_token": token},
+        headers={"Referer": f"{base}/staff/login"},
+    )
+    assert with_referer.status_code == 401  # reached the view: wrong account, not CSRF
+
+
+def test_proxy_hops_take_the_client_address_from_the_proxy(make_app, db):
+    from sqlalchemy import select
+
+    from portal.models import Interaction
+
+    app = make_app(PROXY_HOPS=1)
+    client = app.test_client()
+    token_page = client.get("/staff/login", headers={"X-Forwarded-For": "203.0.113.7"})
+    import re
+
+    token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', token_page.text)[1]
+    client.post(
+        "/staff/login",
+        data={"email": "nobody@staff.example", "password": "whatever pass", "csrf_token": token},
+        headers={"X-Forwarded-For": "203.0.113.7"},
+    )
+    ip = db.session.execute(select(Interaction.ip)).scalar_one()
+    assert ip == "203.0.113.7"
+
+
+def test_without_proxy_hops_forwarded_headers_are_ignored(app, client, db):
+    from sqlalchemy import select
+
+    from portal.models import Interaction
+    from tests.conftest import csrf_token
+
+    token = csrf_token(client, "/staff/login")
+    client.post(
+        "/staff/login",
+        data={"email": "nobody@staff.example", "password": "whatever pass", "csrf_token": token},
+        headers={"X-Forwarded-For": "203.0.113.7"},
+    )
+    assert db.session.execute(select(Interaction.ip)).scalar_one() == "127.0.0.1"
