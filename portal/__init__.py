@@ -25,7 +25,7 @@ def create_app(config: type | Mapping | None = None) -> Flask:
 
     from portal import errors, i18n, jobs
     from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
-    from portal.security import crypto, headers
+    from portal.security import crypto, headers, logs
 
     db.init_app(app)
     migrate.init_app(app, db, directory=_migrations_dir(), render_as_batch=True)
@@ -40,6 +40,7 @@ def create_app(config: type | Mapping | None = None) -> Flask:
     crypto.init_app(app)
     jobs.init_app(app)
     headers.init_app(app)
+    logs.install()
     i18n.init_app(app)
     errors.init_app(app)
     _register_blueprints(app)

@@ -257,3 +257,17 @@ def test_without_proxy_hops_forwarded_headers_are_ignored(app, client, db):
         headers={"X-Forwarded-For": "203.0.113.7"},
     )
     assert db.session.execute(select(Interaction.ip)).scalar_one() == "127.0.0.1"
+
+
+def test_request_logs_never_carry_notice_codes(app, caplog):
+    import logging
+
+    from portal.security.logs import RedactNoticeCodes
+
+    logger = logging.getLogger("werkzeug")
+    assert any(isinstance(item, RedactNoticeCodes) for item in logger.filters)
+    with caplog.at_level(logging.INFO, logger="werkzeug"):
+        logger.info('%s - - [%s] "%s" %s -', "127.0.0.1", "now",
+                    "GET /n/7K2D-QX9M-4TRB?x=1 HTTP/1.1", 303)
+    assert "7K2D" not in caplog.text
+    assert "/n/[redacted]" in caplog.text

@@ -35,7 +35,8 @@ def demo(no_serve: bool, host: str, port: int) -> None:
     click.echo(f"  date of birth: {sample['date_of_birth']}")
     click.echo(f"  postcode:      {sample['postcode']}")
     click.echo("")
-    click.echo("Messages that would be sent by SMS or email are kept in the outbox.")
+    click.echo("Messages that would be sent by SMS or email are kept in the outbox:")
+    click.echo(f"  {base}/dev/outbox")
     if no_serve:
         return
     click.echo(f"Serving on {base} (Ctrl+C to stop)")
