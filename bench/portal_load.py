@@ -12,7 +12,9 @@
 3. Starts gunicorn (``wsgi:app``, ``PORTAL_ENV=production``) with the per-IP
    customer verification limit raised through ``PORTAL_CUSTOMER_VERIFY_RATE_LIMIT``
    (every request of the benchmark comes from 127.0.0.1; the limit is for real
-   visitors, not for this). Nothing else is changed from production settings.
+   visitors, not for this). Nothing else is changed from production settings;
+   production needs Redis, so rate-limit counters live in Redis (``--redis-url``,
+   database 13 of the local server by default).
 4. From a second process (``bench/load_client.py``): verifies ``--sessions``
    people spread over the whole population (prepare: ``GET /n/<code>`` and
    ``GET /verify`` for a fresh session and CSRF token; then the ``POST /verify``
@@ -373,6 +375,8 @@ def main() -> int:
     parser.add_argument("--client", choices=("wrk", "python"), default="wrk")
     parser.add_argument("--keep-server", action="store_true",
                         help="leave gunicorn and the database up (for profiling); Ctrl-C ends")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/13",
+                        help="production requires Redis (rate-limit counters, jobs)")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
 
@@ -386,14 +390,13 @@ def main() -> int:
     env = dict(os.environ, PORTAL_ENV="production", DATABASE_URL=dsn,
                SECRET_KEY=uuid.uuid4().hex * 2, PORTAL_DATA_KEYS=",".join(data_keys),
                PORTAL_INDEX_KEY=index_key, PORTAL_BASE_URL=f"http://127.0.0.1:{port}",
-               PORTAL_CUSTOMER_VERIFY_RATE_LIMIT=RATE_LIMIT_FOR_BENCH)
-    env.pop("REDIS_URL", None)
+               PORTAL_CUSTOMER_VERIFY_RATE_LIMIT=RATE_LIMIT_FOR_BENCH, REDIS_URL=args.redis_url)
     report: dict = {"machine": machine(), "settings": {
         "people": args.people, "sessions": args.sessions, "workers": args.workers,
         "worker_class": args.worker_class,
         "threads": args.threads if args.worker_class == "gthread" else 1,
         "concurrency": args.concurrency, "duration_s": args.duration, "client": args.client,
-        "PORTAL_CUSTOMER_VERIFY_RATE_LIMIT": RATE_LIMIT_FOR_BENCH}}
+        "PORTAL_CUSTOMER_VERIFY_RATE_LIMIT": RATE_LIMIT_FOR_BENCH, "REDIS_URL": args.redis_url}}
     server = None
     try:
         subprocess.run([str(VENV_BIN / "flask"), "--app", "wsgi", "db", "upgrade"], cwd=ROOT,
