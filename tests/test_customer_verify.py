@@ -283,3 +283,137 @@ def test_parallel_wrong_answers_are_all_counted(app, db, person):
     assert len(interactions(db, "verify.locked")) == 1
     db.session.refresh(record)
     assert record.verification_locked_until is not None
+
+
+# --- H3: the attempt is reserved before anything is compared --------------------------------
+
+
+def _count_comparisons(monkeypatch, gate=None):
+    """Wrap the answer comparison to count calls (and optionally hold right answers)."""
+    from portal.customer import verify as verify_module
+
+    original = verify_module._answers_match
+    calls = []
+
+    def counting(person, form, method):
+        result = original(person, form, method)
+        calls.append(result)
+        if result and gate is not None:
+            gate(person)
+        return result
+
+    monkeypatch.setattr(verify_module, "_answers_match", counting)
+    return calls
+
+
+def _parallel_posts(app, plain, answers: list[bool], before_start=None):
+    """POST one verification per entry (True: the right answers) at once; statuses in order.
+
+    With ``before_start``, the right answers go first and the wrong ones start together
+    once ``before_start()`` returns.
+    """
+    import threading
+
+    clients = [app.test_client() for _ in answers]
+    tokens = []
+    for each in clients:
+        enter_code(each, plain["notice_code"])
+        tokens.append(csrf_token(each, "/"))
+    statuses = [None] * len(answers)
+    waiting = [index for index, right in enumerate(answers)
+               if before_start is None or not right]
+    barrier = threading.Barrier(len(waiting))
+
+    def attempt(index):
+        if index in waiting:
+            barrier.wait()
+        dob = plain["date_of_birth"] if answers[index] else "1901-02-03"
+        response = clients[index].post("/verify", data={
+            "date_of_birth": dob, "postcode": plain["postcode"], "csrf_token": tokens[index]})
+        statuses[index] = response.status_code
+
+    threads = {index: threading.Thread(target=attempt, args=(index,))
+               for index in range(len(answers))}
+    for index, thread in threads.items():
+        if index not in waiting:
+            thread.start()
+    if before_start is not None:
+        before_start()
+    for index in waiting:
+        threads[index].start()
+    for thread in threads.values():
+        thread.join(timeout=90)
+    return statuses
+
+
+def test_right_answers_counted_before_a_parallel_lock_do_not_verify(app, db, person,
+                                                                      monkeypatch):
+    """The right answer is compared first, then 19 wrong answers lock the code: no session."""
+    import threading
+
+    from sqlalchemy import select as sa_select
+
+    from portal.models import Person
+
+    record, plain = person
+    entered = threading.Event()
+
+    def hold_until_locked(_person):
+        entered.set()
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            with db.engine.connect() as connection:
+                until = connection.execute(sa_select(Person.verification_locked_until)
+                                           .where(Person.id == record.id)).scalar()
+            if until is not None:
+                return
+            time.sleep(0.02)
+
+    calls = _count_comparisons(monkeypatch, gate=hold_until_locked)
+    statuses = _parallel_posts(app, plain, [True] + [False] * 19,
+                               before_start=lambda: entered.wait(timeout=20))
+    assert statuses[0] == 429, "the right answer got past a lock set while it was compared"
+    assert 302 not in statuses
+    assert interactions(db, "verify.succeeded") == []
+    assert len(calls) <= 5, f"{len(calls)} attempts were compared in one window"
+    assert len(interactions(db, "verify.locked")) == 1
+    db.session.refresh(record)
+    assert record.verification_locked_until is not None
+    late_statuses = _parallel_posts(app, plain, [True] * 3 + [False] * 3)
+    assert set(late_statuses) == {429}
+    assert len(calls) <= 5  # nothing compared while locked
+
+
+def test_parallel_attempts_never_compare_more_than_five(app, db, person, monkeypatch):
+    """Twenty at once (one right): at most five compared per window, none past the lock."""
+    record, plain = person
+    calls = _count_comparisons(monkeypatch)
+    statuses = _parallel_posts(app, plain, [False] * 10 + [True] + [False] * 9)
+    assert set(statuses) <= {302, 401, 429}
+    assert statuses.count(302) <= 1
+    succeeded = interactions(db, "verify.succeeded")
+    windows = 1 + len(succeeded)
+    numbered = [row.details["failures"] for row in interactions(db, "verify.failed")
+                if row.details.get("reason") == "mismatch"]
+    numbered += [row.details["attempt"] for row in succeeded]
+    numbered += [row.details["attempt"] for row in interactions(db, "verify.failed")
+                 if row.details.get("reason") == "locked" and "attempt" in row.details]
+    assert len(calls) == len(numbered), "an attempt was compared without being counted"
+    assert len(calls) <= 5 * windows
+    assert max(numbered) <= 5
+    assert all(numbered.count(n) <= windows for n in set(numbered))
+    for row in succeeded:
+        # A success is granted only when no other attempt locked the code first.
+        assert row.details["attempt"] < 5 or not interactions(db, "verify.locked") or windows > 1
+
+
+def test_fifth_attempt_with_the_right_answers_verifies(client, db, person):
+    record, plain = person
+    enter_code(client, plain["notice_code"])
+    for _ in range(4):
+        assert answer(client, "1901-02-03", postcode=plain["postcode"]).status_code == 401
+    response = answer(client, plain["date_of_birth"], postcode=plain["postcode"])
+    assert response.status_code == 302
+    db.session.refresh(record)
+    assert record.failed_verifications == 0 and record.verification_locked_until is None
+    assert interactions(db, "verify.locked") == []

@@ -11,8 +11,7 @@ import time
 from datetime import timedelta
 
 from flask import current_app, redirect, render_template, request, session, url_for
-from sqlalchemy import func, or_, select, update
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy import case, func, literal, null, or_, select, update
 
 from portal import audit, jobs
 from portal.customer import bp
@@ -20,7 +19,7 @@ from portal.customer import session as customer_session
 from portal.customer.forms import CodeForm, ConfirmForm, NoLetterForm, VerifyForm
 from portal.customer.resend import send_code_reminder
 from portal.extensions import db, limiter
-from portal.models.base import utcnow
+from portal.models.base import UTCDateTime, utcnow
 from portal.models.incident import Incident
 from portal.models.person import Person
 from portal.people import name_dob_index
@@ -116,27 +115,57 @@ def _answers_match(person: Person | None, form: VerifyForm, method: str) -> bool
     return dob_ok & second_ok  # no short-circuit
 
 
-def _count_failure(person: Person) -> int | None:
-    """Add one failure unless the code is locked, in one atomic statement.
+def _unlocked(now):
+    return or_(Person.verification_locked_until.is_(None),
+               Person.verification_locked_until <= now)
 
-    Returns the new count, or ``None`` when the code was locked meanwhile (a
-    parallel attempt locked it): parallel attempts can neither lose a count nor
-    slip past the lock.
+
+def _reserve_attempt(person_id: int) -> int | None:
+    """Count this attempt BEFORE anything is compared, in one atomic statement.
+
+    Returns the attempt's number in the current window (1 to the maximum), or
+    ``None`` when the code is locked. The attempt that reaches the maximum sets the
+    lock itself, so no further attempt is compared while it is in force. An expired
+    lock starts a new window. The reservation is committed at once: it holds no
+    row lock while the answers are compared.
     """
-    failures = db.session.execute(
+    now = utcnow()
+    until = now + timedelta(minutes=_lock_minutes())
+    # Past the WHERE guard, a lock that is still set has expired: start over.
+    previous = case((Person.verification_locked_until.is_not(None), 0),
+                    else_=func.coalesce(Person.failed_verifications, 0))
+    attempt = db.session.execute(
         update(Person)
-        .where(Person.id == person.id,
-               or_(Person.verification_locked_until.is_(None),
-                   Person.verification_locked_until <= utcnow()))
-        .values(failed_verifications=func.coalesce(Person.failed_verifications, 0) + 1)
+        .where(Person.id == person_id, _unlocked(now))
+        .values(failed_verifications=previous + 1,
+                verification_locked_until=case(
+                    (previous + 1 >= _max_failures(), literal(until, UTCDateTime())),
+                    else_=null()))
         .returning(Person.failed_verifications)
         .execution_options(synchronize_session=False)
     ).scalar_one_or_none()
-    if failures is None:
-        db.session.refresh(person)
-        return None
-    set_committed_value(person, "failed_verifications", failures)
-    return failures
+    db.session.commit()
+    return attempt
+
+
+def _grant(person_id: int, attempt: int) -> bool:
+    """Reset the count after right answers, unless another attempt locked the code meanwhile.
+
+    A lock set by this very attempt (the last one allowed) does not stand in the way
+    of its own right answers: then no attempt has been counted since.
+    """
+    now = utcnow()
+    allowed = _unlocked(now)
+    if attempt >= _max_failures():
+        allowed = or_(allowed, Person.failed_verifications == attempt)
+    granted = db.session.execute(
+        update(Person)
+        .where(Person.id == person_id, allowed)
+        .values(failed_verifications=0, verification_locked_until=None, last_verified_at=now)
+        .returning(Person.id)
+        .execution_options(synchronize_session=False)
+    ).scalar_one_or_none()
+    return granted is not None
 
 
 def _locked(person: Person | None) -> bool:
@@ -154,6 +183,47 @@ def _locked_page(person: Person, incident: Incident | None):
     )
 
 
+def _attempt(person: Person, form: VerifyForm, method: str, incident: Incident | None):
+    """One verification attempt on a real code: reserve, compare, then grant or count.
+
+    Returns the response to send, or ``None`` for the generic failure on the form.
+    """
+    person_id, incident_id = person.id, person.incident_id
+    attempt = _reserve_attempt(person_id)
+    if attempt is None:  # locked: nothing is compared
+        audit.record("verify.failed", actor_type="customer", incident_id=incident_id,
+                     person_id=person_id, details={"reason": "locked"})
+        db.session.commit()
+        db.session.refresh(person)
+        return _locked_page(person, incident)
+    if _answers_match(person, form, method):
+        if _grant(person_id, attempt):
+            db.session.refresh(person)
+            customer_session.start(person)
+            audit.record("verify.succeeded", incident_id=incident_id, person_id=person_id,
+                         details={"method": method, "attempt": attempt})
+            db.session.commit()
+            return redirect(url_for("customer.notice"))
+        # Right answers, but a parallel attempt locked the code after this one was counted.
+        audit.record("verify.failed", actor_type="customer", incident_id=incident_id,
+                     person_id=person_id, details={"reason": "locked", "attempt": attempt})
+        db.session.commit()
+        db.session.refresh(person)
+        return _locked_page(person, incident)
+    audit.record("verify.failed", actor_type="customer", incident_id=incident_id,
+                 person_id=person_id, details={"reason": "mismatch", "failures": attempt})
+    if attempt >= _max_failures():
+        db.session.refresh(person)
+        audit.record("verify.locked", actor_type="customer", incident_id=incident_id,
+                     person_id=person_id,
+                     details={"until": person.verification_locked_until.isoformat(),
+                              "minutes": _lock_minutes()})
+        db.session.commit()
+        return _locked_page(person, incident)
+    db.session.commit()
+    return None
+
+
 @bp.route("/verify", methods=["GET", "POST"])
 @limiter.limit(_rate_limit, methods=["POST"])
 def verify():
@@ -167,41 +237,16 @@ def verify():
     form = VerifyForm(method=method)
     failed = False
     if form.validate_on_submit():
-        matched = _answers_match(person, form, method)
         if person is None:
+            _answers_match(None, form, method)  # the same work as for a real code
             audit.record("verify.failed", actor_type="customer",
                          details={"reason": "unknown_code"})
             db.session.commit()
             failed = True
-        elif matched and not _locked(person):
-            person.failed_verifications = 0
-            person.verification_locked_until = None
-            person.last_verified_at = utcnow()
-            customer_session.start(person)
-            audit.record("verify.succeeded", incident_id=person.incident_id,
-                         person_id=person.id, details={"method": method})
-            db.session.commit()
-            return redirect(url_for("customer.notice"))
         else:
-            failures = None if _locked(person) else _count_failure(person)
-            if failures is None:  # locked, even if the answers were right
-                audit.record("verify.failed", actor_type="customer",
-                             incident_id=person.incident_id, person_id=person.id,
-                             details={"reason": "locked"})
-                db.session.commit()
-                return _locked_page(person, incident)
-            audit.record("verify.failed", actor_type="customer", incident_id=person.incident_id,
-                         person_id=person.id, details={"reason": "mismatch", "failures": failures})
-            if failures >= _max_failures():
-                person.verification_locked_until = utcnow() + timedelta(minutes=_lock_minutes())
-                person.failed_verifications = 0
-                audit.record("verify.locked", actor_type="customer",
-                             incident_id=person.incident_id, person_id=person.id,
-                             details={"until": person.verification_locked_until.isoformat(),
-                                      "minutes": _lock_minutes()})
-                db.session.commit()
-                return _locked_page(person, incident)
-            db.session.commit()
+            outcome = _attempt(person, form, method, incident)
+            if outcome is not None:
+                return outcome
             failed = True
     status = 401 if failed else (400 if form.errors else 200)
     tail = session.get(customer_session.PENDING_TAIL_KEY) or ""
