@@ -417,3 +417,50 @@ def test_fifth_attempt_with_the_right_answers_verifies(client, db, person):
     db.session.refresh(record)
     assert record.failed_verifications == 0 and record.verification_locked_until is None
     assert interactions(db, "verify.locked") == []
+
+
+# --- M2: sign-out ends the session on the server ---------------------------------------------
+
+
+def _cookie(client) -> str:
+    return client.get_cookie("portal_session").value
+
+
+def test_a_cookie_copied_before_sign_out_opens_nothing_afterwards(app, client, db, person):
+    record, plain = person
+    sign_in(client, plain)
+    assert client.get("/notice").status_code == 200
+    copied = _cookie(client)
+    response = client.post("/sign-out", data={"csrf_token": csrf_token(client, "/notice")})
+    assert response.status_code == 302
+    db.session.refresh(record)
+    assert record.session_nonce is None
+    thief = app.test_client()
+    thief.set_cookie("portal_session", copied)
+    stolen = thief.get("/notice")
+    assert stolen.status_code == 302 and stolen.location.endswith("/")
+    assert "Your session has ended" in thief.get("/").text
+    expired = interactions(db, "customer.session_expired")
+    assert [row.details["reason"] for row in expired] == ["ended"]
+
+
+def test_a_new_verification_ends_the_older_session(app, client, db, person):
+    record, plain = person
+    sign_in(client, plain)
+    other = app.test_client()
+    sign_in(other, plain)
+    assert client.get("/notice").status_code == 302
+    assert other.get("/notice").status_code == 200
+    # The ended session signing out does not end the newer one.
+    client.post("/sign-out", data={"csrf_token": csrf_token(client, "/")})
+    assert other.get("/notice").status_code == 200
+    db.session.refresh(record)
+    assert record.session_nonce
+
+
+def test_a_session_without_a_nonce_is_ended(client, db, person):
+    _record, plain = person
+    sign_in(client, plain)
+    with client.session_transaction() as session:
+        del session[customer_session.NONCE_KEY]
+    assert client.get("/notice").status_code == 302

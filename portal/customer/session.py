@@ -1,13 +1,19 @@
 """The verified customer's session: who it is, its clocks, and how it ends.
 
-A verified session holds only the person's id and two timestamps. It idles out
-after ``CUSTOMER_IDLE_MINUTES`` (30) and ends after ``CUSTOMER_MAX_HOURS`` (12)
-whatever the activity. Every customer route that shows personal data uses
-``customer_required``; ids in URLs are never enough on their own.
+A verified session holds only the person's id, two timestamps and a random
+nonce. It idles out after ``CUSTOMER_IDLE_MINUTES`` (30) and ends after
+``CUSTOMER_MAX_HOURS`` (12) whatever the activity. The nonce must match
+``Person.session_nonce``: sign-out clears it, so a copy of the cookie taken
+before sign-out opens nothing afterwards, and a newer verification of the same
+person replaces it, which ends any older session of that person. Every customer
+route that shows personal data uses ``customer_required``; ids in URLs are never
+enough on their own.
 """
 
 from __future__ import annotations
 
+import hmac
+import secrets
 import time
 from functools import wraps
 
@@ -27,6 +33,7 @@ SEEN_KEY = "customer_seen_at"
 PENDING_CODE_KEY = "customer_pending_code"  # the code's blind index, never the code
 PENDING_TAIL_KEY = "customer_pending_tail"  # last four characters, to show which code
 SEEN_VERSION_KEY = "customer_seen_notice"
+NONCE_KEY = "customer_session_nonce"
 
 
 # Most customer pages show no personal value: decrypt a field only when a page reads it.
@@ -42,19 +49,40 @@ def max_seconds() -> int:
 
 
 def start(person: Person) -> None:
-    """Begin a fresh verified session (nothing from before survives, except the language)."""
+    """Begin a fresh verified session (nothing from before survives, except the language).
+
+    Gives the person a new session nonce (the caller commits), which ends any older
+    session of the same person.
+    """
     lang = session.get(LANG_KEY)
     session.clear()
     if lang:
         session[LANG_KEY] = lang
     now = time.time()
+    nonce = secrets.token_hex(16)
+    person.session_nonce = nonce
     session[PERSON_KEY] = person.id
     session[STARTED_KEY] = now
     session[SEEN_KEY] = now
+    session[NONCE_KEY] = nonce
 
 
-def end() -> None:
-    """Forget the verified customer, keeping only the language choice."""
+def _nonce_matches(person: Person) -> bool:
+    given = session.get(NONCE_KEY)
+    stored = person.session_nonce
+    if not isinstance(given, str) or not stored:
+        return False
+    return hmac.compare_digest(given.encode(), stored.encode())
+
+
+def end(person: Person | None = None) -> None:
+    """Forget the verified customer, keeping only the language choice.
+
+    With ``person`` (sign-out), also clears the person's session nonce when it is
+    this session's, so no copy of the cookie works any more (the caller commits).
+    """
+    if person is not None and _nonce_matches(person):
+        person.session_nonce = None
     lang = session.get(LANG_KEY)
     session.clear()
     if lang:
@@ -88,6 +116,8 @@ def load_customer() -> None:
     person = db.session.get(Person, person_id, options=_LAZY_PII) if reason is None else None
     if reason is None and (person is None or person.anonymised_at is not None):
         reason = "gone"
+    if reason is None and not _nonce_matches(person):
+        reason = "ended"  # signed out, or replaced by a newer verification
     if reason is not None:
         audit.record(
             "customer.session_expired",
@@ -98,7 +128,7 @@ def load_customer() -> None:
         )
         db.session.commit()
         end()
-        g.session_expired = True
+        g.session_expired = reason
         return
     session[SEEN_KEY] = now
     g.customer = person
@@ -128,7 +158,10 @@ def customer_required(view):
     @wraps(view)
     def wrapped(*args, **kwargs):
         if current_person() is None:
-            if g.get("session_expired"):
+            reason = g.get("session_expired")
+            if reason == "ended":
+                flash(_("Your session has ended. Please enter your code again."), "info")
+            elif reason:
                 flash(_("Your session ended because it was inactive for too long. "
                         "Please enter your code again."), "info")
             return redirect(url_for("customer.index"))

@@ -263,8 +263,8 @@ def sign_out():
     person = customer_session.current_person()
     if person is not None:
         audit.record("customer.signed_out", incident_id=person.incident_id, person_id=person.id)
-        db.session.commit()
-    customer_session.end()
+    customer_session.end(person)  # clears the person's nonce: copies of the cookie die too
+    db.session.commit()
     return redirect(url_for("customer.signed_out"))
 
 

@@ -67,6 +67,8 @@ class Person(db.Model):
     failed_verifications: Mapped[int] = mapped_column(Integer, default=0)
     verification_locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Random value of the current verified session; cleared by sign-out (ends it server-side).
+    session_nonce: Mapped[str | None] = mapped_column(String(32))
     anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
