@@ -8,9 +8,8 @@ Customer sessions are signed cookies; a copy taken before sign-out stayed valid
 until its clocks ran out. The session now carries a random nonce that must match
 this column; sign-out clears it, and a new verification replaces it.
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = "0004"
 down_revision = "0003"
