@@ -14,7 +14,7 @@ from flask import current_app, redirect, render_template, request, session, url_
 from sqlalchemy import case, func, literal, null, or_, select, update
 
 from portal import audit, jobs
-from portal.customer import bp
+from portal.customer import bp, unknown_codes
 from portal.customer import session as customer_session
 from portal.customer.forms import CodeForm, ConfirmForm, NoLetterForm, VerifyForm
 from portal.customer.resend import send_code_reminder
@@ -90,13 +90,23 @@ def _pending_person() -> Person | None:
         return None
     # An anonymised person (retention purge) is treated exactly like an unknown code.
     return db.session.execute(
-        select(Person).where(Person.code_index == index_value, Person.anonymised_at.is_(None))
+        select(Person).options(*customer_session.LAZY_PII)  # compared by digests only
+        .where(Person.code_index == index_value, Person.anonymised_at.is_(None))
     ).scalar_one_or_none()
+
+
+VERIFICATION_METHODS = ("postcode", "policy_last4")
+
+
+def _default_method() -> str:
+    """The second question asked for a code that matches nobody (set it to the most common)."""
+    method = current_app.config.get("CUSTOMER_DEFAULT_VERIFICATION_METHOD", "postcode")
+    return method if method in VERIFICATION_METHODS else "postcode"
 
 
 def _method_for(person: Person | None) -> tuple[str, Incident | None]:
     if person is None:
-        return "postcode", None
+        return _default_method(), None
     incident = db.session.get(Incident, person.incident_id)
     return (incident.verification_method if incident else "postcode"), incident
 
@@ -173,14 +183,57 @@ def _locked(person: Person | None) -> bool:
     return until is not None and until > utcnow()
 
 
+def _lock_contact(incident: Incident | None) -> tuple[str | None, str | None]:
+    """The helpline on the lock page.
+
+    ``CUSTOMER_LOCK_HOTLINE`` (and ``CUSTOMER_LOCK_HOTLINE_HOURS``) when set, for every
+    code; otherwise the code's incident, and for a code that matches nobody the most
+    recent active incident, so with one active incident both pages are the same.
+    """
+    configured = current_app.config.get("CUSTOMER_LOCK_HOTLINE")
+    if configured:
+        return configured, current_app.config.get("CUSTOMER_LOCK_HOTLINE_HOURS")
+    if incident is None:
+        incident = db.session.execute(
+            select(Incident).where(Incident.status == "active")
+            .order_by(Incident.created_at.desc(), Incident.id.desc()).limit(1)
+        ).scalar_one_or_none()
+    if incident is None:
+        return None, None
+    return incident.contact_hotline, incident.contact_hours
+
+
+def _lock_page(until, incident: Incident | None):
+    hotline, hours = _lock_contact(incident)
+    return _page("customer/locked.html", 429, until=until, hotline=hotline, hours=hours)
+
+
 def _locked_page(person: Person, incident: Incident | None):
-    return _page(
-        "customer/locked.html",
-        429,
-        until=person.verification_locked_until,
-        hotline=incident.contact_hotline if incident else None,
-        hours=incident.contact_hours if incident else None,
-    )
+    return _lock_page(person.verification_locked_until, incident)
+
+
+def _unknown_code_attempt(index_value: str, form: VerifyForm, method: str):
+    """An attempt on a code that matches nobody: the same work, count and lock as a real one."""
+    until = unknown_codes.locked_until(index_value)
+    if until is not None:
+        audit.record("verify.failed", actor_type="customer",
+                     details={"reason": "unknown_code", "locked": True})
+        db.session.commit()
+        return _lock_page(until, None)
+    _answers_match(None, form, method)  # the same work as for a real code
+    audit.record("verify.failed", actor_type="customer", details={"reason": "unknown_code"})
+    until = unknown_codes.count_failure(index_value)
+    if until is not None:
+        audit.record("verify.locked", actor_type="customer",
+                     details={"reason": "unknown_code", "until": until.isoformat(),
+                              "minutes": _lock_minutes()})
+        db.session.commit()
+        return _lock_page(until, None)
+    db.session.commit()
+    return None
+
+
+_ATTEMPT_FIELDS = ("failed_verifications", "verification_locked_until", "last_verified_at")
 
 
 def _attempt(person: Person, form: VerifyForm, method: str, incident: Incident | None):
@@ -198,7 +251,7 @@ def _attempt(person: Person, form: VerifyForm, method: str, incident: Incident |
         return _locked_page(person, incident)
     if _answers_match(person, form, method):
         if _grant(person_id, attempt):
-            db.session.refresh(person)
+            db.session.refresh(person, _ATTEMPT_FIELDS)  # not the encrypted fields
             customer_session.start(person)
             audit.record("verify.succeeded", incident_id=incident_id, person_id=person_id,
                          details={"method": method, "attempt": attempt})
@@ -232,22 +285,22 @@ def verify():
         return redirect(url_for("customer.index"))
     person = _pending_person()
     method, incident = _method_for(person)
-    if request.method == "GET" and _locked(person):
-        return _locked_page(person, incident)
+    index_value = session[customer_session.PENDING_CODE_KEY]
+    if request.method == "GET":
+        if person is not None and _locked(person):
+            return _locked_page(person, incident)
+        if person is None and (until := unknown_codes.locked_until(index_value)) is not None:
+            return _lock_page(until, None)
     form = VerifyForm(method=method)
     failed = False
     if form.validate_on_submit():
         if person is None:
-            _answers_match(None, form, method)  # the same work as for a real code
-            audit.record("verify.failed", actor_type="customer",
-                         details={"reason": "unknown_code"})
-            db.session.commit()
-            failed = True
+            outcome = _unknown_code_attempt(index_value, form, method)
         else:
             outcome = _attempt(person, form, method, incident)
-            if outcome is not None:
-                return outcome
-            failed = True
+        if outcome is not None:
+            return outcome
+        failed = True
     status = 401 if failed else (400 if form.errors else 200)
     tail = session.get(customer_session.PENDING_TAIL_KEY) or ""
     return _page("customer/verify.html", status, form=form, method=method, failed=failed,
