@@ -19,6 +19,7 @@ from functools import wraps
 
 from flask import current_app, flash, g, redirect, session, url_for
 from flask_babel import gettext as _
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import defer
 
 from portal import audit
@@ -37,7 +38,11 @@ NONCE_KEY = "customer_session_nonce"
 
 
 # Most customer pages show no personal value: decrypt a field only when a page reads it.
-_LAZY_PII = [defer(getattr(Person, name)) for name in (*PLAIN_FIELDS, "notice_code")]
+LAZY_PII = tuple(defer(getattr(Person, name)) for name in (*PLAIN_FIELDS, "notice_code"))
+# Built once: the statement's cache key (with its options) is then computed only once.
+_BY_ID = select(Person).options(*LAZY_PII).where(Person.id == bindparam("person_id"))
+# The idle clock is refreshed at most this often, so most page views leave the cookie as is.
+SEEN_PRECISION_SECONDS = 60
 
 
 def idle_seconds() -> int:
@@ -113,7 +118,9 @@ def load_customer() -> None:
         return
     now = time.time()
     reason = _expired_reason(now)
-    person = db.session.get(Person, person_id, options=_LAZY_PII) if reason is None else None
+    person = None
+    if reason is None:
+        person = db.session.execute(_BY_ID, {"person_id": person_id}).scalar_one_or_none()
     if reason is None and (person is None or person.anonymised_at is not None):
         reason = "gone"
     if reason is None and not _nonce_matches(person):
@@ -130,7 +137,8 @@ def load_customer() -> None:
         end()
         g.session_expired = reason
         return
-    session[SEEN_KEY] = now
+    if now - session[SEEN_KEY] >= SEEN_PRECISION_SECONDS:
+        session[SEEN_KEY] = now
     g.customer = person
     explicit = g.get("explicit_locale")
     if explicit and explicit != person.language:
