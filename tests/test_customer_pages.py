@@ -278,3 +278,29 @@ def test_person_is_untouched_by_anonymous_pages(client, db, incident, make_perso
     db.session.refresh(record)
     assert record.language == "en"
     assert db.session.get(Person, record.id).failed_verifications == 0
+
+
+# --- L4: at most CUSTOMER_RESEND_PER_DAY code reminders per person in 24 hours ----------------
+
+
+class TestResendLimit:
+    @pytest.fixture
+    def app_settings(self, app_settings):
+        app_settings["CUSTOMER_RESEND_MIN_SECONDS"] = 0
+        return app_settings
+
+    def test_at_most_three_reminders_a_day_and_the_page_never_tells(self, client, db, incident,
+                                                                    make_person):
+        _record, plain = make_person(incident)
+        values = {"first_name": "Jamie", "last_name": plain["last_name"],
+                  "date_of_birth": plain["date_of_birth"], "postcode": plain["postcode"],
+                  "policy_number": plain["policy_number"]}
+        pages = [ask_for_code(client, **values)[0] for _ in range(5)]
+        assert {page.status_code for page in pages} == {200}
+        assert len({main_html(page) for page in pages}) == 1
+        assert len(outbox(db, "email")) == 3
+        assert actions(db, "code_resend.") == (["code_resend.requested", "code_resend.sent"] * 3
+                                               + ["code_resend.requested",
+                                                  "code_resend.throttled"] * 2)
+        throttled = interactions(db, "code_resend.throttled")
+        assert throttled[0].details == {"sent_last_day": 3}

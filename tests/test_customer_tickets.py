@@ -236,3 +236,43 @@ def test_a_forged_person_id_in_the_session_cookie_is_refused(app, client, incide
     other = app.test_client()
     other.set_cookie(app.config["SESSION_COOKIE_NAME"], "eyJjdXN0b21lcl9wZXJzb25faWQiOjF9.x.y")
     assert other.get("/notice").status_code == 302
+
+
+# --- L4: at most CUSTOMER_TICKETS_PER_DAY new tickets per person in 24 hours -----------------
+
+
+class TestDailyTicketLimit:
+    @pytest.fixture
+    def app_settings(self, app_settings):
+        app_settings["CUSTOMER_TICKETS_PER_DAY"] = 3
+        return app_settings
+
+    def test_the_limit_is_named_on_the_form(self, client, db, incident, make_person):
+        from datetime import timedelta
+
+        from portal.models.base import utcnow
+
+        record, plain = make_person(incident)
+        sign_in(client, plain)
+        # A staff-made ticket (another channel) and an old web ticket do not count.
+        db.session.add(Ticket(incident_id=incident.id, person_id=record.id, topic="other",
+                              channel="phone"))
+        db.session.add(Ticket(incident_id=incident.id, person_id=record.id, topic="other",
+                              created_at=utcnow() - timedelta(hours=25)))
+        db.session.commit()
+        assert [open_ticket(client).status_code for _ in range(3)] == [302, 302, 302]
+        refused = open_ticket(client, message="One more question, please.")
+        assert refused.status_code == 429
+        assert "You have already asked 3 questions in the last 24 hours" in refused.text
+        assert "One more question, please." in refused.text  # the message is not lost
+        assert 'class="error-summary"' in refused.text
+        web = db.session.execute(select(Ticket).where(Ticket.person_id == record.id,
+                                                      Ticket.channel == "web")).scalars().all()
+        assert len(web) == 4  # three today plus the old one
+        assert actions(db, "ticket.create_refused") == ["ticket.create_refused"]
+        # Replies to existing tickets still work.
+        ticket_id = max(ticket.id for ticket in web)
+        token = csrf_token(client, f"/tickets/{ticket_id}")
+        reply = client.post(f"/tickets/{ticket_id}/reply",
+                            data={"message": "Still here", "csrf_token": token})
+        assert reply.status_code == 302

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal import audit
 from portal.customer import bp
@@ -51,6 +51,21 @@ def _visible_messages(ticket: Ticket) -> list[TicketMessage]:
     ).scalars())
 
 
+def tickets_per_day() -> int:
+    return int(current_app.config.get("CUSTOMER_TICKETS_PER_DAY", 10))
+
+
+def _opened_last_day(person: Person) -> int:
+    """Web tickets this person opened in the last 24 hours."""
+    return db.session.execute(
+        select(func.count(Ticket.id)).where(
+            Ticket.person_id == person.id,
+            Ticket.channel == "web",
+            Ticket.created_at >= utcnow() - timedelta(hours=24),
+        )
+    ).scalar_one()
+
+
 def _sla_due(hours_key: str, default_hours: int):
     hours = current_app.config.get(hours_key, default_hours)
     return utcnow() + timedelta(hours=int(hours)) if hours else None
@@ -74,6 +89,15 @@ def ticket_new():
     person = current_person()
     form = TicketForm()
     if form.validate_on_submit():
+        if _opened_last_day(person) >= tickets_per_day():
+            audit.record("ticket.create_refused", incident_id=person.incident_id,
+                         person_id=person.id,
+                         details={"reason": "daily_limit", "limit": tickets_per_day()})
+            db.session.commit()
+            message = _("You have already asked %(count)d questions in the last 24 hours, the "
+                        "most we accept in one day. Please reply to one of your questions "
+                        "instead, or ask again tomorrow.", count=tickets_per_day())
+            return page("customer/ticket_new.html", 429, form=form, limit_message=message)
         now = utcnow()
         ticket = Ticket(
             incident_id=person.incident_id,
