@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 BLOCK = 16
 VERSION = b"\x80"
+_PADDING = [bytes([size]) * size for size in range(BLOCK + 1)]  # PKCS7
 
 
 class BulkFernet:
@@ -44,39 +45,36 @@ class BulkFernet:
         padded = []
         for value in values:
             data = value.encode()
-            pad = BLOCK - len(data) % BLOCK
-            padded.append(data + bytes([pad]) * pad)
+            padded.append(data + _PADDING[BLOCK - len(data) % BLOCK])
         random_ivs = os.urandom(BLOCK * count)
-        ivs = [random_ivs[i * BLOCK : (i + 1) * BLOCK] for i in range(count)]
-        cipher_parts: list[list[bytes]] = [[] for _ in range(count)]
+        header = VERSION + struct.pack(">Q", int(time.time()))
+        # Each token's body grows block by block: version, time, IV, ciphertext.
+        bodies = [header + random_ivs[i * BLOCK : (i + 1) * BLOCK] for i in range(count)]
         encryptor = self._block.encryptor()
         # Round 0 chains from the IVs; each later round from the previous round's output.
-        active = list(range(count))
+        active = range(count)
         chained = random_ivs
-        block_no = 0
+        start = 0
         while active:
-            start = block_no * BLOCK
             plain = b"".join([padded[i][start : start + BLOCK] for i in active])
             size = len(plain)
             mixed = (int.from_bytes(plain, "big") ^ int.from_bytes(chained, "big")).to_bytes(
                 size, "big"
             )
             encrypted = encryptor.update(mixed)
+            start += BLOCK
             still, chain = [], []
             for position, i in enumerate(active):
-                block = encrypted[position * BLOCK : (position + 1) * BLOCK]
-                cipher_parts[i].append(block)
-                if len(padded[i]) > start + BLOCK:
+                block = encrypted[position * BLOCK : position * BLOCK + BLOCK]
+                bodies[i] += block
+                if len(padded[i]) > start:
                     still.append(i)
                     chain.append(block)
             active = still
             chained = b"".join(chain)
-            block_no += 1
         encryptor.finalize()
-        header = VERSION + struct.pack(">Q", int(time.time()))
-        tokens = []
-        for i in range(count):
-            body = header + ivs[i] + b"".join(cipher_parts[i])
-            mac = hmac.digest(self._signing_key, body, "sha256")
-            tokens.append(base64.urlsafe_b64encode(body + mac).decode("ascii"))
-        return tokens
+        key = self._signing_key
+        return [
+            base64.urlsafe_b64encode(body + hmac.digest(key, body, "sha256")).decode("ascii")
+            for body in bodies
+        ]

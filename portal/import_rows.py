@@ -258,10 +258,13 @@ def plain_columns(values: dict, digest: str) -> dict:
 
 def encrypt_columns(rows: list[dict], encryptor) -> None:
     """Replace the plain personal values of prepared rows by Fernet tokens, in place."""
-    slots = [(row, name) for row in rows for name in ENCRYPTED if row[name] is not None]
-    tokens = encryptor.encrypt_many([row[name] for row, name in slots])
-    for (row, name), token in zip(slots, tokens, strict=True):
-        row[name] = token
+    tokens = iter(encryptor.encrypt_many(
+        [row[name] for row in rows for name in ENCRYPTED if row[name] is not None]
+    ))
+    for row in rows:
+        for name in ENCRYPTED:
+            if row[name] is not None:
+                row[name] = next(tokens)
 
 
 def regenerate_code(columns: dict, encryptor) -> dict:
