@@ -304,3 +304,21 @@ class TestResendLimit:
                                                   "code_resend.throttled"] * 2)
         throttled = interactions(db, "code_resend.throttled")
         assert throttled[0].details == {"sent_last_day": 3}
+
+
+def test_customer_settings_have_class_defaults_and_are_documented(app):
+    from pathlib import Path
+
+    from portal.config import Config
+
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "configuration.md").read_text()
+    expected = {"CUSTOMER_IDLE_MINUTES": 30, "CUSTOMER_MAX_HOURS": 12,
+                "CUSTOMER_LOCKOUT_ATTEMPTS": 5, "CUSTOMER_LOCKOUT_MINUTES": 30,
+                "CUSTOMER_RESEND_MIN_SECONDS": 0.5, "CUSTOMER_RESEND_PER_DAY": 3,
+                "CUSTOMER_TICKETS_PER_DAY": 10,
+                "CUSTOMER_DEFAULT_VERIFICATION_METHOD": "postcode",
+                "CUSTOMER_LOCK_HOTLINE": None, "CUSTOMER_LOCK_HOTLINE_HOURS": None,
+                "TICKET_FIRST_RESPONSE_HOURS": 24, "TICKET_RESOLUTION_HOURS": 120}
+    for name, value in expected.items():
+        assert getattr(Config, name) == value, name
+        assert f"`{name}`" in docs, name
