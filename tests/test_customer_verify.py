@@ -464,3 +464,14 @@ def test_a_session_without_a_nonce_is_ended(client, db, person):
     with client.session_transaction() as session:
         del session[customer_session.NONCE_KEY]
     assert client.get("/notice").status_code == 302
+
+
+def test_a_lock_cleared_by_hand_starts_a_new_window(client, db, person):
+    record, plain = person
+    record.failed_verifications = 5
+    record.verification_locked_until = None
+    db.session.commit()
+    enter_code(client, plain["notice_code"])
+    assert answer(client, "1901-02-03", postcode=plain["postcode"]).status_code == 401
+    db.session.refresh(record)
+    assert record.failed_verifications == 1 and record.verification_locked_until is None

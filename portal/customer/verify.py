@@ -141,8 +141,10 @@ def _reserve_attempt(person_id: int) -> int | None:
     """
     now = utcnow()
     until = now + timedelta(minutes=_lock_minutes())
-    # Past the WHERE guard, a lock that is still set has expired: start over.
-    previous = case((Person.verification_locked_until.is_not(None), 0),
+    # Past the WHERE guard, a lock that is still set has expired, and a full count without
+    # a lock was unlocked by hand: either way a new window starts.
+    previous = case((or_(Person.verification_locked_until.is_not(None),
+                         Person.failed_verifications >= _max_failures()), 0),
                     else_=func.coalesce(Person.failed_verifications, 0))
     attempt = db.session.execute(
         update(Person)
