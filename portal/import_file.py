@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from typing import TextIO
 
 from portal.import_rows import COLUMNS, reason_text
 
+_COLUMN_NAME = re.compile(r"[a-z][a-z0-9_ ]{0,39}")
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 ERROR_HEADER = ("line", "column", "reason")
 
@@ -117,6 +119,12 @@ def read_header(path: Path) -> tuple[tuple[int, ...], int]:
         except csv.Error as exc:
             raise ImportFileError(f"line 1: the header is not valid CSV ({exc})") from None
     names = [name.strip().lower() for name in header]
+    expected = ",".join(COLUMNS)
+    if not any(name in COLUMNS for name in names):
+        # Probably a file without a header: its first line is a person, never echo it.
+        raise ImportFileError(
+            f"line 1: no header found; the first line must name the columns: {expected}"
+        )
     missing = [name for name in COLUMNS if name not in names]
     unknown = [name for name in names if name not in COLUMNS]
     repeated = sorted({name for name in names if names.count(name) > 1})
@@ -124,12 +132,16 @@ def read_header(path: Path) -> tuple[tuple[int, ...], int]:
     if missing:
         problems.append("missing columns: " + ", ".join(missing))
     if unknown:
-        problems.append("unknown columns: " + ", ".join(repr(name) for name in unknown))
+        # Names that look like column names are shown; anything else might be data.
+        shown = [repr(name) for name in unknown if _COLUMN_NAME.fullmatch(name)]
+        hidden = len(unknown) - len(shown)
+        problems.append("unknown columns: " + ", ".join(
+            shown + ([f"{hidden} more not shown"] if hidden else [])))
     if repeated:
         problems.append("repeated columns: " + ", ".join(repeated))
     if problems:
         raise ImportFileError(
-            "line 1: wrong header (" + "; ".join(problems) + "). Expected: " + ",".join(COLUMNS)
+            "line 1: wrong header (" + "; ".join(problems) + "). Expected: " + expected
         )
     return tuple(names.index(name) for name in COLUMNS), len(names)
 

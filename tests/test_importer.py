@@ -273,3 +273,21 @@ def test_seen_refs_remembers_first_lines_through_growth():
     assert seen.add("REF-0", 9999) == 2
     assert seen.add("REF-4999", 9999) == 5001
     assert seen.add("new", 9999) is None
+
+
+def test_a_file_without_header_is_refused_without_echoing_its_first_row(db, make_incident,
+                                                                       tmp_path):
+    from tests.import_helpers import csv_text
+
+    incident = make_incident()
+    text = csv_text([good_row(1), good_row(2)]).split("\n", 1)[1]  # drop the header
+    path = tmp_path / "p.csv"
+    path.write_text(text)
+    with pytest.raises(ImportFileError, match="no header found") as info:
+        import_persons(incident.id, path)
+    assert "Tester1" not in str(info.value) and "EXT-000001" not in str(info.value)
+    mixed = tmp_path / "m.csv"
+    mixed.write_text("external_ref,first_name,Smith@example.com\nx,y,z\n")
+    with pytest.raises(ImportFileError, match="1 more not shown") as info:
+        import_persons(incident.id, mixed)
+    assert "example" not in str(info.value)
