@@ -402,9 +402,8 @@ def test_parallel_attempts_never_compare_more_than_five(app, db, person, monkeyp
     assert len(calls) <= 5 * windows
     assert max(numbered) <= 5
     assert all(numbered.count(n) <= windows for n in set(numbered))
-    for row in succeeded:
-        # A success is granted only when no other attempt locked the code first.
-        assert row.details["attempt"] < 5 or not interactions(db, "verify.locked") or windows > 1
+    assert statuses[10] in {302, 429}  # the right answers: verified, or refused by the lock
+    assert (statuses[10] == 302) == bool(succeeded)
 
 
 def test_fifth_attempt_with_the_right_answers_verifies(client, db, person):
