@@ -328,14 +328,24 @@ def main() -> int:
 
             ctx = _row_context(naive_incident, tuple(range(len(COLUMNS))), len(COLUMNS))
             limit = min(args.naive_rows, args.rows)
+            naive_backend = db.session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+            naive_pg_before = process_cpu(naive_backend)
+            naive_cpu_before = cpu_seconds()[0]
             started = time.perf_counter()
             naive_count = naive_import(db, naive_id, csv_path, limit, ctx)
             naive_seconds = time.perf_counter() - started
+            naive_cpu = (cpu_seconds()[0] - naive_cpu_before
+                         + process_cpu(naive_backend) - naive_pg_before)
             naive_rate = naive_count / naive_seconds
             fast_rate = args.rows / fast_seconds
             print(f"naive ORM import of {naive_count} rows: {naive_seconds:.1f} s, "
-                  f"{naive_rate:,.0f} rows/s", flush=True)
-            print(f"ratio streaming/naive: {fast_rate / naive_rate:.1f}x", flush=True)
+                  f"{naive_rate:,.0f} rows/s, CPU {naive_cpu / naive_count * 1e6:,.0f} us/row",
+                  flush=True)
+            fast_cpu = main_cpu + worker_cpu + pg_used
+            print(f"ratio streaming/naive: {fast_rate / naive_rate:.1f}x in rows per second; "
+                  f"{naive_cpu / naive_count / (fast_cpu / args.rows):.1f}x in CPU per row "
+                  f"(streaming {fast_cpu / args.rows * 1e6:,.0f} us/row, all processes)",
+                  flush=True)
             db.session.remove()
             db.engine.dispose()
     finally:
