@@ -63,6 +63,19 @@ def start(person: Person) -> None:
     session.clear()
     if lang:
         session[LANG_KEY] = lang
+        if lang != person.language:
+            # The visitor picked a language with the switcher before verifying:
+            # that choice becomes their saved preference, as the switcher does later.
+            audit.record(
+                "preferences.changed",
+                actor_type="customer",
+                actor_id=person.id,
+                incident_id=person.incident_id,
+                person_id=person.id,
+                details={"field": "language", "from": person.language, "to": lang,
+                         "via": "switcher"},
+            )
+            person.language = lang
     now = time.time()
     nonce = secrets.token_hex(16)
     person.session_nonce = nonce
