@@ -21,6 +21,7 @@ from functools import lru_cache
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
+from portal.advice import CATEGORY_KEYS
 from portal.bulk_fernet import BulkFernet
 from portal.people import PLAIN_FIELDS, identity_columns, row_digest
 from portal.security.crypto import (
@@ -29,15 +30,6 @@ from portal.security.crypto import (
     generate_code,
     is_valid_code,
 )
-
-try:  # the advice catalog owns the category keys
-    from portal.advice import CATEGORY_KEYS
-except ImportError:  # pragma: no cover - only while the catalog is being written
-    CATEGORY_KEYS = (
-        "national_id", "payment_card", "bank_account", "health", "health_insurance_id",
-        "drivers_license", "passport", "online_credentials", "policy_details",
-        "claims_details", "date_of_birth", "contact_details",
-    )
 
 
 def N_(text: str) -> str:  # noqa: N802 - the conventional gettext no-op marker
