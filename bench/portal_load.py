@@ -1,7 +1,7 @@
 """Benchmark: the customer portal under load (gunicorn + PostgreSQL, 100,000 people).
 
-    /work/venv/bin/python bench/portal_load.py [--people 100000] [--workers 5]
-        [--worker-class gthread] [--threads 4] [--duration 30] [--client wrk|python]
+    /work/venv/bin/python bench/portal_load.py [--people 100000] [--workers 3]
+        [--worker-class gthread] [--threads 2] [--duration 30] [--client wrk|python]
 
 1. Creates a throw-away database on 127.0.0.1:5432 (user postgres) and runs
    ``flask --app wsgi db upgrade`` on it.
@@ -22,8 +22,10 @@
 5. Drives ``GET /notice`` with those verified sessions at ``--concurrency``
    connections for ``--duration`` seconds after a warm-up: ``wrk`` (Debian
    package) with ``bench/notice.lua`` rotating the cookies, or the Python client.
-6. Checks that every counted notice request was a real notice view (the
-   ``notice.viewed`` interactions written), stops gunicorn, drops the database.
+6. Counts responses other than 200 (a lost session would be a 302 to the code
+   page) and the ``notice.viewed`` interactions written during the run (none
+   expected: each session's first view, which is logged, happened in step 4),
+   stops gunicorn, drops the database.
 
 Prints a report and writes it as JSON to ``--json`` if given. Never run in CI.
 """
@@ -316,9 +318,9 @@ def run_wrk(port: int, cookies: Path, concurrency: int, seconds: float) -> dict:
     for pct in ("50", "90", "99"):
         result[f"p{pct}_ms"] = _ms(re.search(rf"^\s+{pct}(?:\.000)?%\s+(\S+)", output, re.M)[1])
     result["max_ms"] = _ms(re.search(r"Latency\s+\S+\s+\S+\s+(\S+)", output)[1])
-    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    bad = re.search(r"Responses other than 200: (\d+)", output)
     errors = re.search(r"Socket errors: (.*)", output)
-    result["errors"] = int(bad.group(1)) if bad else 0
+    result["errors"] = int(bad.group(1)) if bad else None
     result["socket_errors"] = errors.group(1) if errors else None
     return result
 
@@ -366,9 +368,9 @@ def main() -> int:
     parser.add_argument("--sessions", type=int, default=4000,
                         help="people verified (spread over the population); their sessions "
                              "then drive the notice page")
-    parser.add_argument("--workers", type=int, default=5)
+    parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--worker-class", default="gthread", choices=("sync", "gthread"))
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--duration", type=float, default=30.0)
     parser.add_argument("--warmup", type=float, default=5.0)
@@ -472,7 +474,7 @@ def main() -> int:
         notice = report["notice"]
         targets["notice >= 500/s"] = notice["requests_per_s"] >= 500
         targets["notice p99 <= 200 ms"] = (notice["p99_ms"] or 1e9) <= 200
-        targets["notice no errors"] = not notice.get("errors")
+        targets["notice no errors"] = notice.get("errors") == 0
     if "verify" in report:
         targets["verify POST >= 200/s"] = report["verify"]["post"]["requests_per_s"] >= 200
     report["targets_met"] = targets
