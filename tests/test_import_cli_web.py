@@ -119,11 +119,13 @@ def test_manager_uploads_and_sees_the_results(db, client, login, make_staff, mak
 def test_upload_reports_an_unreadable_file(db, client, login, make_staff, make_incident):
     incident = make_incident()
     login(make_staff("manager"))
-    response = _upload(client, incident, "name,age\nx,1\n")
+    response = _upload(client, incident, "external_ref,age\nx,1\n")
     page = client.get(response.location)
     assert "The file could not be imported" in page.text and "wrong header" in page.text
-    run = db.session.execute(select(ImportRun)).scalar_one()
-    assert run.status == "failed"
+    headless = _upload(client, incident, "x,1\n")
+    assert "no header found" in client.get(headless.location).text
+    runs = db.session.execute(select(ImportRun)).scalars().all()
+    assert [run.status for run in runs] == ["failed", "failed"]
 
 
 def test_upload_dry_run_changes_nothing(db, client, login, make_staff, make_incident):
