@@ -29,6 +29,7 @@ from portal.security.crypto import (
     format_code,
     generate_code,
     is_valid_code,
+    keyring,
 )
 
 
@@ -243,7 +244,7 @@ def plain_columns(values: dict, digest: str) -> dict:
     """Column values of a new person before encryption (generates a notice code if none)."""
     plain = {name: values[name] for name in PLAIN_FIELDS}
     plain["notice_code"] = values["notice_code"] or generate_code()
-    columns = identity_columns(plain)
+    columns = identity_columns(plain, keyring())  # one keyring lookup, not nine
     columns["row_digest"] = digest
     return columns
 

@@ -68,6 +68,11 @@ def keyring() -> Keyring:
     return current_app.extensions[EXTENSION_KEY]
 
 
+def keyring_or_current(ring: Keyring | None) -> Keyring:
+    """``ring`` if given (bulk callers look it up once), else the app's keyring."""
+    return ring if ring is not None else keyring()
+
+
 def init_app(app) -> None:
     """Build the keyring from the application's settings."""
     app.extensions[EXTENSION_KEY] = Keyring(
@@ -131,29 +136,29 @@ def normalise_code(value: str) -> str:
     return cleaned
 
 
-def email_index(value: str) -> str:
+def email_index(value: str, ring: Keyring | None = None) -> str:
     """Blind index of an e-mail address."""
-    return keyring().index("email", normalise_email(value))
+    return keyring_or_current(ring).index("email", normalise_email(value))
 
 
-def phone_index(e164: str) -> str:
+def phone_index(e164: str, ring: Keyring | None = None) -> str:
     """Blind index of a phone number already in E.164 form."""
-    return keyring().index("phone", e164.strip())
+    return keyring_or_current(ring).index("phone", e164.strip())
 
 
-def policy_index(value: str) -> str:
+def policy_index(value: str, ring: Keyring | None = None) -> str:
     """Blind index of a policy number."""
-    return keyring().index("policy", normalise_token(value))
+    return keyring_or_current(ring).index("policy", normalise_token(value))
 
 
-def code_index(value: str) -> str:
+def code_index(value: str, ring: Keyring | None = None) -> str:
     """Blind index of a notice or activation code."""
-    return keyring().index("code", normalise_code(value))
+    return keyring_or_current(ring).index("code", normalise_code(value))
 
 
-def verification_digest(purpose: str, value: str) -> str:
+def verification_digest(purpose: str, value: str, ring: Keyring | None = None) -> str:
     """Keyed digest of a verification answer (postcode, DOB, last four)."""
-    return keyring().index(f"verify.{purpose}", normalise_token(value))
+    return keyring_or_current(ring).index(f"verify.{purpose}", normalise_token(value))
 
 
 def digests_equal(left: str | None, right: str | None) -> bool:
@@ -168,7 +173,10 @@ def digests_equal(left: str | None, right: str | None) -> bool:
 
 def generate_code(groups: int = 3, group_size: int = 4) -> str:
     """A random Crockford base32 code such as ``7K2D-QX9M-4TRB`` (60 bits by default)."""
-    chars = [secrets.choice(CROCKFORD) for _ in range(groups * group_size)]
+    # One draw of 5 bits per character: uniform over the alphabet, one urandom call.
+    length = groups * group_size
+    bits = secrets.randbits(5 * length)
+    chars = [CROCKFORD[(bits >> (5 * i)) & 31] for i in range(length)]
     return "-".join(
         "".join(chars[i : i + group_size]) for i in range(0, len(chars), group_size)
     )
