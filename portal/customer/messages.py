@@ -75,3 +75,37 @@ def reply_notice(person: Person) -> tuple[str, str, str]:
 
 
 __all__ = ["ChannelError", "channel_for", "code_reminder", "reply_notice", "send"]
+
+
+def deliver(person: Person, compose, actions: str, **ids) -> str | None:
+    """Send what ``compose(person)`` writes by the person's channel, and log the outcome.
+
+    ``actions`` is ``"success.action|failure.action"``: the failure is logged when
+    the person has no usable channel or the channel refused, with the ids given
+    (ticket_id, ...). Commits; never raises for a channel failure. Returns the
+    provider id, or ``None``.
+    """
+    from portal import audit
+    from portal.extensions import db
+
+    success, failure = actions.split("|")
+
+    def log(name: str, details: dict) -> None:
+        audit.record(name, actor_type="system", incident_id=person.incident_id,
+                     person_id=person.id, details=details, **ids)
+        db.session.commit()
+
+    channel = channel_for(person)
+    if channel is None:
+        log(failure, {"reason": "no_channel"})
+        return None
+    subject, sms_body, email_body = compose(person)
+    try:
+        provider_id = send(person, channel, subject, sms_body, email_body)
+    except ChannelError as exc:
+        db.session.rollback()
+        log(failure, {"channel": channel, "reason": exc.code or "error",
+                      "permanent": exc.permanent})
+        return None
+    log(success, {"channel": channel, "provider_id": provider_id})
+    return provider_id

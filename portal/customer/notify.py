@@ -6,7 +6,6 @@ is a reply and where to read it; the reply itself stays on the portal.
 
 from __future__ import annotations
 
-from portal import audit
 from portal.customer import messages
 from portal.extensions import db
 from portal.models.person import Person
@@ -25,26 +24,6 @@ def notify_reply(ticket_id: int) -> str | None:
     person = db.session.get(Person, ticket.person_id)
     if person is None or person.anonymised_at is not None:
         return None
-    channel = messages.channel_for(person)
-    if channel is None:
-        audit.record("ticket.reply_notify_failed", actor_type="system",
-                     incident_id=ticket.incident_id, person_id=person.id, ticket_id=ticket.id,
-                     details={"reason": "no_channel"})
-        db.session.commit()
-        return None
-    subject, sms_body, email_body = messages.reply_notice(person)
-    try:
-        provider_id = messages.send(person, channel, subject, sms_body, email_body)
-    except messages.ChannelError as exc:
-        db.session.rollback()
-        audit.record("ticket.reply_notify_failed", actor_type="system",
-                     incident_id=ticket.incident_id, person_id=person.id, ticket_id=ticket.id,
-                     details={"channel": channel, "reason": exc.code or "error",
-                              "permanent": exc.permanent})
-        db.session.commit()
-        return None
-    audit.record("ticket.reply_notified", actor_type="system", incident_id=ticket.incident_id,
-                 person_id=person.id, ticket_id=ticket.id,
-                 details={"channel": channel, "provider_id": provider_id})
-    db.session.commit()
-    return provider_id
+    return messages.deliver(person, messages.reply_notice,
+                            "ticket.reply_notified|ticket.reply_notify_failed",
+                            ticket_id=ticket.id)

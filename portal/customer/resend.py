@@ -49,24 +49,4 @@ def send_code_reminder(person_id: int | None) -> str | None:
                      person_id=person.id, details={"sent_last_day": sent})
         db.session.commit()
         return None
-    channel = messages.channel_for(person)
-    if channel is None:
-        audit.record("code_resend.failed", actor_type="system", incident_id=person.incident_id,
-                     person_id=person.id, details={"reason": "no_channel"})
-        db.session.commit()
-        return None
-    subject, sms_body, email_body = messages.code_reminder(person)
-    try:
-        provider_id = messages.send(person, channel, subject, sms_body, email_body)
-    except messages.ChannelError as exc:
-        db.session.rollback()
-        audit.record("code_resend.failed", actor_type="system", incident_id=person.incident_id,
-                     person_id=person.id,
-                     details={"channel": channel, "reason": exc.code or "error",
-                              "permanent": exc.permanent})
-        db.session.commit()
-        return None
-    audit.record("code_resend.sent", actor_type="system", incident_id=person.incident_id,
-                 person_id=person.id, details={"channel": channel, "provider_id": provider_id})
-    db.session.commit()
-    return provider_id
+    return messages.deliver(person, messages.code_reminder, "code_resend.sent|code_resend.failed")
