@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs
-
 import pytest
 
 from portal.dispatch.channels import ChannelError, email, sms
@@ -32,30 +27,6 @@ def test_sms_refuses_a_long_body(app):
 
 
 # --- SMTP --------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def smtp_sink():
-    from aiosmtpd.controller import Controller
-
-    class Sink:
-        def __init__(self):
-            self.messages = []
-
-        async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd API
-            self.messages.append(envelope)
-            return "250 OK"
-
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    handler = Sink()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield controller, handler
-    controller.stop()
 
 
 def test_email_over_real_smtp(app, smtp_sink):
@@ -86,39 +57,6 @@ def test_email_to_a_closed_port_is_a_transient_error(app):
 
 
 # --- Twilio ------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def twilio_stub():
-    received = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802 - http.server API
-            length = int(self.headers.get("Content-Length") or 0)
-            form = parse_qs(self.rfile.read(length).decode())
-            received.append((self.path, form))
-            if form.get("To") == ["+15005550001"]:
-                status, payload = 400, {"code": 21211, "message": "Invalid 'To' Phone Number",
-                                        "status": 400}
-            else:
-                status, payload = 201, {"sid": f"SM{len(received):032d}", "status": "queued",
-                                        "to": form["To"][0], "body": form["Body"][0]}
-            body = json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", received
-    server.shutdown()
-    server.server_close()
 
 
 def test_sms_through_twilio_client(app, twilio_stub):
