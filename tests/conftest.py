@@ -371,7 +371,7 @@ def artifacts_dir() -> Path:
 
 @pytest.fixture
 def smtp_sink():
-    """A real SMTP server (aiosmtpd) on loopback; yields (controller, handler.messages)."""
+    """A real SMTP server (aiosmtpd) on loopback; yields (controller, handler with .messages)."""
     from aiosmtpd.controller import Controller
 
     class Sink:
