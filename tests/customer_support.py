@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from sqlalchemy import select
 
@@ -18,6 +19,19 @@ NARRATIVE = {
     "es": ("Alguien accedió sin permiso a nuestro sistema de pólizas.",
            "Cerramos el acceso y llamamos a especialistas.",
            "Los delincuentes pueden intentar engañarle con mensajes convincentes."),
+}
+
+
+# An incident's full contact block and monitoring offer, for notice tests.
+FULL_CONTACT = {
+    "contact_hotline": "+1 800 555 0199",
+    "contact_hours": "Monday to Saturday, 8:00 to 20:00",
+    "contact_email": "incident-help@insurer.example",
+    "contact_postal_address": "Demo Mutual Insurance, 1 Example Plaza, Sacramento, CA 95814",
+    "dpo_contact": "Data Protection Officer, dpo@insurer.example",
+    "monitoring_provider": "Example Credit Monitoring",
+    "monitoring_enroll_url": "https://monitoring.example/enrol",
+    "monitoring_enroll_by": date(2027, 3, 1),
 }
 
 

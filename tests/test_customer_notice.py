@@ -10,6 +10,7 @@ import pytest
 from portal.models import ActivationCode
 from tests.conftest import csrf_token
 from tests.customer_support import (
+    FULL_CONTACT,
     actions,
     add_activation_codes,
     approve_notice,
@@ -20,16 +21,8 @@ from tests.customer_support import (
 
 @pytest.fixture
 def incident(db, make_incident):
-    incident = make_incident(
-        contact_hotline="+1 800 555 0199",
-        contact_hours="Monday to Friday, 8:00 to 20:00",
-        contact_email="help@insurer.example",
-        contact_postal_address="1 Example Plaza, Sacramento",
-        dpo_contact="DPO, dpo@insurer.example",
-        monitoring_provider="Example Monitoring",
-        monitoring_enroll_url="https://monitoring.example/enrol",
-        monitoring_enroll_by=__import__("datetime").date(2027, 3, 1),
-    )
+    hours = {"contact_hours": "Monday to Friday, 8:00 to 20:00"}
+    incident = make_incident(**{**FULL_CONTACT, **hours})
     approve_notice(db, incident)
     return incident
 

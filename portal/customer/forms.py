@@ -57,12 +57,17 @@ class CodeForm(FlaskForm):
             )
 
 
-class VerifyForm(FlaskForm):
-    date_of_birth = DateField(
+def date_of_birth_field() -> DateField:
+    """The date-of-birth question, the same wherever a customer proves who they are."""
+    return DateField(
         _l("Date of birth"),
         validators=[InputRequired(message=_l("Enter your date of birth.")), _past_date],
         render_kw={"autocomplete": "bday"},
     )
+
+
+class VerifyForm(FlaskForm):
+    date_of_birth = date_of_birth_field()
     postcode = StringField(
         _l("Postcode or ZIP code"),
         validators=[Length(max=20, message=_l("Postcode must be 20 characters or fewer."))],
@@ -101,11 +106,7 @@ class NoLetterForm(FlaskForm):
         validators=[DataRequired(message=_l("Enter your last name.")), Length(max=100)],
         render_kw={"autocomplete": "family-name"},
     )
-    date_of_birth = DateField(
-        _l("Date of birth"),
-        validators=[InputRequired(message=_l("Enter your date of birth.")), _past_date],
-        render_kw={"autocomplete": "bday"},
-    )
+    date_of_birth = date_of_birth_field()
     postcode = StringField(
         _l("Postcode or ZIP code"),
         validators=[DataRequired(message=_l("Enter your postcode or ZIP code.")),

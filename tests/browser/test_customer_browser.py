@@ -7,7 +7,6 @@ five wrong dates of birth → locked. Screenshots go to ``test-artifacts/``.
 from __future__ import annotations
 
 import re
-from datetime import date
 
 import pytest
 from sqlalchemy import select
@@ -16,23 +15,14 @@ from portal.customer.notify import notify_reply
 from portal.models import Answer, AnswerVersion, Ticket, TicketMessage
 from portal.models.base import utcnow
 from tests.browser.browser_support import axe_violations, fits_width, shoot
-from tests.customer_support import add_activation_codes, approve_notice, outbox
+from tests.customer_support import FULL_CONTACT, add_activation_codes, approve_notice, outbox
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
 def journey(db, make_incident, make_person):
-    incident = make_incident(
-        contact_hotline="+1 800 555 0199",
-        contact_hours="Monday to Saturday, 8:00 to 20:00",
-        contact_email="incident-help@insurer.example",
-        contact_postal_address="Demo Mutual Insurance, 1 Example Plaza, Sacramento, CA 95814",
-        dpo_contact="Data Protection Officer, dpo@insurer.example",
-        monitoring_provider="Example Credit Monitoring",
-        monitoring_enroll_url="https://monitoring.example/enrol",
-        monitoring_enroll_by=date(2027, 3, 1),
-    )
+    incident = make_incident(**FULL_CONTACT)
     approve_notice(db, incident, language="en")
     approve_notice(db, incident, language="es")
     codes = add_activation_codes(db, incident, 3)
