@@ -71,10 +71,27 @@ def _interaction_log_is_append_only():
     db.session.remove()
 
 
+def _person_rows_stay_inline():
+    from sqlalchemy import text
+
+    from portal.extensions import db
+
+    options = db.session.execute(
+        text("SELECT reloptions FROM pg_class WHERE relname = 'person'")
+    ).scalar_one()
+    assert "toast_tuple_target=8160" in options
+    db.session.remove()
+
+
+def _postgresql_checks():
+    _interaction_log_is_append_only()
+    _person_rows_stay_inline()
+
+
 @pytest.mark.postgres
 def test_migrations_match_models_on_postgresql(postgres_server, data_keys):
     url = postgres_server.create("portal_migrations")
     try:
-        _upgrade_and_compare(url, data_keys, check=_interaction_log_is_append_only)
+        _upgrade_and_compare(url, data_keys, check=_postgresql_checks)
     finally:
         postgres_server.drop(url)

@@ -17,6 +17,7 @@ from portal.models.base import UTCDateTime, utcnow
 from portal.security.crypto import BlindIndex, EncryptedString
 
 CHANNELS = ("sms", "email", "letter")
+TOAST_TUPLE_TARGET = 8160  # the largest PostgreSQL allows: never toast a person row
 
 
 class Person(db.Model):
@@ -26,6 +27,10 @@ class Person(db.Model):
         Index("ix_person_incident_email", "incident_id", "email_index"),
         Index("ix_person_incident_phone", "incident_id", "phone_index"),
         Index("ix_person_incident_policy", "incident_id", "policy_index"),
+        # Rows are ~2 kB of Fernet tokens, just over PostgreSQL's 2 kB TOAST threshold: by
+        # default a third of them would get a futile compression attempt (random base64
+        # does not compress) and a value moved out of line. Keep whole rows in the page.
+        {"postgresql_with": {"toast_tuple_target": TOAST_TUPLE_TARGET}},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
