@@ -35,7 +35,8 @@ class Keyring:
             raise ValueError("at least one data key is required")
         self._fernets = [Fernet(key) for key in data_keys]
         self._multi = MultiFernet(self._fernets)
-        self._index_key = index_key.encode()
+        # Keyed once: each digest copies this state instead of hashing the key again.
+        self._index_hmac = hmac.new(index_key.encode(), digestmod=hashlib.sha256)
 
     def encrypt(self, plaintext: str) -> str:
         """Encrypt text with the newest data key."""
@@ -59,8 +60,9 @@ class Keyring:
 
     def index(self, purpose: str, normalised: str) -> str:
         """Keyed digest of an already-normalised value for one purpose."""
-        message = f"{purpose}\x1f{normalised}".encode()
-        return hmac.new(self._index_key, message, hashlib.sha256).hexdigest()
+        mac = self._index_hmac.copy()
+        mac.update(f"{purpose}\x1f{normalised}".encode())
+        return mac.hexdigest()
 
 
 def keyring() -> Keyring:
