@@ -1,6 +1,10 @@
-"""The notice cache answers exactly what build_for_person would, and never serves stale text."""
+"""The notice cache answers exactly what build_for_person would, and is never stale for long."""
 
 from __future__ import annotations
+
+import time
+
+from sqlalchemy import text
 
 from portal import notice_cache
 from portal.models import IncidentAdvice
@@ -86,3 +90,22 @@ def _token(client) -> str:
     from tests.conftest import csrf_token
 
     return csrf_token(client, "/notice")
+
+
+def test_a_change_from_another_process_shows_once_the_stamp_expires(app, db, make_incident,
+                                                                   make_person):
+    incident = make_incident()
+    approve_notice(db, incident)
+    person, _plain = make_person(incident, categories=["policy_details"])
+    app.config["NOTICE_STAMP_SECONDS"] = 60
+    assert notice_cache.notice_for(person).contact.hotline != "+1 800 555 0123"
+    # Another server process edits the incident: nothing in this process hears of it.
+    with db.engine.begin() as connection:
+        connection.execute(text("UPDATE incident SET contact_hotline = '+1 800 555 0123', "
+                                "updated_at = CURRENT_TIMESTAMP WHERE id = :id"),
+                           {"id": incident.id})
+    assert notice_cache.notice_for(person).contact.hotline != "+1 800 555 0123"
+    db.session.expire_all()  # this test's own session must not answer from memory
+    app.config["NOTICE_STAMP_SECONDS"] = 0.05
+    time.sleep(0.1)  # the stamp read above is now older than the setting allows
+    assert notice_cache.notice_for(person).contact.hotline == "+1 800 555 0123"

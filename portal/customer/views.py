@@ -13,10 +13,12 @@ from portal.customer import bp
 from portal.customer.forms import ConfirmForm, PreferencesForm
 from portal.customer.session import current_person, customer_required, load_customer
 from portal.extensions import db
+from portal.i18n import current_language
 from portal.models.interaction import Interaction
 from portal.models.person import ActivationCode, Person
 from portal.notices import build_for_person
 from portal.security.headers import no_store
+from portal.shared_pages import render_shared
 
 bp.before_request(load_customer)
 
@@ -78,7 +80,7 @@ REVEALED_KEY = "customer_activation_revealed"
 def _notice_page(person: Person):
     seen = notice_cache.seen_version(person.language,
                                      lambda: _seen_version(person, person.language))
-    notice = notice_cache.notice_for(person, person.language, seen_version=seen)
+    notice, key = notice_cache.lookup(person, person.language, seen_version=seen)
     if notice is None:
         return page("customer/notice_pending.html")
     activation_code = None
@@ -89,8 +91,12 @@ def _notice_page(person: Person):
                      details={"version": notice.version, "language": notice.language,
                               "notice_version_id": notice.notice_version_id})
         db.session.commit()
-    return page("customer/notice.html", notice=notice, activation_code=activation_code,
-                reveal_form=ConfirmForm())
+    if activation_code is None and key is not None:
+        # The same for every reader of this notice in this language: rendered once.
+        html = render_shared(("customer/notice.html", current_language(), key),
+                             "customer/notice.html", notice=notice, activation_code=None)
+        return no_store(current_app.make_response(html))
+    return page("customer/notice.html", notice=notice, activation_code=activation_code)
 
 
 @bp.get("/notice")
