@@ -80,7 +80,11 @@ class Config:
     TESTING = False
 
     SQLALCHEMY_TRACK_MODIFICATIONS = False
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # Pooled connections are replaced after half an hour. They are not pinged before
+    # each use (a round trip on every request): after a database restart, each
+    # process answers one request with an error and then reconnects all its
+    # connections. PORTAL_DB_PRE_PING=1 pings instead (docs/configuration.md).
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_recycle": 1800, "pool_pre_ping": False}
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -216,6 +220,10 @@ def load(instance_path: str | Path) -> type[Config] | dict:
 
     settings["SQLALCHEMY_DATABASE_URI"] = _normalise_db_url(
         database_url or f"sqlite:///{instance_path / 'portal.sqlite3'}"
+    )
+    settings["SQLALCHEMY_ENGINE_OPTIONS"] = dict(
+        settings["SQLALCHEMY_ENGINE_OPTIONS"],
+        pool_pre_ping=as_bool(_env("PORTAL_DB_PRE_PING"), False),
     )
     settings["REDIS_URL"] = _env("REDIS_URL")
     settings["RATELIMIT_STORAGE_URI"] = settings["REDIS_URL"] or "memory://"
