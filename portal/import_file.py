@@ -8,6 +8,7 @@ cells can never become spreadsheet formulas.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import io
@@ -151,9 +152,25 @@ def check_file(path: Path) -> tuple[tuple[int, ...], int]:
     if not path.is_file():
         raise ImportFileError(f"no such file: {path}")
     positions = read_header(path)
-    for _record in records(path, None):
-        pass
+    if not _is_utf8(path):
+        with path.open("rb") as handle:
+            for _line in _decoded_lines(handle, None):  # raises, naming the line
+                pass
     return positions
+
+
+def _is_utf8(path: Path) -> bool:
+    """Decode the whole file in large chunks (a newline never splits a UTF-8 sequence,
+    so this accepts exactly the files whose every line decodes)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with path.open("rb") as handle:
+        try:
+            while chunk := handle.read(1 << 20):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return False
+    return True
 
 
 def records(path: Path, progress) -> Iterator[tuple[int, list[str] | str]]:

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from portal.importer import ErrorWriter, ImportFileError, RowError, import_persons, safe_cell
 from portal.models import Interaction, Person
 from portal.security.crypto import code_index, format_code, generate_code
-from tests.import_helpers import good_row, write_csv
+from tests.import_helpers import csv_text, good_row, write_csv
 
 
 def _people(db, incident):
@@ -133,6 +133,22 @@ def test_undecodable_bytes_are_a_clear_error_and_write_nothing(db, make_incident
         import_persons(incident.id, path)
     assert _people(db, incident) == []
     assert _actions(db) == []
+
+
+def test_utf8_check_reads_in_chunks_without_splitting_characters(tmp_path):
+    """The first pass decodes 1 MiB chunks: a character across a chunk boundary is fine,
+    a sequence cut short at the very end of the file is reported with its line."""
+    from portal.import_file import check_file
+
+    header = csv_text([]).encode()
+    filler = b"x" * ((1 << 20) - len(header) - 1)  # "\xc3" is the last byte of chunk one
+    path = tmp_path / "p.csv"
+    path.write_bytes(header + filler + "é\n".encode())
+    assert check_file(path)[1] == 16
+    path.write_bytes(header + b"a\nb\xc3")
+    with pytest.raises(ImportFileError, match=r"line 3: the file is not UTF-8 \(undecodable "
+                                              r"byte at position 2 of the line\)"):
+        check_file(path)
 
 
 @pytest.mark.parametrize(
