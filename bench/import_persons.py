@@ -190,10 +190,11 @@ def cost_breakdown(path: Path, ctx: RowContext, data_key: str, rows: int = 10_00
     from cryptography.fernet import Fernet as PlainFernet
 
     from portal.bulk_fernet import BulkFernet
+    from portal.import_copy import CopyRows
     from portal.import_rows import (
         ENCRYPTED,
+        INSERT_COLUMNS,
         complete_row,
-        copy_line,
         digest_of,
         encrypt_columns,
         plain_columns,
@@ -229,8 +230,9 @@ def cost_breakdown(path: Path, ctx: RowContext, data_key: str, rows: int = 10_00
     bulk = BulkFernet(data_key)
     timed("BulkFernet.encrypt_many, one call per batch", lambda: encrypt_columns(columns, bulk))
     now = datetime.now(UTC)
-    timed("COPY line", lambda: [copy_line(complete_row(c, 1, v, now))
-                                for c, v in zip(columns, values, strict=True)])
+    copy_rows = CopyRows(INSERT_COLUMNS, 1, now)
+    timed("binary COPY tuple", lambda: [copy_rows.row(complete_row(c, 1, v, now))
+                                        for c, v in zip(columns, values, strict=True)])
 
 
 def main() -> int:

@@ -12,7 +12,6 @@ translates them. Their parameters never contain a value from the file.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -23,6 +22,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from portal.advice import CATEGORY_KEYS
 from portal.bulk_fernet import BulkFernet
+from portal.import_copy import CopyRows
 from portal.people import PLAIN_FIELDS, identity_columns, row_digest
 from portal.security.crypto import (
     code_index,
@@ -236,8 +236,6 @@ INSERT_COLUMNS = (
     "consent_sms", "consent_email", "sms_opt_out", "email_opt_out", "failed_verifications",
     "created_at", "updated_at",
 )
-_TOKEN_COLUMNS = (*ENCRYPTED, *INDEXES)
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
 def plain_columns(values: dict, digest: str) -> dict:
@@ -268,33 +266,6 @@ def regenerate_code(columns: dict, encryptor) -> dict:
     return columns
 
 
-def _escape(text: str) -> str:
-    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
-        return text.translate(_COPY_ESCAPES)
-    return text
-
-
-def copy_line(columns: dict) -> str:
-    """One row of PostgreSQL ``COPY … FROM STDIN`` text format, in INSERT_COLUMNS order.
-
-    Only the free-text columns can hold characters that COPY needs escaped; the
-    encrypted values are url-safe base64 and the indexes hex.
-    """
-    parts = [
-        str(columns["incident_id"]),
-        _escape(columns["external_ref"]),
-        _escape(columns["language"]),
-        _escape(json.dumps(columns["categories"])),
-    ]
-    for name in _TOKEN_COLUMNS:
-        value = columns[name]
-        parts.append("\\N" if value is None else value)
-    parts.append("t\tt\tf\tf\t0")
-    parts.append(columns["created_at"].isoformat())
-    parts.append(columns["updated_at"].isoformat())
-    return "\t".join(parts) + "\n"
-
-
 def complete_row(columns: dict, incident_id: int, values: dict, now: datetime) -> dict:
     """Add the columns every new person starts with."""
     columns.update(
@@ -315,7 +286,7 @@ class BatchJob:
 
     incident_id: int
     prepare: bool  # encrypt new rows (False for a dry run)
-    as_copy: bool  # new rows as COPY text (PostgreSQL) instead of dicts
+    as_copy: bool  # new rows as binary COPY tuples (PostgreSQL) instead of dicts
     today: date
     data_key: str
 
@@ -336,7 +307,7 @@ def process_batch(ctx: RowContext, job: BatchJob, rows: list, existing: dict) ->
     per record: ``("reject", line, problems)``, ``("same", line, ref)``,
     ``("changed", line, ref, values, digest)`` or ``("new", line, ref, values,
     digest, row)`` where ``row`` is ``None`` unless ``job.prepare``, else the
-    encrypted columns as a dict, or as a COPY line when ``job.as_copy``.
+    encrypted columns as a dict, or as a binary COPY tuple when ``job.as_copy``.
     """
     results = []
     fresh = []
@@ -362,10 +333,11 @@ def process_batch(ctx: RowContext, job: BatchJob, rows: list, existing: dict) ->
         encryptor = _encryptor(job.data_key)
         encrypt_columns([result[5] for result in fresh], encryptor)
         now = datetime.now(UTC)
+        copy_rows = CopyRows(INSERT_COLUMNS, job.incident_id, now)
         for result in fresh:
             row = complete_row(result[5], job.incident_id, result[3], now)
             # the code's index is all the caller needs of a prepared COPY row
             result[3] = {"notice_code": result[3]["notice_code"], "code_index": row["code_index"]}
             if job.as_copy:
-                result[5] = copy_line(row)
+                result[5] = copy_rows.row(row)
     return [tuple(result) for result in results]

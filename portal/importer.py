@@ -44,6 +44,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from portal import audit
 from portal.bulk_fernet import BulkFernet
 from portal.extensions import db
+from portal.import_copy import SIGNATURE, TRAILER, copy_statement, replace_fields
 from portal.import_file import (  # noqa: F401 - re-exported: the importer's API
     ErrorWriter,
     ImportFileError,
@@ -102,30 +103,27 @@ _raw_person = table(
         for name in INSERT_COLUMNS
     ],
 )
-_CODE_POSITIONS = (INSERT_COLUMNS.index("notice_code"), INSERT_COLUMNS.index("code_index"))
+_COPY_PERSON = copy_statement("person", INSERT_COLUMNS)
 
 
 def _insert_rows(rows: list) -> None:
-    """Write prepared rows: COPY lines on PostgreSQL, dicts through Core elsewhere."""
+    """Write prepared rows: one binary COPY on PostgreSQL, dicts through Core elsewhere."""
     connection = db.session.connection()
-    if isinstance(rows[0], str):
+    if isinstance(rows[0], bytes):
         cursor = connection.connection.driver_connection.cursor()
-        with cursor.copy(f"COPY person ({', '.join(INSERT_COLUMNS)}) FROM STDIN") as copy:
-            copy.write("".join(rows))
+        with cursor.copy(_COPY_PERSON) as copy:
+            copy.write(b"".join((SIGNATURE, *rows, TRAILER)))
         cursor.close()
     else:
         connection.execute(_raw_person.insert(), rows)
 
 
 def _new_code(row, encryptor):
-    """Replace the generated notice code of a prepared row (a dict or a COPY line)."""
+    """Replace the generated notice code of a prepared row (a dict or a COPY tuple)."""
     if isinstance(row, dict):
         return regenerate_code(row, encryptor)
-    fields = row.rstrip("\n").split("\t")
     columns = regenerate_code({}, encryptor)
-    fields[_CODE_POSITIONS[0]] = columns["notice_code"]
-    fields[_CODE_POSITIONS[1]] = columns["code_index"]
-    return "\t".join(fields) + "\n"
+    return replace_fields(row, INSERT_COLUMNS, columns)
 
 
 # --- the import ------------------------------------------------------------------------

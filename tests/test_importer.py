@@ -246,6 +246,24 @@ def test_supplied_notice_codes_are_kept_and_must_be_unique(db, make_incident, ma
     assert person.code_index == code_index(mine)
 
 
+def test_a_generated_code_already_taken_is_drawn_again(db, make_incident, make_person,
+                                                      tmp_path, monkeypatch):
+    import portal.import_rows
+
+    incident = make_incident()
+    _person, plain = make_person(incident=make_incident())
+    draws = iter([plain["notice_code"]])  # the first draw collides with another incident's
+    monkeypatch.setattr(portal.import_rows, "generate_code",
+                        lambda: next(draws, None) or generate_code())
+    summary = import_persons(incident.id, write_csv(tmp_path / "p.csv", [good_row(1)]))
+    assert summary.line() == "imported 1, updated 0, unchanged 0, rejected 0"
+    person = _people(db, incident)[0]
+    assert person.notice_code != plain["notice_code"]
+    assert person.code_index == code_index(person.notice_code)
+    assert person.email == "ana1@example.com" and person.categories == good_row(1)[
+        "categories"].split(";")
+
+
 def test_long_and_control_character_values_are_rejected(db, make_incident, tmp_path):
     incident = make_incident()
     rows = [good_row(1, external_ref="X" * 101), good_row(2, city="Bad\x07city")]
