@@ -1,5 +1,6 @@
 """Extensions, created unbound here and bound in ``create_app``."""
 
+from flask import session
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -20,13 +21,29 @@ NAMING_CONVENTION = {
 }
 
 
+class StaffLoginManager(LoginManager):
+    """Flask-Login for staff: session protection guards staff sign-ins only.
+
+    Flask-Login's "strong" protection treats any session without its own
+    fingerprint as stolen. A customer's session never has one, so on every
+    customer request it would "clear" a remember cookie that does not exist,
+    which re-signs and re-sends the session cookie each time. With no staff
+    sign-in in the session there is nothing to protect.
+    """
+
+    def _session_protection_failed(self):
+        if "_user_id" not in session:
+            return False
+        return super()._session_protection_failed()
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
-login_manager = LoginManager()
+login_manager = StaffLoginManager()
 babel = Babel()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
