@@ -71,6 +71,9 @@ def _current_actor() -> tuple[str, int | None]:
     return "system", None
 
 
+_PG_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+
+
 def _previous_hash(before_id: int | None = None) -> str:
     query = select(Interaction.hash).order_by(Interaction.id.desc()).limit(1)
     if before_id is not None:
@@ -105,8 +108,11 @@ def record(
     payload = json.loads(canonical_json(details or {}))
     postgres = db.session.get_bind().dialect.name == "postgresql"
     if postgres:
+        # Write the transaction's other pending changes first, so they are not
+        # written while the lock below is held.
+        db.session.flush()
         # Serialise writers across processes until this transaction ends.
-        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
+        db.session.execute(_PG_LOCK, {"key": _PG_LOCK_KEY})
     row = Interaction(
         at=utcnow(),
         actor_type=actor_type,

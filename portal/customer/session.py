@@ -53,11 +53,17 @@ def max_seconds() -> int:
     return int(current_app.config.get("CUSTOMER_MAX_HOURS", 12)) * 3600
 
 
-def start(person: Person) -> None:
+def new_nonce() -> str:
+    """A fresh session nonce."""
+    return secrets.token_hex(16)
+
+
+def start(person: Person, stored_nonce: str | None = None) -> None:
     """Begin a fresh verified session (nothing from before survives, except the language).
 
     Gives the person a new session nonce (the caller commits), which ends any older
-    session of the same person.
+    session of the same person. ``stored_nonce`` is one the caller has already
+    written to the person's row.
     """
     lang = session.get(LANG_KEY)
     session.clear()
@@ -77,8 +83,9 @@ def start(person: Person) -> None:
             )
             person.language = lang
     now = time.time()
-    nonce = secrets.token_hex(16)
-    person.session_nonce = nonce
+    nonce = stored_nonce or new_nonce()
+    if stored_nonce is None:
+        person.session_nonce = nonce
     session[PERSON_KEY] = person.id
     session[STARTED_KEY] = now
     session[SEEN_KEY] = now

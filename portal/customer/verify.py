@@ -11,7 +11,8 @@ import time
 from datetime import timedelta
 
 from flask import current_app, redirect, render_template, request, session, url_for
-from sqlalchemy import case, func, literal, null, or_, select, update
+from sqlalchemy import bindparam, case, func, literal, null, or_, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from portal import audit, jobs
 from portal.customer import bp, unknown_codes
@@ -84,16 +85,14 @@ def from_link(code: str):
     return redirect(url_for("customer.index"), code=303)
 
 
-def _pending_person() -> Person | None:
-    index_value = session.get(customer_session.PENDING_CODE_KEY)
-    if not index_value:
-        return None
+# The pending person and their incident's second question, in one statement built once.
+_PENDING = (
+    select(Person, Incident.verification_method)
+    .options(*customer_session.LAZY_PII)  # compared by digests only
+    .join(Incident, Incident.id == Person.incident_id)
     # An anonymised person (retention purge) is treated exactly like an unknown code.
-    return db.session.execute(
-        select(Person).options(*customer_session.LAZY_PII)  # compared by digests only
-        .where(Person.code_index == index_value, Person.anonymised_at.is_(None))
-    ).scalar_one_or_none()
-
+    .where(Person.code_index == bindparam("index_value"), Person.anonymised_at.is_(None))
+)
 
 VERIFICATION_METHODS = ("postcode", "policy_last4")
 
@@ -104,11 +103,15 @@ def _default_method() -> str:
     return method if method in VERIFICATION_METHODS else "postcode"
 
 
-def _method_for(person: Person | None) -> tuple[str, Incident | None]:
-    if person is None:
-        return _default_method(), None
-    incident = db.session.get(Incident, person.incident_id)
-    return (incident.verification_method if incident else "postcode"), incident
+def _pending() -> tuple[Person | None, str]:
+    """The person whose code this session entered, and the second question to ask."""
+    index_value = session.get(customer_session.PENDING_CODE_KEY)
+    row = None
+    if index_value:
+        row = db.session.execute(_PENDING, {"index_value": index_value}).one_or_none()
+    if row is None:
+        return None, _default_method()
+    return row[0], row[1] or "postcode"
 
 
 def _answers_match(person: Person | None, form: VerifyForm, method: str) -> bool:
@@ -156,15 +159,32 @@ def _reserve_attempt(person_id: int) -> int | None:
         .returning(Person.failed_verifications)
         .execution_options(synchronize_session=False)
     ).scalar_one_or_none()
-    db.session.commit()
+    _commit_keeping_loaded()
     return attempt
 
 
-def _grant(person_id: int, attempt: int) -> bool:
+def _commit_keeping_loaded() -> None:
+    """Commit without expiring what the session has loaded.
+
+    The reservation changes only the attempt fields, which the code after it reads
+    back explicitly (``_grant``'s RETURNING, or a refresh); the digests and the
+    language it still needs are unchanged, so reloading the person would be waste.
+    """
+    current = db.session()
+    current.expire_on_commit = False
+    try:
+        current.commit()
+    finally:
+        current.expire_on_commit = True
+
+
+def _grant(person: Person, attempt: int, nonce: str) -> bool:
     """Reset the count after right answers, unless another attempt locked the code meanwhile.
 
     A lock set by this very attempt (the last one allowed) does not stand in the way
-    of its own right answers: then no attempt has been counted since.
+    of its own right answers: then no attempt has been counted since. The same
+    statement stores the new session's nonce; the person's attempt fields are set
+    from what it returns.
     """
     now = utcnow()
     allowed = _unlocked(now)
@@ -172,12 +192,18 @@ def _grant(person_id: int, attempt: int) -> bool:
         allowed = or_(allowed, Person.failed_verifications == attempt)
     granted = db.session.execute(
         update(Person)
-        .where(Person.id == person_id, allowed)
-        .values(failed_verifications=0, verification_locked_until=None, last_verified_at=now)
-        .returning(Person.id)
+        .where(Person.id == person.id, allowed)
+        .values(failed_verifications=0, verification_locked_until=None, last_verified_at=now,
+                session_nonce=nonce)
+        .returning(*(getattr(Person, name) for name in _ATTEMPT_FIELDS))
         .execution_options(synchronize_session=False)
-    ).scalar_one_or_none()
-    return granted is not None
+    ).one_or_none()
+    if granted is None:
+        return False
+    for name, value in zip(_ATTEMPT_FIELDS, granted, strict=True):
+        set_committed_value(person, name, value)
+    set_committed_value(person, "session_nonce", nonce)
+    return True
 
 
 def _locked(person: Person | None) -> bool:
@@ -210,8 +236,9 @@ def _lock_page(until, incident: Incident | None):
     return _page("customer/locked.html", 429, until=until, hotline=hotline, hours=hours)
 
 
-def _locked_page(person: Person, incident: Incident | None):
-    return _lock_page(person.verification_locked_until, incident)
+def _locked_page(person: Person):
+    return _lock_page(person.verification_locked_until,
+                      db.session.get(Incident, person.incident_id))
 
 
 def _unknown_code_attempt(index_value: str, form: VerifyForm, method: str):
@@ -238,7 +265,7 @@ def _unknown_code_attempt(index_value: str, form: VerifyForm, method: str):
 _ATTEMPT_FIELDS = ("failed_verifications", "verification_locked_until", "last_verified_at")
 
 
-def _attempt(person: Person, form: VerifyForm, method: str, incident: Incident | None):
+def _attempt(person: Person, form: VerifyForm, method: str):
     """One verification attempt on a real code: reserve, compare, then grant or count.
 
     Returns the response to send, or ``None`` for the generic failure on the form.
@@ -250,11 +277,11 @@ def _attempt(person: Person, form: VerifyForm, method: str, incident: Incident |
                      person_id=person_id, details={"reason": "locked"})
         db.session.commit()
         db.session.refresh(person)
-        return _locked_page(person, incident)
+        return _locked_page(person)
     if _answers_match(person, form, method):
-        if _grant(person_id, attempt):
-            db.session.refresh(person, _ATTEMPT_FIELDS)  # not the encrypted fields
-            customer_session.start(person)
+        nonce = customer_session.new_nonce()
+        if _grant(person, attempt, nonce):
+            customer_session.start(person, nonce)
             audit.record("verify.succeeded", incident_id=incident_id, person_id=person_id,
                          details={"method": method, "attempt": attempt})
             db.session.commit()
@@ -264,7 +291,7 @@ def _attempt(person: Person, form: VerifyForm, method: str, incident: Incident |
                      person_id=person_id, details={"reason": "locked", "attempt": attempt})
         db.session.commit()
         db.session.refresh(person)
-        return _locked_page(person, incident)
+        return _locked_page(person)
     audit.record("verify.failed", actor_type="customer", incident_id=incident_id,
                  person_id=person_id, details={"reason": "mismatch", "failures": attempt})
     if attempt >= _max_failures():
@@ -274,7 +301,7 @@ def _attempt(person: Person, form: VerifyForm, method: str, incident: Incident |
                      details={"until": person.verification_locked_until.isoformat(),
                               "minutes": _lock_minutes()})
         db.session.commit()
-        return _locked_page(person, incident)
+        return _locked_page(person)
     db.session.commit()
     return None
 
@@ -285,12 +312,11 @@ def verify():
     """Confirm date of birth plus postcode (or the last four of the policy number)."""
     if not session.get(customer_session.PENDING_CODE_KEY):
         return redirect(url_for("customer.index"))
-    person = _pending_person()
-    method, incident = _method_for(person)
+    person, method = _pending()
     index_value = session[customer_session.PENDING_CODE_KEY]
     if request.method == "GET":
         if person is not None and _locked(person):
-            return _locked_page(person, incident)
+            return _locked_page(person)
         if person is None and (until := unknown_codes.locked_until(index_value)) is not None:
             return _lock_page(until, None)
     form = VerifyForm(method=method)
@@ -299,7 +325,7 @@ def verify():
         if person is None:
             outcome = _unknown_code_attempt(index_value, form, method)
         else:
-            outcome = _attempt(person, form, method, incident)
+            outcome = _attempt(person, form, method)
         if outcome is not None:
             return outcome
         failed = True
