@@ -240,11 +240,15 @@ class _Run:
 
         Without it the planner keeps the estimate of the table before the
         import and looks up each batch's references with sequential scans.
+        Only the columns the import looks up by are sampled (the table's size
+        is refreshed all the same): a full ANALYZE sorts a sample of all forty
+        columns and cost a third of the server's CPU on 100,000 rows.
+        Autovacuum still analyses the whole table afterwards.
         """
         self.analysed_at = self.inserted
         connection = db.session.connection()
         if connection.dialect.name == "postgresql":
-            connection.exec_driver_sql("ANALYZE person")
+            connection.exec_driver_sql("ANALYZE person (incident_id, external_ref, code_index)")
 
     def _update(self, result) -> None:
         _kind, line, ref, values, digest = result
