@@ -11,7 +11,7 @@ import time
 from datetime import timedelta
 
 from flask import current_app, redirect, render_template, request, session, url_for
-from sqlalchemy import bindparam, case, func, literal, null, or_, select, update
+from sqlalchemy import Integer, bindparam, case, func, null, or_, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from portal import audit, jobs
@@ -133,6 +133,48 @@ def _unlocked(now):
                Person.verification_locked_until <= now)
 
 
+_ATTEMPT_FIELDS = ("failed_verifications", "verification_locked_until", "last_verified_at")
+_NOW = bindparam("now", type_=UTCDateTime())
+_MAX = bindparam("max_failures", type_=Integer())
+
+
+def _reserve_statement():
+    # Past the WHERE guard, a lock that is still set has expired, and a full count without
+    # a lock was unlocked by hand: either way a new window starts.
+    previous = case((or_(Person.verification_locked_until.is_not(None),
+                         Person.failed_verifications >= _MAX), 0),
+                    else_=func.coalesce(Person.failed_verifications, 0))
+    return (
+        update(Person)
+        .where(Person.id == bindparam("person_id"), _unlocked(_NOW))
+        .values(failed_verifications=previous + 1,
+                verification_locked_until=case(
+                    (previous + 1 >= _MAX, bindparam("until", type_=UTCDateTime())),
+                    else_=null()))
+        .returning(Person.failed_verifications)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _grant_statement(last_attempt: bool):
+    allowed = _unlocked(_NOW)
+    if last_attempt:
+        allowed = or_(allowed, Person.failed_verifications == bindparam("attempt"))
+    return (
+        update(Person)
+        .where(Person.id == bindparam("person_id"), allowed)
+        .values(failed_verifications=0, verification_locked_until=None, last_verified_at=_NOW,
+                session_nonce=bindparam("nonce"))
+        .returning(*(getattr(Person, name) for name in _ATTEMPT_FIELDS))
+        .execution_options(synchronize_session=False)
+    )
+
+
+# Built once: building these statements costs more than running them.
+_RESERVE = _reserve_statement()
+_GRANT = {last: _grant_statement(last) for last in (False, True)}
+
+
 def _reserve_attempt(person_id: int) -> int | None:
     """Count this attempt BEFORE anything is compared, in one atomic statement.
 
@@ -143,22 +185,10 @@ def _reserve_attempt(person_id: int) -> int | None:
     row lock while the answers are compared.
     """
     now = utcnow()
-    until = now + timedelta(minutes=_lock_minutes())
-    # Past the WHERE guard, a lock that is still set has expired, and a full count without
-    # a lock was unlocked by hand: either way a new window starts.
-    previous = case((or_(Person.verification_locked_until.is_not(None),
-                         Person.failed_verifications >= _max_failures()), 0),
-                    else_=func.coalesce(Person.failed_verifications, 0))
-    attempt = db.session.execute(
-        update(Person)
-        .where(Person.id == person_id, _unlocked(now))
-        .values(failed_verifications=previous + 1,
-                verification_locked_until=case(
-                    (previous + 1 >= _max_failures(), literal(until, UTCDateTime())),
-                    else_=null()))
-        .returning(Person.failed_verifications)
-        .execution_options(synchronize_session=False)
-    ).scalar_one_or_none()
+    attempt = db.session.execute(_RESERVE, {
+        "person_id": person_id, "now": now, "max_failures": _max_failures(),
+        "until": now + timedelta(minutes=_lock_minutes()),
+    }).scalar_one_or_none()
     _commit_keeping_loaded()
     return attempt
 
@@ -186,18 +216,9 @@ def _grant(person: Person, attempt: int, nonce: str) -> bool:
     statement stores the new session's nonce; the person's attempt fields are set
     from what it returns.
     """
-    now = utcnow()
-    allowed = _unlocked(now)
-    if attempt >= _max_failures():
-        allowed = or_(allowed, Person.failed_verifications == attempt)
-    granted = db.session.execute(
-        update(Person)
-        .where(Person.id == person.id, allowed)
-        .values(failed_verifications=0, verification_locked_until=None, last_verified_at=now,
-                session_nonce=nonce)
-        .returning(*(getattr(Person, name) for name in _ATTEMPT_FIELDS))
-        .execution_options(synchronize_session=False)
-    ).one_or_none()
+    granted = db.session.execute(_GRANT[attempt >= _max_failures()], {
+        "person_id": person.id, "now": utcnow(), "nonce": nonce, "attempt": attempt,
+    }).one_or_none()
     if granted is None:
         return False
     for name, value in zip(_ATTEMPT_FIELDS, granted, strict=True):
@@ -260,9 +281,6 @@ def _unknown_code_attempt(index_value: str, form: VerifyForm, method: str):
         return _lock_page(until, None)
     db.session.commit()
     return None
-
-
-_ATTEMPT_FIELDS = ("failed_verifications", "verification_locked_until", "last_verified_at")
 
 
 def _attempt(person: Person, form: VerifyForm, method: str):
