@@ -15,6 +15,8 @@ every token with ``cryptography``'s own Fernet.
 from __future__ import annotations
 
 import base64
+import binascii
+import hashlib
 import hmac
 import os
 import struct
@@ -25,6 +27,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 BLOCK = 16
 VERSION = b"\x80"
 _PADDING = [bytes([size]) * size for size in range(BLOCK + 1)]  # PKCS7
+_URLSAFE = bytes.maketrans(b"+/", b"-_")  # what base64.urlsafe_b64encode does
 
 
 class BulkFernet:
@@ -34,7 +37,8 @@ class BulkFernet:
         raw = base64.urlsafe_b64decode(key)
         if len(raw) != 32:
             raise ValueError("a Fernet key is 32 bytes, url-safe base64 encoded")
-        self._signing_key = raw[:16]
+        # Keyed once; each token's HMAC starts from a copy (no hashing of the key per token).
+        self._mac = hmac.new(raw[:16], digestmod=hashlib.sha256)
         self._block = Cipher(algorithms.AES(raw[16:]), modes.ECB())  # noqa: S305 - CBC by hand
 
     def encrypt_many(self, values: list[str]) -> list[str]:
@@ -73,8 +77,10 @@ class BulkFernet:
             active = still
             chained = b"".join(chain)
         encryptor.finalize()
-        key = self._signing_key
-        return [
-            base64.urlsafe_b64encode(body + hmac.digest(key, body, "sha256")).decode("ascii")
-            for body in bodies
-        ]
+        tokens = []
+        for body in bodies:
+            mac = self._mac.copy()
+            mac.update(body)
+            token = binascii.b2a_base64(body + mac.digest(), newline=False)
+            tokens.append(token.translate(_URLSAFE).decode("ascii"))
+        return tokens
