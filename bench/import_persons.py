@@ -108,20 +108,17 @@ class ProcessSampler(threading.Thread):
 
     @staticmethod
     def _tree(root: int) -> list[int]:
-        parents: dict[int, list[int]] = {}
-        for entry in os.listdir("/proc"):
-            if entry.isdigit():
-                try:
-                    stat = Path(f"/proc/{entry}/stat").read_text()
-                except OSError:
-                    continue
-                ppid = int(stat.rsplit(")", 1)[1].split()[1])
-                parents.setdefault(ppid, []).append(int(entry))
+        """``root`` and its descendants, from each thread's /proc children list (cheap:
+        scanning every process of the machine cost this process ~1.5 % of a CPU)."""
         found, todo = [], [root]
         while todo:
             pid = todo.pop()
             found.append(pid)
-            todo.extend(parents.get(pid, []))
+            for children in Path(f"/proc/{pid}/task").glob("*/children"):
+                try:
+                    todo.extend(int(child) for child in children.read_text().split())
+                except OSError:
+                    continue
         return found
 
     @staticmethod
