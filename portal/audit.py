@@ -71,7 +71,7 @@ def _current_actor() -> tuple[str, int | None]:
     return "system", None
 
 
-_PG_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+_PG_CHAIN_HEAD = text("SELECT interaction_chain_head(:key)")
 
 
 def _previous_hash(before_id: int | None = None) -> str:
@@ -111,8 +111,6 @@ def record(
         # Write the transaction's other pending changes first, so they are not
         # written while the lock below is held.
         db.session.flush()
-        # Serialise writers across processes until this transaction ends.
-        db.session.execute(_PG_LOCK, {"key": _PG_LOCK_KEY})
     row = Interaction(
         at=utcnow(),
         actor_type=actor_type,
@@ -127,7 +125,10 @@ def record(
         ip=ip,
     )
     if postgres:
-        row.prev_hash = _previous_hash()
+        # Serialise writers across processes until this transaction ends, and read
+        # the newest hash once the lock is held (one round trip; migration 0006).
+        head = db.session.execute(_PG_CHAIN_HEAD, {"key": _PG_LOCK_KEY}).scalar()
+        row.prev_hash = head or GENESIS
     else:
         # SQLite serialises writers itself, but only from a transaction's first
         # write: insert a placeholder first, then read the previous row while

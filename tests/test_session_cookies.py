@@ -1,4 +1,4 @@
-"""Session cookies: re-sent only when the session changes; staff sessions stay bound to the browser."""
+"""Session cookies: re-sent only when the session changed; staff sessions stay in one browser."""
 
 from __future__ import annotations
 

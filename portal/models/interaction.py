@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String
+from sqlalchemy import DDL, JSON, BigInteger, ForeignKey, Index, Integer, String, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.extensions import db
@@ -43,3 +43,18 @@ class Interaction(db.Model):
     redacted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+# PostgreSQL: take the log's lock and read the newest hash in one call (see
+# migration 0006, which creates the same function in migrated databases).
+CHAIN_HEAD_FUNCTION = """
+CREATE OR REPLACE FUNCTION interaction_chain_head(lock_key bigint) RETURNS text
+LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+    PERFORM pg_advisory_xact_lock(lock_key);
+    RETURN (SELECT hash FROM interaction ORDER BY id DESC LIMIT 1);
+END
+$$
+"""
+event.listen(Interaction.__table__, "after_create",
+             DDL(CHAIN_HEAD_FUNCTION).execute_if(dialect="postgresql"))
