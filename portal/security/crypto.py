@@ -120,22 +120,27 @@ def normalise_email(value: str) -> str:
     return _fold(value).lower()
 
 
+_NOT_TOKEN = re.compile(r"[^0-9A-Z]")
+_NOT_NAME = re.compile(r"[^a-z0-9]")
+_CODE_SEPARATORS = re.compile(r"[\s\-_.]")
+
+
 def normalise_token(value: str) -> str:
     """Upper-case letters and digits only (policy numbers, postcodes)."""
-    return re.sub(r"[^0-9A-Z]", "", _fold(value).upper())
+    return _NOT_TOKEN.sub("", _fold(value).upper())
 
 
 def normalise_name(value: str) -> str:
     """Case- and accent-insensitive name for matching."""
     decomposed = unicodedata.normalize("NFKD", _fold(value).casefold())
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return re.sub(r"[^a-z0-9]", "", stripped)
+    if not decomposed.isascii():  # ASCII has no combining characters to drop
+        decomposed = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return _NOT_NAME.sub("", decomposed)
 
 
 def normalise_code(value: str) -> str:
     """Canonical notice code: Crockford base32, no separators, common misreads fixed."""
-    cleaned = re.sub(r"[\s\-_.]", "", _fold(value).upper()).translate(_CROCKFORD_FIX)
-    return cleaned
+    return _CODE_SEPARATORS.sub("", _fold(value).upper()).translate(_CROCKFORD_FIX)
 
 
 def email_index(value: str, ring: Keyring | None = None) -> str:
