@@ -286,6 +286,29 @@ def server_cpu_seconds(master: subprocess.Popen) -> float:
     return total / ticks
 
 
+def _proc_cpu_seconds(pid: int) -> float:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return 0.0
+    return (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def database_cpu_seconds(dsn: str, name: str) -> float:
+    """CPU seconds used so far by the PostgreSQL backends serving database ``name``."""
+    with psycopg.connect(dsn) as conn:
+        pids = [row[0] for row in conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            (name,))]
+    return sum(_proc_cpu_seconds(pid) for pid in pids)
+
+
+def redis_cpu_seconds() -> float:
+    """CPU seconds used so far by the local redis-server (0 if it is not found)."""
+    found = subprocess.run(["pgrep", "-x", "redis-server"], capture_output=True, text=True)
+    return sum(_proc_cpu_seconds(int(pid)) for pid in found.stdout.split())
+
+
 def client_cpu_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
@@ -443,18 +466,22 @@ def main() -> int:
             run_client("notice", *common, "--duration", str(args.warmup))
         before = count_views(dsn)
         cpu_client, cpu_server = client_cpu_seconds(), server_cpu_seconds(server)
+        cpu_database, cpu_redis = database_cpu_seconds(dsn, name), redis_cpu_seconds()
         if args.client == "wrk":
             notice = run_wrk(port, cookies, args.concurrency, args.duration)
         else:
             notice = run_client("notice", *common, "--duration", str(args.duration))["notice"]
         notice["client_cpu_s"] = round(client_cpu_seconds() - cpu_client, 1)
         notice["server_workers_cpu_s"] = round(server_cpu_seconds(server) - cpu_server, 1)
+        notice["postgres_cpu_s"] = round(database_cpu_seconds(dsn, name) - cpu_database, 1)
+        notice["redis_cpu_s"] = round(redis_cpu_seconds() - cpu_redis, 1)
         notice["notice_viewed_rows"] = count_views(dsn) - before
         report["notice"] = notice
         print(line(notice), flush=True)
         print(f"notice.viewed interactions written during the run: "
               f"{notice['notice_viewed_rows']}; CPU seconds: client {notice['client_cpu_s']}, "
-              f"gunicorn workers {notice['server_workers_cpu_s']} "
+              f"gunicorn workers {notice['server_workers_cpu_s']}, PostgreSQL "
+              f"{notice['postgres_cpu_s']}, Redis {notice['redis_cpu_s']} "
               f"(of {(os.cpu_count() or 1) * args.duration:.0f} available)", flush=True)
         if args.keep_server:
             print(f"gunicorn on http://127.0.0.1:{port}, cookies in {cookies}; Ctrl-C ends",
