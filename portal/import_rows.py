@@ -25,6 +25,7 @@ from portal.bulk_fernet import BulkFernet
 from portal.import_copy import CopyRows
 from portal.people import PLAIN_FIELDS, identity_columns, row_digest
 from portal.security.crypto import (
+    Keyring,
     code_index,
     format_code,
     generate_code,
@@ -220,12 +221,12 @@ def validate(fields: list[str], ctx: RowContext, today: date) -> tuple[dict | No
     return values, []
 
 
-def digest_of(values: dict) -> str:
+def digest_of(values: dict, ring: Keyring | None = None) -> str:
     """The row digest of validated values (the supplied notice code counts, a generated one not)."""
     plain = {name: values[name] for name in COLUMNS if name != "categories"}
     plain["categories"] = ";".join(values["categories"])
     plain["notice_code"] = values["notice_code"] or ""
-    return row_digest(plain)
+    return row_digest(plain, ring)
 
 
 ENCRYPTED = (*PLAIN_FIELDS, "notice_code")
@@ -238,11 +239,11 @@ INSERT_COLUMNS = (
 )
 
 
-def plain_columns(values: dict, digest: str) -> dict:
+def plain_columns(values: dict, digest: str, ring: Keyring | None = None) -> dict:
     """Column values of a new person before encryption (generates a notice code if none)."""
     plain = {name: values[name] for name in PLAIN_FIELDS}
     plain["notice_code"] = values["notice_code"] or generate_code()
-    columns = identity_columns(plain, keyring())  # one keyring lookup, not nine
+    columns = identity_columns(plain, ring or keyring())  # one keyring lookup, not nine
     columns["row_digest"] = digest
     return columns
 
@@ -311,13 +312,14 @@ def process_batch(ctx: RowContext, job: BatchJob, rows: list, existing: dict) ->
     """
     results = []
     fresh = []
+    ring = keyring()
     for line, fields in rows:
         values, problems = validate(fields, ctx, job.today)
         if problems:
             results.append(("reject", line, problems))
             continue
         ref = values["external_ref"]
-        digest = digest_of(values)
+        digest = digest_of(values, ring)
         if ref in existing:
             if existing[ref] == digest:
                 results.append(("same", line, ref))
@@ -326,7 +328,7 @@ def process_batch(ctx: RowContext, job: BatchJob, rows: list, existing: dict) ->
             continue
         result = ["new", line, ref, values, digest, None]
         if job.prepare:
-            result[5] = plain_columns(values, digest)
+            result[5] = plain_columns(values, digest, ring)
             fresh.append(result)
         results.append(result)
     if fresh:

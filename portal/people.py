@@ -12,7 +12,6 @@ from portal.security.crypto import (
     Keyring,
     code_index,
     email_index,
-    keyring,
     keyring_or_current,
     normalise_name,
     normalise_token,
@@ -49,10 +48,10 @@ def policy_last4(policy_number: str) -> str:
     return normalise_token(policy_number)[-4:]
 
 
-def row_digest(values: dict) -> str:
+def row_digest(values: dict, ring: Keyring | None = None) -> str:
     """Keyed digest of everything imported for a person, to spot changed rows."""
-    ordered = "\x1e".join(f"{key}={values.get(key) or ''}" for key in sorted(values))
-    return keyring().index("row", hashlib.sha256(ordered.encode()).hexdigest())
+    ordered = "\x1e".join([f"{key}={values[key] or ''}" for key in sorted(values)])
+    return keyring_or_current(ring).index("row", hashlib.sha256(ordered.encode()).hexdigest())
 
 
 def identity_columns(values: dict, ring: Keyring | None = None) -> dict:
