@@ -20,9 +20,9 @@ from functools import wraps
 from flask import current_app, flash, g, redirect, session, url_for
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session, defer
+from sqlalchemy.orm import defer
 
-from portal import audit
+from portal import audit, autocommit
 from portal.extensions import db
 from portal.i18n import SESSION_KEY as LANG_KEY
 from portal.models.person import Person
@@ -48,29 +48,12 @@ SEEN_PRECISION_SECONDS = 60
 def _load_person(person_id: int) -> Person | None:
     """The verified person, attached to this request's session.
 
-    On PostgreSQL the row is read on its own in autocommit mode and attached
-    without a second read: a page that then reads nothing else from the database
-    (the notice, most of the time) costs one round trip instead of three (no
-    BEGIN, no ROLLBACK). What the request writes later still goes through its own
-    transaction as usual.
+    Read outside the request's transaction (``portal.autocommit``): a page that
+    then reads nothing else from the database, the notice most of the time, costs
+    one round trip instead of three.
     """
-    if db.engine.dialect.name != "postgresql":
-        return db.session.execute(_BY_ID, {"person_id": person_id}).scalar_one_or_none()
-    with Session(_autocommit_engine()) as reader:
-        person = reader.execute(_BY_ID, {"person_id": person_id}).scalar_one_or_none()
-        if person is None:
-            return None
-        reader.expunge(person)
-    return db.session.merge(person, load=False)
-
-
-def _autocommit_engine():
-    engines = current_app.extensions.setdefault("portal.autocommit_engines", {})
-    engine = engines.get(db.engine)
-    if engine is None:  # shares the application's connection pool
-        engine = engines.setdefault(db.engine,
-                                    db.engine.execution_options(isolation_level="AUTOCOMMIT"))
-    return engine
+    row = autocommit.read_row(_BY_ID, {"person_id": person_id})
+    return row[0] if row else None
 
 
 def idle_seconds() -> int:

@@ -14,7 +14,7 @@ from flask import current_app, redirect, render_template, request, session, url_
 from sqlalchemy import Integer, bindparam, case, func, null, or_, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
-from portal import audit, jobs
+from portal import audit, autocommit, jobs
 from portal.customer import bp, unknown_codes
 from portal.customer import session as customer_session
 from portal.customer.forms import CodeForm, ConfirmForm, NoLetterForm, VerifyForm
@@ -108,7 +108,7 @@ def _pending() -> tuple[Person | None, str]:
     index_value = session.get(customer_session.PENDING_CODE_KEY)
     row = None
     if index_value:
-        row = db.session.execute(_PENDING, {"index_value": index_value}).one_or_none()
+        row = autocommit.read_row(_PENDING, {"index_value": index_value})
     if row is None:
         return None, _default_method()
     return row[0], row[1] or "postcode"
@@ -185,11 +185,12 @@ def _reserve_attempt(person_id: int) -> int | None:
     row lock while the answers are compared.
     """
     now = utcnow()
-    attempt = db.session.execute(_RESERVE, {
+    attempt = autocommit.scalar_now(_RESERVE, {
         "person_id": person_id, "now": now, "max_failures": _max_failures(),
         "until": now + timedelta(minutes=_lock_minutes()),
-    }).scalar_one_or_none()
-    _commit_keeping_loaded()
+    })
+    if not autocommit.available():
+        _commit_keeping_loaded()
     return attempt
 
 
