@@ -119,7 +119,9 @@ class Config:
     CUSTOMER_LOCK_HOTLINE_HOURS: str | None = None
     TICKET_FIRST_RESPONSE_HOURS = 24
     TICKET_RESOLUTION_HOURS = 120
-    RATELIMIT_HEADERS_ENABLED = True
+    # X-RateLimit-* headers would cost a Redis round trip on every limited request;
+    # a refused request gets Retry-After from the error handler instead.
+    RATELIMIT_HEADERS_ENABLED = False
     RATELIMIT_STRATEGY = "moving-window"
 
     HSTS_SECONDS = 0

@@ -40,7 +40,13 @@ def handle_http_exception(error: HTTPException):
     """Render any HTTP error with the shared page."""
     if error.code is None or error.code < 400:
         return error
-    return _render(error.code if error.code in MESSAGES else 500)
+    body, code = _render(error.code if error.code in MESSAGES else 500)
+    limit = getattr(getattr(error, "limit", None), "limit", None)  # Flask-Limiter's 429
+    if code == 429 and limit is not None:
+        # The limiter's own headers are off (they cost a Redis round trip on every
+        # limited request); say when to retry at the latest: the limit's window.
+        return body, code, {"Retry-After": str(limit.get_expiry())}
+    return body, code
 
 
 def handle_unexpected(error: Exception):

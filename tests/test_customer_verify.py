@@ -236,8 +236,10 @@ class TestRateLimit:
     def test_per_ip_rate_limit(self, client, person):
         _record, plain = person
         enter_code(client, plain["notice_code"])
-        statuses = [answer(client, "1901-02-03", postcode="1").status_code for _ in range(5)]
-        assert statuses == [401, 401, 401, 401, 429]
+        responses = [answer(client, "1901-02-03", postcode="1") for _ in range(5)]
+        assert [response.status_code for response in responses] == [401, 401, 401, 401, 429]
+        assert responses[-1].headers["Retry-After"] == "60"
+        assert "Too many attempts" in responses[-1].text
 
 
 def test_an_anonymised_person_cannot_verify(client, db, person):
