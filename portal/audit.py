@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import has_request_context, request, session
-from sqlalchemy import select, text
+from sqlalchemy import bindparam, select, text
+from sqlalchemy.orm import make_transient_to_detached
 
 from portal.extensions import db
-from portal.models.base import utcnow
+from portal.models.base import UTCDateTime, utcnow
 from portal.models.interaction import ACTOR_TYPES, Interaction
 
 GENESIS = "0" * 64
@@ -39,11 +40,10 @@ def digest_details(details: dict) -> str:
     return hashlib.sha256(canonical_json(details).encode()).hexdigest()
 
 
-def _row_hash(prev_hash: str, row: Interaction | dict) -> str:
+def _fields_after_prev(row: Interaction | dict) -> list:
     get = row.get if isinstance(row, dict) else lambda name: getattr(row, name)
     at: datetime = get("at")
-    fields = [
-        prev_hash,
+    return [
         at.isoformat(timespec="microseconds"),
         get("actor_type"),
         get("actor_id"),
@@ -55,7 +55,21 @@ def _row_hash(prev_hash: str, row: Interaction | dict) -> str:
         get("details_digest"),
         get("ip"),
     ]
+
+
+def _row_hash(prev_hash: str, row: Interaction | dict) -> str:
+    fields = [prev_hash, *_fields_after_prev(row)]
     return hashlib.sha256(canonical_json(fields).encode()).hexdigest()
+
+
+def hash_tail(row: Interaction | dict) -> str:
+    """The canonical JSON hashed for ``row`` after its previous hash: ``["<prev>",`` + this.
+
+    For a previous hash of hex digits (every hash, and GENESIS), ``'["' + prev + '",' +
+    hash_tail(row)`` is exactly the text ``_row_hash`` hashes; PostgreSQL's
+    ``interaction_append`` uses it to hash the row once it knows the previous hash.
+    """
+    return canonical_json(_fields_after_prev(row))[1:]
 
 
 def _current_actor() -> tuple[str, int | None]:
@@ -71,7 +85,13 @@ def _current_actor() -> tuple[str, int | None]:
     return "system", None
 
 
-_PG_CHAIN_HEAD = text("SELECT interaction_chain_head(:key)")
+_PG_APPEND = text(
+    "SELECT new_id, new_prev, new_hash FROM interaction_append("
+    ":key, :genesis, :tail, :at, :actor_type, CAST(:actor_id AS integer), :action, "
+    "CAST(:incident_id AS integer), CAST(:person_id AS integer), "
+    "CAST(:ticket_id AS integer), CAST(:campaign_id AS integer), CAST(:details AS json), "
+    ":details_digest, :ip)"
+).bindparams(bindparam("at", type_=UTCDateTime()))
 
 
 def _previous_hash(before_id: int | None = None) -> str:
@@ -125,22 +145,39 @@ def record(
         ip=ip,
     )
     if postgres:
-        # Serialise writers across processes until this transaction ends, and read
-        # the newest hash once the lock is held (one round trip; migration 0006).
-        head = db.session.execute(_PG_CHAIN_HEAD, {"key": _PG_LOCK_KEY}).scalar()
-        row.prev_hash = head or GENESIS
-    else:
-        # SQLite serialises writers itself, but only from a transaction's first
-        # write: insert a placeholder first, then read the previous row while
-        # holding the write lock, so two threads cannot chain to the same row.
-        row.prev_hash = row.hash = f"pending-{uuid.uuid4().hex}"
-        db.session.add(row)
-        db.session.flush()
-        row.prev_hash = _previous_hash(before_id=row.id)
-    row.hash = _row_hash(row.prev_hash, row)
+        _append_in_postgres(row)
+        return row
+    # SQLite serialises writers itself, but only from a transaction's first
+    # write: insert a placeholder first, then read the previous row while
+    # holding the write lock, so two threads cannot chain to the same row.
+    row.prev_hash = row.hash = f"pending-{uuid.uuid4().hex}"
     db.session.add(row)
     db.session.flush()
+    row.prev_hash = _previous_hash(before_id=row.id)
+    row.hash = _row_hash(row.prev_hash, row)
+    db.session.flush()
     return row
+
+
+def _append_in_postgres(row: Interaction) -> None:
+    """Insert ``row`` with ``interaction_append`` (migration 0006) in one round trip.
+
+    The function takes the log's lock (held until this transaction ends), reads
+    the newest hash and inserts the row with its hash. The row object then joins
+    the session as the stored row, without another read.
+    """
+    found = db.session.execute(_PG_APPEND, {
+        "key": _PG_LOCK_KEY, "genesis": GENESIS, "tail": hash_tail(row), "at": row.at,
+        "actor_type": row.actor_type, "actor_id": row.actor_id, "action": row.action,
+        "incident_id": row.incident_id, "person_id": row.person_id,
+        "ticket_id": row.ticket_id, "campaign_id": row.campaign_id,
+        "details": canonical_json(row.details), "details_digest": row.details_digest,
+        "ip": row.ip,
+    }).one()
+    row.id, row.prev_hash, row.hash = found.new_id, found.new_prev, found.new_hash
+    row.redacted_at = None
+    make_transient_to_detached(row)
+    db.session.add(row)
 
 
 @dataclass

@@ -144,3 +144,16 @@ def test_parallel_writers_keep_one_chain(app, db):
     hashes = db.session.execute(select(Interaction.prev_hash)).scalars().all()
     assert len(hashes) == before + 48 and len(set(hashes)) == len(hashes)
     assert audit.verify().ok
+
+
+def test_the_hash_tail_completes_the_hashed_text():
+    """PostgreSQL hashes '["<previous hash>",' + hash_tail(row): the same text as _row_hash."""
+    import hashlib
+    from datetime import UTC, datetime
+
+    row = {"at": datetime(2026, 11, 24, 8, 0, 1, 5, tzinfo=UTC), "actor_type": "customer",
+           "actor_id": 7, "action": "verify.succeeded", "incident_id": 1, "person_id": 7,
+           "ticket_id": None, "campaign_id": None, "details_digest": "ab" * 32, "ip": None}
+    for prev in (audit.GENESIS, "f" * 64):
+        text_hashed = '["' + prev + '",' + audit.hash_tail(row)
+        assert hashlib.sha256(text_hashed.encode()).hexdigest() == audit._row_hash(prev, row)
