@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
-import hmac
 import os
 import struct
 import time
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+from portal.security.hmac_sha256 import HmacSha256
 
 BLOCK = 16
 VERSION = b"\x80"
@@ -38,7 +38,7 @@ class BulkFernet:
         if len(raw) != 32:
             raise ValueError("a Fernet key is 32 bytes, url-safe base64 encoded")
         # Keyed once; each token's HMAC starts from a copy (no hashing of the key per token).
-        self._mac = hmac.new(raw[:16], digestmod=hashlib.sha256)
+        self._mac = HmacSha256(raw[:16])
         self._block = Cipher(algorithms.AES(raw[16:]), modes.ECB())  # noqa: S305 - CBC by hand
 
     def encrypt_many(self, values: list[str]) -> list[str]:
@@ -79,8 +79,6 @@ class BulkFernet:
         encryptor.finalize()
         tokens = []
         for body in bodies:
-            mac = self._mac.copy()
-            mac.update(body)
-            token = binascii.b2a_base64(body + mac.digest(), newline=False)
+            token = binascii.b2a_base64(body + self._mac.digest(body), newline=False)
             tokens.append(token.translate(_URLSAFE).decode("ascii"))
         return tokens

@@ -11,7 +11,6 @@ one field cannot be matched against another.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import re
 import secrets
@@ -21,6 +20,8 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from flask import current_app
 from sqlalchemy import String, Text
 from sqlalchemy.types import TypeDecorator
+
+from portal.security.hmac_sha256 import HmacSha256
 
 EXTENSION_KEY = "portal.crypto"
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -36,7 +37,7 @@ class Keyring:
         self._fernets = [Fernet(key) for key in data_keys]
         self._multi = MultiFernet(self._fernets)
         # Keyed once: each digest copies this state instead of hashing the key again.
-        self._index_hmac = hmac.new(index_key.encode(), digestmod=hashlib.sha256)
+        self._index_hmac = HmacSha256(index_key.encode())
 
     def encrypt(self, plaintext: str) -> str:
         """Encrypt text with the newest data key."""
@@ -60,9 +61,7 @@ class Keyring:
 
     def index(self, purpose: str, normalised: str) -> str:
         """Keyed digest of an already-normalised value for one purpose."""
-        mac = self._index_hmac.copy()
-        mac.update(f"{purpose}\x1f{normalised}".encode())
-        return mac.hexdigest()
+        return self._index_hmac.hexdigest(f"{purpose}\x1f{normalised}".encode())
 
 
 def keyring() -> Keyring:
