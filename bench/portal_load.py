@@ -240,6 +240,8 @@ def start_gunicorn(env: dict, port: int, args) -> subprocess.Popen:
                "--backlog", "2048", "--log-level", "warning"]
     if args.worker_class == "gthread":
         command += ["--threads", str(args.threads)]
+        if args.worker_connections:
+            command += ["--worker-connections", str(args.worker_connections)]
     process = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
     _wait_for(port)
     return process
@@ -395,6 +397,9 @@ def main() -> int:
     parser.add_argument("--worker-class", default="gthread", choices=("sync", "gthread"))
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--worker-connections", type=int, default=None,
+                        help="gunicorn's per-worker connection cap (gthread); default: "
+                             "concurrency / workers, rounded up, + 2 (0: gunicorn's 1000)")
     parser.add_argument("--duration", type=float, default=30.0)
     parser.add_argument("--warmup", type=float, default=5.0)
     parser.add_argument("--client", choices=("wrk", "python"), default="wrk")
@@ -404,6 +409,10 @@ def main() -> int:
                         help="production requires Redis (rate-limit counters, jobs)")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
+    if args.worker_connections is None:
+        # Without a cap one worker takes almost every keep-alive connection (seen: 49 of
+        # 50), leaving the other processes idle: docs/benchmarks.md, docs/deployment.md.
+        args.worker_connections = -(-args.concurrency // args.workers) + 2
 
     name = f"bench_portal_{uuid.uuid4().hex[:8]}"
     dsn = f"postgresql://postgres@127.0.0.1:5432/{name}"
@@ -420,6 +429,7 @@ def main() -> int:
         "people": args.people, "sessions": args.sessions, "workers": args.workers,
         "worker_class": args.worker_class,
         "threads": args.threads if args.worker_class == "gthread" else 1,
+        "worker_connections": args.worker_connections or 1000,
         "concurrency": args.concurrency, "duration_s": args.duration, "client": args.client,
         "PORTAL_CUSTOMER_VERIFY_RATE_LIMIT": RATE_LIMIT_FOR_BENCH, "REDIS_URL": args.redis_url}}
     server = None
