@@ -6,6 +6,8 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
+from flask import current_app
+
 
 class LRU:
     """Keeps at most ``size`` items; the least recently used go first."""
@@ -43,3 +45,13 @@ class LRU:
 
     def __len__(self) -> int:
         return len(self._items)
+
+
+def app_lru(key: str, size_setting: str, default_size: int) -> LRU:
+    """This application's LRU under ``key`` (made on first use, sized by ``size_setting``)."""
+    extensions = current_app.extensions
+    found = extensions.get(key)
+    if found is None:
+        size = int(current_app.config.get(size_setting, default_size))
+        found = extensions.setdefault(key, LRU(size))
+    return found

@@ -29,7 +29,7 @@ from sqlalchemy import and_, bindparam, event, func, select, true
 from sqlalchemy.orm import Session
 
 from portal.extensions import db
-from portal.lru import LRU
+from portal.lru import LRU, app_lru
 from portal.models import Incident, IncidentAdvice, NoticeVersion
 from portal.notices import Notice, build_notice
 
@@ -46,12 +46,7 @@ NoticeCache = LRU
 
 def cache() -> LRU:
     """This application's notice cache (created on first use)."""
-    extensions = current_app.extensions
-    found = extensions.get(EXTENSION_KEY)
-    if found is None:
-        size = int(current_app.config.get("NOTICE_CACHE_SIZE", DEFAULT_SIZE))
-        found = extensions.setdefault(EXTENSION_KEY, LRU(size))
-    return found
+    return app_lru(EXTENSION_KEY, "NOTICE_CACHE_SIZE", DEFAULT_SIZE)
 
 
 def _stamp_statement():

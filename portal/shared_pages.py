@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import secrets
 
-from flask import current_app, render_template, session
+from flask import render_template, session
 from flask_wtf.csrf import generate_csrf
 
-from portal.lru import LRU
+from portal.lru import LRU, app_lru
 from portal.security.headers import csp_nonce
 
 EXTENSION_KEY = "portal.shared_pages"
@@ -29,12 +29,7 @@ _NONCE_SLOT = f"nonce-slot-{secrets.token_hex(12)}"
 
 
 def _store() -> LRU:
-    extensions = current_app.extensions
-    found = extensions.get(EXTENSION_KEY)
-    if found is None:
-        size = int(current_app.config.get("SHARED_PAGE_CACHE_SIZE", DEFAULT_SIZE))
-        found = extensions.setdefault(EXTENSION_KEY, LRU(size))
-    return found
+    return app_lru(EXTENSION_KEY, "SHARED_PAGE_CACHE_SIZE", DEFAULT_SIZE)
 
 
 def _fill(page: str) -> str:
