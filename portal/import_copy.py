@@ -60,7 +60,6 @@ class CopyRows:
         self._texts = columns[1:columns.index("consent_sms")]
         if columns[0] != "incident_id" or columns[len(self._texts) + 1:] != _FIXED:
             raise ValueError("unexpected column order")
-        self._categories = self._texts.index("categories")
         self._head = _int2(len(columns)) + _int4(4) + _int4(incident_id)
         true, false = _int4(1) + b"\x01", _int4(1) + b"\x00"
         # the values every new person starts with (as complete_row sets them), in _FIXED order
