@@ -243,7 +243,7 @@ def plain_columns(values: dict, digest: str, ring: Keyring | None = None) -> dic
     """Column values of a new person before encryption (generates a notice code if none)."""
     plain = {name: values[name] for name in PLAIN_FIELDS}
     plain["notice_code"] = values["notice_code"] or generate_code()
-    columns = identity_columns(plain, ring or keyring())  # one keyring lookup, not nine
+    columns = identity_columns(plain, ring)
     columns["row_digest"] = digest
     return columns
 
