@@ -61,6 +61,17 @@ def test_misread_characters_are_forgiven():
     assert crypto.normalise_code("ol1i-0000-0000") == "0111" + "0" * 8
 
 
+@pytest.mark.parametrize(
+    ("written", "plain"),
+    [("Zoë Müller-Lüdenscheidt", "Zoe Muller Ludenscheidt"), ("ＯʼＢＲＩＥＮ", "o'brien"),
+     ("José", "JOSE")],
+)
+def test_names_match_without_case_accents_or_punctuation(written, plain):
+    """Accented, full-width and plain ASCII spellings of a name give the same key."""
+    assert crypto.normalise_name(written) == crypto.normalise_name(plain)
+    assert crypto.normalise_name(plain).isascii()
+
+
 def test_keys_rotate_then_the_oldest_key_can_be_dropped(database_url, app, db, make_person,
                                                         make_staff, data_keys):
     import pyotp

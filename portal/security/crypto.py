@@ -131,10 +131,8 @@ def normalise_token(value: str) -> str:
 
 def normalise_name(value: str) -> str:
     """Case- and accent-insensitive name for matching."""
-    decomposed = unicodedata.normalize("NFKD", _fold(value).casefold())
-    if not decomposed.isascii():  # ASCII has no combining characters to drop
-        decomposed = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return _NOT_NAME.sub("", decomposed)
+    # NFKD splits accents off as combining marks, which _NOT_NAME removes with the rest.
+    return _NOT_NAME.sub("", unicodedata.normalize("NFKD", _fold(value).casefold()))
 
 
 def normalise_code(value: str) -> str:
