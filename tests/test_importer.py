@@ -264,6 +264,23 @@ def test_a_generated_code_already_taken_is_drawn_again(db, make_incident, make_p
         "categories"].split(";")
 
 
+def test_statistics_refresh_runs_as_the_table_grows(db, make_incident, tmp_path, monkeypatch):
+    """The per-column ANALYZE (PostgreSQL only; nothing on SQLite) runs without error."""
+    import portal.importer
+
+    calls = []
+    analyse = portal.importer._Run._analyse
+    monkeypatch.setattr(portal.importer, "ANALYZE_AFTER", 1)
+    monkeypatch.setattr(portal.importer._Run, "_analyse",
+                        lambda run: calls.append(run.inserted) or analyse(run))
+    incident = make_incident()
+    path = write_csv(tmp_path / "p.csv", [good_row(n) for n in range(1, 4)])
+    summary = import_persons(incident.id, path, batch_size=1)
+    assert summary.line() == "imported 3, updated 0, unchanged 0, rejected 0"
+    assert calls == [1, 2]  # then at 4 rows
+    assert len(_people(db, incident)) == 3
+
+
 def test_long_and_control_character_values_are_rejected(db, make_incident, tmp_path):
     incident = make_incident()
     rows = [good_row(1, external_ref="X" * 101), good_row(2, city="Bad\x07city")]
