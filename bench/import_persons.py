@@ -4,7 +4,7 @@
 
 Creates a throw-away database on 127.0.0.1:5432 (user postgres), builds the
 schema, writes a CSV of N synthetic rows, imports it with the real importer
-(``portal.importer.import_persons``), imports it a second time (nothing may
+(``portal.imports.run.import_persons``), imports it a second time (nothing may
 change), then imports the first ``--naive-rows`` rows into a second incident
 with a naive one-ORM-object-per-row loop and compares rows per second. The
 database is dropped at the end.
@@ -40,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from portal import create_app  # noqa: E402
 from portal.config import TestConfig  # noqa: E402
-from portal.import_rows import COLUMNS, RowContext, validate  # noqa: E402
+from portal.imports.rows import COLUMNS, RowContext, validate  # noqa: E402
 
 ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 CATS = ("national_id", "payment_card", "bank_account", "health", "policy_details",
@@ -148,9 +148,9 @@ class ProcessSampler(threading.Thread):
 
 def naive_import(db, incident_id: int, path: Path, limit: int, ctx: RowContext) -> int:
     """One ORM object per row, validated by the same rules, flushed every row."""
-    from portal.import_rows import digest_of
+    from portal.imports.rows import digest_of
     from portal.models import Person
-    from portal.people import identity_columns
+    from portal.people.identity import identity_columns
     from portal.security.crypto import generate_code
 
     count = 0
@@ -186,9 +186,8 @@ def cost_breakdown(path: Path, ctx: RowContext, data_key: str, rows: int = 10_00
 
     from cryptography.fernet import Fernet as PlainFernet
 
-    from portal.bulk_fernet import BulkFernet
-    from portal.import_copy import CopyRows
-    from portal.import_rows import (
+    from portal.imports.pgcopy import CopyRows
+    from portal.imports.rows import (
         ENCRYPTED,
         INSERT_COLUMNS,
         complete_row,
@@ -196,6 +195,7 @@ def cost_breakdown(path: Path, ctx: RowContext, data_key: str, rows: int = 10_00
         encrypt_columns,
         plain_columns,
     )
+    from portal.security.bulk_fernet import BulkFernet
     from portal.security.crypto import generate_code
 
     with path.open(encoding="utf-8", newline="") as handle:
@@ -259,7 +259,7 @@ def main() -> int:
         app = create_app(settings)
         with app.app_context():
             from portal.extensions import db
-            from portal.importer import _row_context, import_persons
+            from portal.imports.run import _row_context, import_persons
             from portal.models import Incident, Person
 
             db.create_all()

@@ -6,7 +6,7 @@
 1. Creates a throw-away database on 127.0.0.1:5432 (user postgres) and runs
    ``flask --app wsgi db upgrade`` on it.
 2. Seeds one incident with approved notice versions in en/es/fr/de and N
-   affected people (bulk ``COPY`` of ``portal.people.identity_columns`` rows,
+   affected people (bulk ``COPY`` of ``portal.people.identity.identity_columns`` rows,
    encrypted in worker processes). Every person's code, date of birth and
    postcode derive from their number, so the client can verify as anyone.
 3. Starts gunicorn (``wsgi:app``, ``PORTAL_ENV=production``) with the per-IP
@@ -56,7 +56,7 @@ from cryptography.fernet import Fernet
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from portal.advice import CATEGORY_KEYS  # noqa: E402
+from portal.notices.advice import CATEGORY_KEYS  # noqa: E402
 
 ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 VENV_BIN = Path(sys.executable).parent
@@ -135,7 +135,7 @@ def _seed_worker_init(data_keys: list[str], index_key: str) -> None:
 
 
 def _seed_rows(incident_id: int, start: int, stop: int) -> list[tuple]:
-    from portal.people import PLAIN_FIELDS, identity_columns
+    from portal.people.identity import PLAIN_FIELDS, identity_columns
     from portal.security.crypto import keyring
 
     ring = keyring()

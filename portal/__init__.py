@@ -23,7 +23,7 @@ def create_app(config: type | Mapping | None = None) -> Flask:
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0)
 
-    from portal import errors, i18n, jobs
+    from portal.core import errors, i18n, jobs
     from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
     from portal.security import crypto, headers, logs
 
@@ -84,8 +84,8 @@ def _translations_dir() -> str:
 
 def _register_blueprints(app: Flask) -> None:
     from helpdesk import register as register_helpdesk
+    from portal.core.health import bp as health_bp
     from portal.customer import bp as customer_bp
-    from portal.health import bp as health_bp
 
     app.register_blueprint(health_bp)
     app.register_blueprint(customer_bp)

@@ -322,7 +322,7 @@ def make_person(db, make_incident):
     postcode, policy number.
     """
     from portal.models import Person
-    from portal.people import identity_columns
+    from portal.people.identity import identity_columns
     from portal.security.crypto import generate_code
 
     counter = {"n": 0}

@@ -6,7 +6,7 @@ import csv
 import io
 from pathlib import Path
 
-from portal.import_rows import COLUMNS
+from portal.imports.rows import COLUMNS
 
 
 def good_row(n: int, **changes) -> dict:

@@ -7,8 +7,13 @@ import threading
 import pytest
 from sqlalchemy import func, select, text
 
-from portal.activation import CodeFileError, assign_activation_code, import_codes, pool_counts
 from portal.models import ActivationCode, Interaction
+from portal.people.activation import (
+    CodeFileError,
+    assign_activation_code,
+    import_codes,
+    pool_counts,
+)
 
 
 def _write(path, lines, bom=False):

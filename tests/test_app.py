@@ -5,9 +5,7 @@ from __future__ import annotations
 import pytest
 
 from portal import config as settings
-from portal import jobs
-
-# --- configuration ----------------------------------------------------------------
+from portal.core import jobs
 
 
 def test_production_refuses_to_start_without_secrets(monkeypatch, tmp_path):

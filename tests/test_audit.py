@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select, text, update
 
-from portal import audit
+from portal.audit import log as audit
 from portal.models import Interaction
 
 

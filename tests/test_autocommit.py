@@ -1,4 +1,4 @@
-"""portal.autocommit: single statements outside the request's transaction (PostgreSQL)."""
+"""portal.core.autocommit: single statements outside the request's transaction (PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.orm import defer
 
-from portal import autocommit
+from portal.core import autocommit
 from portal.models import Person
 
 

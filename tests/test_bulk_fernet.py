@@ -6,7 +6,7 @@ from cryptography.fernet import Fernet
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from portal.bulk_fernet import BulkFernet
+from portal.security.bulk_fernet import BulkFernet
 
 KEY = Fernet.generate_key().decode()
 

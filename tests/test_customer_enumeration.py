@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from portal.customer import unknown_codes
+from portal.people import unknown_codes
 from portal.security.crypto import generate_code
 from tests.conftest import REDIS_URL, make_settings
 from tests.customer_support import answer, approve_notice, enter_code, interactions

@@ -211,7 +211,7 @@ class TestNoLetter:
 
 def test_no_sms_body_ever_contains_personal_data(client, db, incident, make_person):
     """Every SMS the customer side sends: code reminders and reply notices."""
-    from portal.customer.notify import notify_reply
+    from portal.dispatch.replies import notify_reply
     from portal.models import Ticket, TicketMessage
 
     people = [make_person(incident, first_name=f"Name{n}") for n in range(3)]

@@ -20,8 +20,7 @@ def app_settings(database_url, data_keys, redis):
 
 @pytest.fixture
 def queue(app, redis):
-    from portal import jobs
-
+    from portal.core import jobs
     yield jobs.queue()
     name = jobs.queue().name
     jobs.queue().delete(delete_jobs=True)
@@ -31,8 +30,8 @@ def queue(app, redis):
 
 def test_no_letter_queues_one_job_per_request_match_or_not(app, db, client, runner, queue,
                                                            make_incident, make_person):
-    from portal.customer.notify import notify_reply
-    from portal.jobs import enqueue
+    from portal.core.jobs import enqueue
+    from portal.dispatch.replies import notify_reply
 
     incident = make_incident()
     approve_notice(db, incident)

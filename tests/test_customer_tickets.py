@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from portal.customer.notify import notify_reply
+from portal.dispatch.replies import notify_reply
 from portal.models import Ticket, TicketMessage
 from tests.conftest import csrf_token
 from tests.customer_support import (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from portal.deadlines import add_business_days, add_months, board, due_time, next_due
+from portal.incidents.deadlines import add_business_days, add_months, board, due_time, next_due
 from portal.models import Campaign, RegulatorFiling
 from portal.rules import Deadline
 

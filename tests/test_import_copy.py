@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import select, text
 
 from portal import create_app
-from portal.import_copy import SIGNATURE, TRAILER, CopyRows, replace_fields
-from portal.import_rows import INSERT_COLUMNS
-from portal.people import identity_columns
+from portal.imports.pgcopy import SIGNATURE, TRAILER, CopyRows, replace_fields
+from portal.imports.rows import INSERT_COLUMNS
+from portal.people.identity import identity_columns
 from portal.security.crypto import code_index, keyring
 from tests.conftest import make_settings
 from tests.import_helpers import good_row, write_csv
@@ -54,7 +54,7 @@ def _check_person(person, row: dict, started: datetime) -> None:
 def test_binary_copy_stores_values_that_decrypt_and_match(postgres_server, data_keys, tmp_path,
                                                           workers):
     from portal.extensions import db
-    from portal.importer import import_persons
+    from portal.imports.run import import_persons
     from portal.models import Incident, Person
 
     url = postgres_server.create("portal_copy")

@@ -6,7 +6,7 @@ import random
 
 from sqlalchemy import func, select
 
-from portal.importer import import_persons
+from portal.imports.run import import_persons
 from portal.models import Interaction, Person
 from tests.import_helpers import good_row, write_csv
 

@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from portal.import_rows import COLUMNS
-from portal.importer import import_persons
+from portal.imports.rows import COLUMNS
+from portal.imports.run import import_persons
 from portal.models import Person
 from tests.import_helpers import good_row
 

@@ -22,8 +22,7 @@ def app_settings(database_url, data_keys, redis):
 
 def test_upload_is_queued_then_imported_by_the_worker(app, db, client, login, make_staff,
                                                       make_incident, runner, redis):
-    from portal import jobs
-
+    from portal.core import jobs
     incident = make_incident()
     login(make_staff("manager"))
     response = _upload(client, incident, csv_text([good_row(1), good_row(2, email="bad")]))

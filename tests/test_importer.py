@@ -8,7 +8,7 @@ import io
 import pytest
 from sqlalchemy import func, select
 
-from portal.importer import ErrorWriter, ImportFileError, RowError, import_persons, safe_cell
+from portal.imports.run import ErrorWriter, ImportFileError, RowError, import_persons, safe_cell
 from portal.models import Interaction, Person
 from portal.security.crypto import code_index, format_code, generate_code
 from tests.import_helpers import csv_text, good_row, write_csv
@@ -103,7 +103,7 @@ def test_bad_rows_are_reported_by_line_column_and_reason(db, make_incident, tmp_
 
 def test_bom_and_reordered_columns_are_read(db, make_incident, tmp_path):
     incident = make_incident()
-    from portal.import_rows import COLUMNS
+    from portal.imports.rows import COLUMNS
 
     header = tuple(reversed(COLUMNS))
     path = write_csv(tmp_path / "p.csv", [good_row(1), good_row(2)], bom=True, header=header)
@@ -138,7 +138,7 @@ def test_undecodable_bytes_are_a_clear_error_and_write_nothing(db, make_incident
 def test_utf8_check_reads_in_chunks_without_splitting_characters(tmp_path):
     """The first pass decodes 1 MiB chunks: a character across a chunk boundary is fine,
     a sequence cut short at the very end of the file is reported with its line."""
-    from portal.import_file import check_file
+    from portal.imports.csv_file import check_file
 
     header = csv_text([]).encode()
     filler = b"x" * ((1 << 20) - len(header) - 1)  # "\xc3" is the last byte of chunk one
@@ -248,12 +248,12 @@ def test_supplied_notice_codes_are_kept_and_must_be_unique(db, make_incident, ma
 
 def test_a_generated_code_already_taken_is_drawn_again(db, make_incident, make_person,
                                                       tmp_path, monkeypatch):
-    import portal.import_rows
+    import portal.imports.rows
 
     incident = make_incident()
     _person, plain = make_person(incident=make_incident())
     draws = iter([plain["notice_code"]])  # the first draw collides with another incident's
-    monkeypatch.setattr(portal.import_rows, "generate_code",
+    monkeypatch.setattr(portal.imports.rows, "generate_code",
                         lambda: next(draws, None) or generate_code())
     summary = import_persons(incident.id, write_csv(tmp_path / "p.csv", [good_row(1)]))
     assert summary.line() == "imported 1, updated 0, unchanged 0, rejected 0"
@@ -266,12 +266,12 @@ def test_a_generated_code_already_taken_is_drawn_again(db, make_incident, make_p
 
 def test_statistics_refresh_runs_as_the_table_grows(db, make_incident, tmp_path, monkeypatch):
     """The per-column ANALYZE (PostgreSQL only; nothing on SQLite) runs without error."""
-    import portal.importer
+    import portal.imports.run
 
     calls = []
-    analyse = portal.importer._Run._analyse
-    monkeypatch.setattr(portal.importer, "ANALYZE_AFTER", 1)
-    monkeypatch.setattr(portal.importer._Run, "_analyse",
+    analyse = portal.imports.run._Run._analyse
+    monkeypatch.setattr(portal.imports.run, "ANALYZE_AFTER", 1)
+    monkeypatch.setattr(portal.imports.run._Run, "_analyse",
                         lambda run: calls.append(run.inserted) or analyse(run))
     incident = make_incident()
     path = write_csv(tmp_path / "p.csv", [good_row(n) for n in range(1, 4)])
@@ -315,7 +315,7 @@ def test_error_cells_cannot_become_formulas(value):
 
 
 def test_seen_refs_remembers_first_lines_through_growth():
-    from portal.import_file import SeenRefs
+    from portal.imports.csv_file import SeenRefs
 
     seen = SeenRefs(capacity=4)
     for n in range(5000):

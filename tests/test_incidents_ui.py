@@ -289,7 +289,8 @@ def test_agents_get_403_on_every_incidents_route(app, client, login, make_staff,
                                  state="draft", checklist_overrides={}))
     db.session.commit()
     login(make_staff("agent"))
-    rules = [rule for rule in app.url_map.iter_rules() if rule.endpoint.startswith("incidents.")]
+    rules = [rule for rule in app.url_map.iter_rules()
+             if rule.endpoint.startswith(("incidents.", "notices."))]
     assert len(rules) >= 10
     values = {"reference": "R1", "language": "en", "number": 1, "element": "what_happened"}
     token = csrf_token(client, "/helpdesk/")

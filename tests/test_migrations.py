@@ -44,7 +44,7 @@ def _interaction_log_is_append_only():
     from sqlalchemy import delete, update
     from sqlalchemy.exc import DBAPIError
 
-    from portal import audit
+    from portal.audit import log as audit
     from portal.extensions import db
     from portal.models import Interaction
 

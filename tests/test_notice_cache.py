@@ -6,9 +6,9 @@ import time
 
 from sqlalchemy import text
 
-from portal import notice_cache
 from portal.models import IncidentAdvice
-from portal.notices import build_for_person
+from portal.notices import cache as notice_cache
+from portal.notices.build import build_for_person
 from tests.customer_support import approve_notice, interactions, sign_in
 
 

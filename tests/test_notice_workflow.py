@@ -6,10 +6,10 @@ import pytest
 from flask_babel import force_locale
 from sqlalchemy import select
 
-from portal.checklist import blocking_items, checklist
 from portal.models import NoticeVersion
-from portal.notice_workflow import ImmutableNoticeError, NoticeError, approve, save_draft
-from portal.notices import build_for_person
+from portal.notices.build import build_for_person
+from portal.notices.checklist import blocking_items, checklist
+from portal.notices.workflow import ImmutableNoticeError, NoticeError, approve, save_draft
 
 
 def test_approved_versions_cannot_change_or_be_deleted(app, db, make_incident, make_staff):

@@ -7,9 +7,9 @@ from datetime import UTC, date, datetime
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from portal.advice import CATALOG, CATEGORY_KEYS, category_advice, category_name
 from portal.models import IncidentAdvice, NoticeVersion
-from portal.notices import SECTION_KEYS, approved_version, build_for_person, build_notice
+from portal.notices.advice import CATALOG, CATEGORY_KEYS, category_advice, category_name
+from portal.notices.build import SECTION_KEYS, approved_version, build_for_person, build_notice
 
 
 def _version(db, incident, language="en", version=1, state="approved", **text):

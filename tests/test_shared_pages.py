@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from portal import shared_pages
+from portal.core import shared_pages
 from tests.customer_support import FULL_CONTACT, add_activation_codes, approve_notice, sign_in
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')

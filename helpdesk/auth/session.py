@@ -8,7 +8,7 @@ from flask import Flask, current_app, flash, session
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, logout_user
 
-from portal import audit
+from portal.audit import log as audit
 from portal.extensions import db, login_manager
 from portal.models.staff import StaffUser
 

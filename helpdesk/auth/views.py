@@ -13,12 +13,12 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import func, select
 
-from helpdesk.auth import bp, lockout
+from helpdesk.auth import bp
 from helpdesk.auth.forms import ConfirmForm, LoginForm, TotpForm
-from portal import audit
+from portal.audit import log as audit
 from portal.extensions import db, limiter
 from portal.models.staff import StaffUser
-from portal.security import totp
+from portal.security import lockout, totp
 from portal.security.headers import no_store
 from portal.security.passwords import hash_password, needs_rehash, verify_password
 from portal.security.redirects import safe_next

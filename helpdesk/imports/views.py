@@ -9,10 +9,10 @@ from sqlalchemy import select
 
 from helpdesk.imports import bp
 from helpdesk.imports.forms import UploadForm
-from portal import jobs
+from portal.core import jobs
 from portal.extensions import db
-from portal.import_jobs import create_run, run_import
-from portal.import_rows import COLUMNS, REASONS
+from portal.imports.jobs import create_run, run_import
+from portal.imports.rows import COLUMNS, REASONS
 from portal.models import ImportRun, Incident, StaffUser
 from portal.security.headers import no_store
 from portal.security.permissions import staff_required

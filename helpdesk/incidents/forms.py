@@ -20,7 +20,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import URL, DataRequired, Email, Length, Optional, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from portal.incidents import REFERENCE_PATTERN
+from portal.incidents.operations import REFERENCE_PATTERN
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 

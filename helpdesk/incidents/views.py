@@ -12,11 +12,10 @@ from sqlalchemy import func, select
 
 from helpdesk.incidents import bp
 from helpdesk.incidents.forms import AdviceForm, FilingForm, IncidentForm, choices
-from portal.advice import CATEGORY_KEYS, category_choices, category_name
-from portal.deadlines import board, next_due
+from portal.core.i18n import LANGUAGE_NAMES
 from portal.extensions import db
-from portal.i18n import LANGUAGE_NAMES
-from portal.incidents import (
+from portal.incidents.deadlines import board, next_due
+from portal.incidents.operations import (
     DATETIME_FIELDS,
     IncidentError,
     add_filing,
@@ -26,7 +25,8 @@ from portal.incidents import (
     update_incident,
 )
 from portal.models import Incident, IncidentAdvice, Person
-from portal.notice_workflow import versions
+from portal.notices.advice import CATEGORY_KEYS, category_choices, category_name
+from portal.notices.workflow import versions
 from portal.rules import all_rules, rule_choices, rules_for
 from portal.security.permissions import staff_required
 

@@ -10,7 +10,7 @@ hash and the INSERT were three round trips under it; this function does them in
 one, so the lock is held for little more than the COMMIT. In READ COMMITTED each
 statement of a VOLATILE PL/pgSQL function takes a fresh snapshot, so the SELECT
 sees every row committed before the lock was granted. The row hash is SHA-256 of
-the same canonical JSON portal.audit computes (the caller passes everything after
+the same canonical JSON portal.audit.log computes (the caller passes everything after
 the previous hash). PostgreSQL only; SQLite serialises writers itself.
 """
 from alembic import op

@@ -8,7 +8,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from portal import audit
+from portal.audit import log as audit
 
 group = AppGroup("audit", help="Interaction log tools.")
 

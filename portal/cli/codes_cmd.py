@@ -20,7 +20,7 @@ codes = AppGroup("codes", help="Credit-monitoring activation codes.")
 @click.option("--incident", "reference", required=True, help="Incident reference.")
 def import_command(file: Path, reference: str) -> None:
     """Add the codes in FILE (CSV with a 'code' column) to the incident's pool."""
-    from portal.activation import CodeFileError, import_codes, pool_counts
+    from portal.people.activation import CodeFileError, import_codes, pool_counts
 
     incident = db.session.execute(
         select(Incident).where(Incident.reference == reference)

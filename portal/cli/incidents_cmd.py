@@ -10,7 +10,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.incidents import IncidentError, create_incident
+from portal.incidents.operations import IncidentError, create_incident
 from portal.models import Incident
 
 incidents = AppGroup("incidents", help="Manage incidents.")

@@ -69,8 +69,7 @@ def rotate(batch_size: int = 1000, progress=None) -> dict[str, int]:
 @click.option("--batch-size", default=1000, show_default=True, type=click.IntRange(1, 100000))
 def rotate_command(batch_size: int) -> None:
     """Re-encrypt all personal data with the first key of PORTAL_DATA_KEYS."""
-    from portal import audit
-
+    from portal.audit import log as audit
     counts = rotate(batch_size)
     total = sum(counts.values())
     for name, count in counts.items():

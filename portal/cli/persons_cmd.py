@@ -27,7 +27,7 @@ persons = AppGroup("persons", help="Affected persons of an incident.")
 def import_command(file: Path, reference: str, dry_run: bool, errors_path: Path | None,
                    workers: int | None) -> None:
     """Import affected persons from FILE (UTF-8 CSV; see docs/import.md)."""
-    from portal.importer import ImportFileError, import_persons
+    from portal.imports.run import ImportFileError, import_persons
 
     if not file.is_file():
         raise click.ClickException(f"no such file: {file}")

@@ -7,7 +7,7 @@ from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
-from portal import audit
+from portal.audit import log as audit
 from portal.config import passwords_from_env
 from portal.extensions import db
 from portal.models.staff import ROLES, StaffUser

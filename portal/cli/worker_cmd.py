@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from flask import Flask, current_app
 
-from portal import jobs
+from portal.core import jobs
 
 
 def _worker_class():

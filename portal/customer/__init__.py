@@ -4,6 +4,6 @@ from flask import Blueprint
 
 bp = Blueprint("customer", __name__)
 
-from portal.customer import faq, tickets, verify, views  # noqa: E402,F401  (routes)
+from portal.customer.views import entry, faq, notice, tickets  # noqa: E402,F401  (routes)
 
 __all__ = ["bp"]

@@ -22,11 +22,12 @@ from flask_babel import gettext as _
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import defer
 
-from portal import audit, autocommit
+from portal.audit import log as audit
+from portal.core import autocommit
+from portal.core.i18n import SESSION_KEY as LANG_KEY
 from portal.extensions import db
-from portal.i18n import SESSION_KEY as LANG_KEY
 from portal.models.person import Person
-from portal.people import PLAIN_FIELDS
+from portal.people.identity import PLAIN_FIELDS
 
 PERSON_KEY = audit.CUSTOMER_SESSION_KEY
 STARTED_KEY = "customer_started_at"
@@ -48,7 +49,7 @@ SEEN_PRECISION_SECONDS = 60
 def _load_person(person_id: int) -> Person | None:
     """The verified person, attached to this request's session.
 
-    Read outside the request's transaction (``portal.autocommit``): a page that
+    Read outside the request's transaction (``portal.core.autocommit``): a page that
     then reads nothing else from the database, the notice most of the time, costs
     one round trip instead of three.
     """

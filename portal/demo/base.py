@@ -7,10 +7,10 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 
-from portal import audit
+from portal.audit import log as audit
 from portal.extensions import db
 from portal.models import Incident, Person, StaffUser
-from portal.people import identity_columns
+from portal.people.identity import identity_columns
 from portal.security.crypto import generate_code
 from portal.security.passwords import hash_password
 

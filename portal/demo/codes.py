@@ -6,7 +6,7 @@ import secrets
 
 from sqlalchemy import func, select
 
-from portal import audit
+from portal.audit import log as audit
 from portal.extensions import db
 from portal.models import ActivationCode, Incident
 from portal.models.base import utcnow

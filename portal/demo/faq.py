@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from portal import audit
+from portal.audit import log as audit
 from portal.extensions import db
 from portal.models import Answer, AnswerVersion, StaffUser
 from portal.models.base import utcnow

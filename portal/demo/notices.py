@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from portal import audit
+from portal.audit import log as audit
 from portal.demo.base import DEMO_STAFF
 from portal.extensions import db
 from portal.models import Incident, NoticeVersion, StaffUser

@@ -1,6 +1,6 @@
 """The append-only interaction log, chained by hashes.
 
-Rows are written only by ``portal.audit.record`` and never updated, except that
+Rows are written only by ``portal.audit.log.record`` and never updated, except that
 GDPR erasure may replace ``details`` with a redaction marker: the chain covers
 ``details_digest``, not ``details``, so a redacted row still verifies.
 """
@@ -46,7 +46,7 @@ class Interaction(db.Model):
 
 
 # PostgreSQL: append a row in one call: take the log's lock, read the newest hash,
-# compute this row's hash and insert it (portal.audit.record explains ``tail``).
+# compute this row's hash and insert it (portal.audit.log.record explains ``tail``).
 # Migration 0006 creates the same function in migrated databases.
 APPEND_FUNCTION = """
 CREATE OR REPLACE FUNCTION interaction_append(

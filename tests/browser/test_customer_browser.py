@@ -11,7 +11,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from portal.customer.notify import notify_reply
+from portal.dispatch.replies import notify_reply
 from portal.models import Answer, AnswerVersion, Ticket, TicketMessage
 from portal.models.base import utcnow
 from tests.browser.browser_support import axe_violations, fits_width, shoot

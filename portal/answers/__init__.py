@@ -1,0 +1,2 @@
+"""The approved-answer library and the public FAQ read from it.
+"""

@@ -1,0 +1,129 @@
+"""The notice as a PDF (fpdf2 with the vendored DejaVu Sans, so every language prints)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask_babel import force_locale, format_date
+from flask_babel import gettext as _
+from fpdf import FPDF
+from fpdf.enums import XPos, YPos
+
+from portal.notices.build import Notice
+
+FONT_DIR = Path(__file__).resolve().parent.parent / "static" / "fonts"
+FONT = "DejaVu"
+NEXT_LINE = {"new_x": XPos.LMARGIN, "new_y": YPos.NEXT, "align": "L"}
+
+
+def add_fonts(pdf: FPDF) -> None:
+    """Register the Unicode font family (regular and bold) on a document."""
+    pdf.add_font(FONT, "", str(FONT_DIR / "DejaVuSans.ttf"))
+    pdf.add_font(FONT, "B", str(FONT_DIR / "DejaVuSans-Bold.ttf"))
+
+
+class _NoticePDF(FPDF):
+    def __init__(self, footer_text: str):
+        super().__init__(format="A4")
+        self.footer_text = footer_text
+
+    def footer(self):
+        self.set_y(-15)
+        self.set_font(FONT, "", 8)
+        self.set_text_color(80, 85, 96)
+        self.cell(0, 8, f"{self.footer_text} · {self.page_no()}/{{nb}}", align="C")
+
+
+def _heading(pdf: FPDF, text: str, size: int = 13) -> None:
+    pdf.ln(3)
+    pdf.set_font(FONT, "B", size)
+    pdf.multi_cell(0, 7, text, **NEXT_LINE)
+    pdf.set_font(FONT, "", 10.5)
+
+
+def _para(pdf: FPDF, text: str) -> None:
+    pdf.multi_cell(0, 5.5, text, **NEXT_LINE)
+    pdf.ln(1.5)
+
+
+def _bullet(pdf: FPDF, text: str) -> None:
+    pdf.set_x(pdf.l_margin + 4)
+    pdf.multi_cell(0, 5.5, f"• {text}", **NEXT_LINE)
+
+
+def notice_pdf(notice: Notice, activation_code: str | None = None) -> bytes:
+    """Render a built notice to PDF bytes, in the notice's language."""
+    with force_locale(notice.language):
+        footer = _("%(title)s · reference %(reference)s, version %(version)s",
+                   title=notice.title, reference=notice.incident_reference,
+                   version=notice.version)
+        pdf = _NoticePDF(footer)
+        add_fonts(pdf)
+        pdf.set_title(notice.title)
+        pdf.set_lang(notice.language)
+        pdf.set_creator("Breach notification portal")
+        pdf.set_margins(18, 18, 18)
+        pdf.set_auto_page_break(True, margin=20)
+        pdf.add_page()
+        pdf.set_text_color(27, 31, 36)
+        pdf.set_font(FONT, "B", 18)
+        pdf.multi_cell(0, 9, notice.title, **NEXT_LINE)
+        pdf.set_font(FONT, "", 9)
+        if notice.approved_at:
+            pdf.multi_cell(0, 5, _("Reference %(reference)s, version %(version)s",
+                                   reference=notice.incident_reference,
+                                   version=notice.version)
+                           + " · " + format_date(notice.approved_at, "long"), **NEXT_LINE)
+        pdf.set_font(FONT, "", 10.5)
+        if notice.newer_version and notice.what_changed:
+            _para(pdf, _("What changed:") + " " + notice.what_changed)
+        for section in notice.sections:
+            _heading(pdf, section.heading)
+            for paragraph in section.paragraphs:
+                _para(pdf, paragraph)
+            if section.key == "what_you_can_do":
+                _can_do(pdf, notice, activation_code)
+            if section.key == "more_information":
+                _contact(pdf, notice)
+        return bytes(pdf.output())
+
+
+def _can_do(pdf: FPDF, notice: Notice, activation_code: str | None) -> None:
+    for item in notice.categories:
+        _heading(pdf, item.name, size=11)
+        for advice in item.advice:
+            _bullet(pdf, advice)
+    if notice.monitoring:
+        monitoring = notice.monitoring
+        _heading(pdf, _("Free credit monitoring from %(provider)s",
+                        provider=monitoring.provider), size=11)
+        if activation_code:
+            _para(pdf, _("Your activation code:") + " " + activation_code)
+        else:
+            _para(pdf, _("Your personal activation code is shown on the portal when you ask "
+                         "for it."))
+        if monitoring.enroll_by:
+            _para(pdf, _("Enrol by %(date)s.", date=format_date(monitoring.enroll_by, "long")))
+        if monitoring.enroll_url:
+            _para(pdf, _("Enrol at:") + " " + monitoring.enroll_url)
+    if notice.bureaus:
+        _heading(pdf, _("Credit bureaus"), size=11)
+        for bureau in notice.bureaus:
+            _bullet(pdf, f"{bureau.name}: {bureau.phone}, {bureau.url}")
+
+
+def _contact(pdf: FPDF, notice: Notice) -> None:
+    contact = notice.contact
+    rows = [
+        (_("Toll-free helpline"), contact.hotline),
+        (_("Opening hours"), contact.hours),
+        (_("Email"), contact.email),
+        (_("Postal address"), contact.postal_address),
+        (_("Data protection officer"), contact.dpo),
+    ]
+    for label, value in rows:
+        if value:
+            pdf.set_font(FONT, "B", 10.5)
+            pdf.multi_cell(0, 5.5, label, **NEXT_LINE)
+            pdf.set_font(FONT, "", 10.5)
+            _para(pdf, value)

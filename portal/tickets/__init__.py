@@ -1,0 +1,3 @@
+"""Tickets: opening, replying, closing and their SLA due times, shared by the
+customer site and the helpdesk.
+"""
