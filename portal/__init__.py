@@ -15,7 +15,7 @@ def create_app(config: type | Mapping | None = None) -> Flask:
     """
     app = Flask(__name__, instance_relative_config=False)
     _configure(app, config)
-    hops = int(app.config.get("PROXY_HOPS") or 0)
+    hops = int(app.config["PROXY_HOPS"])
     if hops:
         # Behind reverse proxies: take the client address and scheme from the
         # headers the trusted proxies set, so per-IP limits and the log see clients.
@@ -23,7 +23,7 @@ def create_app(config: type | Mapping | None = None) -> Flask:
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0)
 
-    from portal.core import errors, i18n, jobs
+    from portal.core import errors, i18n, jobs, request_actor
     from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
     from portal.security import crypto, headers, logs
 
@@ -41,6 +41,7 @@ def create_app(config: type | Mapping | None = None) -> Flask:
     jobs.init_app(app)
     headers.init_app(app)
     logs.install()
+    request_actor.init_app(app)  # first hook: the log's actor for the rest
     i18n.init_app(app)
     errors.init_app(app)
     _register_blueprints(app)
@@ -61,7 +62,7 @@ def _configure(app: Flask, config) -> None:
         app.config.update(config)
     else:
         app.config.from_object(config)
-    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
 
 
 def _project_root() -> str:
@@ -90,7 +91,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(health_bp)
     app.register_blueprint(customer_bp)
     register_helpdesk(app)
-    if app.config.get("DEV_PAGES") and app.config.get("ENV_NAME") != "production":
+    if app.config["DEV_PAGES"] and app.config["ENV_NAME"] != "production":
         from portal.dev import bp as dev_bp
 
         app.register_blueprint(dev_bp)

@@ -129,6 +129,29 @@ class Config:
     OUTBOX_ENABLED = True
     DEV_PAGES = False
 
+    REDIS_URL: str | None = None
+    PORTAL_BASE_URL = "http://127.0.0.1:5000"
+    PORTAL_DEFAULT_REGION = "US"
+    PORTAL_RQ_QUEUE = "portal"
+
+    # Per-application caches (docs/configuration.md, "Caches").
+    NOTICE_CACHE_SIZE = 4096
+    NOTICE_STAMP_SECONDS = 2.0
+    SHARED_PAGE_CACHE_SIZE = 1024
+
+    # Outbound services.
+    TWILIO_ACCOUNT_SID: str | None = None
+    TWILIO_AUTH_TOKEN: str | None = None
+    TWILIO_FROM: str | None = None
+    TWILIO_MESSAGING_SERVICE_SID: str | None = None
+    TWILIO_API_BASE: str | None = None
+    SMTP_HOST: str | None = None
+    SMTP_PORT = 587
+    SMTP_USERNAME: str | None = None
+    SMTP_PASSWORD: str | None = None
+    SMTP_STARTTLS = True
+    MAIL_FROM = "notices@example.invalid"
+
 
 class TestConfig(Config):
     """Settings for the test-suite; the fixtures fill in the database URL."""
@@ -229,15 +252,19 @@ def load(instance_path: str | Path) -> type[Config] | dict:
     )
     settings["REDIS_URL"] = _env("REDIS_URL")
     settings["RATELIMIT_STORAGE_URI"] = settings["REDIS_URL"] or "memory://"
-    settings["PORTAL_BASE_URL"] = (_env("PORTAL_BASE_URL") or "http://127.0.0.1:5000").rstrip("/")
-    settings["PORTAL_DEFAULT_REGION"] = (_env("PORTAL_DEFAULT_REGION") or "US").upper()
-    settings["PORTAL_RQ_QUEUE"] = _env("PORTAL_RQ_QUEUE") or "portal"
+    settings["PORTAL_BASE_URL"] = (
+        _env("PORTAL_BASE_URL") or settings["PORTAL_BASE_URL"]
+    ).rstrip("/")
+    settings["PORTAL_DEFAULT_REGION"] = (
+        _env("PORTAL_DEFAULT_REGION") or settings["PORTAL_DEFAULT_REGION"]
+    ).upper()
+    settings["PORTAL_RQ_QUEUE"] = _env("PORTAL_RQ_QUEUE") or settings["PORTAL_RQ_QUEUE"]
 
     if env_name == "production" or settings["PORTAL_BASE_URL"].startswith("https://"):
         settings["SESSION_COOKIE_SECURE"] = True
         settings["REMEMBER_COOKIE_SECURE"] = True
     # How many reverse proxies in front of the app set X-Forwarded-For/-Proto.
-    settings["PROXY_HOPS"] = as_int(_env("PORTAL_PROXY_HOPS"), 0)
+    settings["PROXY_HOPS"] = as_int(_env("PORTAL_PROXY_HOPS"), settings["PROXY_HOPS"])
     settings["HSTS_SECONDS"] = as_int(_env("PORTAL_HSTS_SECONDS"), settings["HSTS_SECONDS"])
     settings["OUTBOX_ENABLED"] = as_bool(_env("PORTAL_OUTBOX"), settings["OUTBOX_ENABLED"])
     settings["STAFF_LOGIN_RATE_LIMIT"] = (
@@ -250,18 +277,13 @@ def load(instance_path: str | Path) -> type[Config] | dict:
         _env("PORTAL_MAX_UPLOAD_BYTES"), settings["MAX_CONTENT_LENGTH"]
     )
 
-    # Outbound services; later features read these.
-    settings["TWILIO_ACCOUNT_SID"] = _env("TWILIO_ACCOUNT_SID")
-    settings["TWILIO_AUTH_TOKEN"] = _env("TWILIO_AUTH_TOKEN")
-    settings["TWILIO_FROM"] = _env("TWILIO_FROM")
-    settings["TWILIO_MESSAGING_SERVICE_SID"] = _env("TWILIO_MESSAGING_SERVICE_SID")
-    settings["TWILIO_API_BASE"] = _env("TWILIO_API_BASE")
-    settings["SMTP_HOST"] = _env("SMTP_HOST")
-    settings["SMTP_PORT"] = as_int(_env("SMTP_PORT"), 587)
-    settings["SMTP_USERNAME"] = _env("SMTP_USERNAME")
-    settings["SMTP_PASSWORD"] = _env("SMTP_PASSWORD")
-    settings["SMTP_STARTTLS"] = as_bool(_env("SMTP_STARTTLS"), True)
-    settings["MAIL_FROM"] = _env("MAIL_FROM") or "notices@example.invalid"
+    # Outbound services.
+    for name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM",
+                 "TWILIO_MESSAGING_SERVICE_SID", "TWILIO_API_BASE", "SMTP_HOST",
+                 "SMTP_USERNAME", "SMTP_PASSWORD", "MAIL_FROM"):
+        settings[name] = _env(name) or settings[name]
+    settings["SMTP_PORT"] = as_int(_env("SMTP_PORT"), settings["SMTP_PORT"])
+    settings["SMTP_STARTTLS"] = as_bool(_env("SMTP_STARTTLS"), settings["SMTP_STARTTLS"])
     settings["ENV_NAME"] = env_name
     return settings
 

@@ -321,8 +321,7 @@ def make_person(db, make_incident):
     ``plain_values`` holds what the customer knows: notice code, date of birth,
     postcode, policy number.
     """
-    from portal.models import Person
-    from portal.people.identity import identity_columns
+    from portal.people.create import new_person
     from portal.security.crypto import generate_code
 
     counter = {"n": 0}
@@ -345,13 +344,7 @@ def make_person(db, make_incident):
             "categories": ["contact_details", "date_of_birth"],
         }
         plain.update(values)
-        person = Person(
-            incident_id=incident.id,
-            external_ref=plain["external_ref"],
-            language=plain["language"],
-            categories=plain["categories"],
-            **identity_columns(plain),
-        )
+        person = new_person(incident.id, plain)
         db.session.add(person)
         db.session.commit()
         return person, plain

@@ -269,3 +269,33 @@ def test_request_logs_never_carry_notice_codes(app, caplog):
                     "GET /n/7K2D-QX9M-4TRB?x=1 HTTP/1.1", 303)
     assert "7K2D" not in caplog.text
     assert "/n/[redacted]" in caplog.text
+
+
+def test_unreachable_redis_is_logged(make_app, caplog):
+    client = make_app(REDIS_URL="redis://127.0.0.1:1/0").test_client()
+    with caplog.at_level("WARNING", logger="portal.core.health"):
+        client.get("/healthz")
+    assert any("Redis unreachable" in record.getMessage() and record.exc_info
+               for record in caplog.records)
+
+
+# --- per-application state ---------------------------------------------------------------
+
+
+def test_two_apps_do_not_share_notice_stamps_or_caches(app, db, make_app, make_person):
+    from portal.core import shared_pages
+    from portal.notices import cache as notice_cache
+
+    person, _plain = make_person()
+    notice_cache.notice_for(person)  # no approved version yet: only the stamp is kept
+    assert person.incident_id in app.extensions[notice_cache.STAMPS_KEY]
+    first_cache = notice_cache.cache()
+    other = make_app(NOTICE_CACHE_SIZE=7)
+    with other.app_context():
+        assert notice_cache.STAMPS_KEY not in other.extensions
+        second_cache = notice_cache.cache()
+        assert second_cache is not first_cache and second_cache.size == 7
+        assert shared_pages._store() is not None
+    assert first_cache.size == app.config["NOTICE_CACHE_SIZE"]
+    assert other.extensions[shared_pages.EXTENSION_KEY] is not app.extensions.get(
+        shared_pages.EXTENSION_KEY)

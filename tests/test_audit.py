@@ -157,3 +157,82 @@ def test_the_hash_tail_completes_the_hashed_text():
     for prev in (audit.GENESIS, "f" * 64):
         text_hashed = '["' + prev + '",' + audit.hash_tail(row)
         assert hashlib.sha256(text_hashed.encode()).hexdigest() == audit._row_hash(prev, row)
+
+
+# --- the actor: set per request by the web layer, never read from the request here -------
+
+
+def _rows(db, action: str) -> list[Interaction]:
+    return list(db.session.execute(
+        select(Interaction).where(Interaction.action == action).order_by(Interaction.id)
+    ).scalars())
+
+
+def test_a_verified_customer_is_the_actor_of_their_requests(client, db, make_person):
+    from tests.customer_support import sign_in
+
+    person, plain = make_person()
+    sign_in(client, plain)  # verify.succeeded is recorded after the session starts
+    (succeeded,) = _rows(db, "verify.succeeded")
+    assert (succeeded.actor_type, succeeded.actor_id) == ("customer", person.id)
+    assert succeeded.ip == "127.0.0.1"
+    from tests.conftest import csrf_token
+
+    client.post("/sign-out", data={"csrf_token": csrf_token(client, "/")})
+    (signed_out,) = _rows(db, "customer.signed_out")
+    assert (signed_out.actor_type, signed_out.actor_id) == ("customer", person.id)
+
+
+def test_a_signed_in_staff_member_is_the_actor_of_their_requests(client, db, make_staff, login):
+    from tests.conftest import csrf_token
+
+    user = make_staff("manager")
+    login(user)
+    client.post("/staff/logout", data={"csrf_token": csrf_token(client, "/helpdesk/")})
+    (logout,) = _rows(db, "staff.logout")
+    assert (logout.actor_type, logout.actor_id) == ("staff", user.id)
+    assert logout.ip == "127.0.0.1"
+
+
+def test_a_cli_command_records_the_system_without_an_address(app, client, db, runner,
+                                                            make_staff, login):
+    login(make_staff())  # a request first: nothing of it may stay behind for the command
+
+    @app.cli.command("audit-probe")
+    def probe():
+        audit.record("test.cli_probe")
+        db.session.commit()
+
+    result = runner.invoke(args=["audit-probe"])
+    assert result.exit_code == 0, result.output
+    (row,) = _rows(db, "test.cli_probe")
+    assert (row.actor_type, row.actor_id, row.ip) == ("system", None, None)
+
+
+def test_staff_come_before_a_customer_in_one_context():
+    from portal.audit import context as audit_context
+
+    opened = audit_context.begin(ip="192.0.2.1", staff_id=5)
+    try:
+        audit_context.set_customer(9)
+        assert audit_context.current().actor == ("staff", 5)  # staff before a customer
+        audit_context.set_staff(None)
+        assert audit_context.current().actor == ("customer", 9)
+    finally:
+        audit_context.end(opened)
+    assert audit_context.current() is None
+
+
+def test_the_log_reads_nothing_from_flask():
+    import ast
+    import inspect
+
+    from portal.audit import context as audit_context
+
+    for module in (audit, audit_context):
+        tree = ast.parse(inspect.getsource(module))
+        imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+        imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import)
+                     for alias in node.names}
+        assert not any(name and name.split(".")[0] in {"flask", "flask_login"}
+                       for name in imported), module.__name__

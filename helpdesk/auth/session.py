@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, logout_user
 
 from portal.audit import log as audit
+from portal.core.i18n import SESSION_KEY as LANG_KEY
 from portal.extensions import db, login_manager
 from portal.models.staff import StaffUser
 
@@ -38,10 +39,10 @@ def enforce_idle_timeout() -> None:
     if not isinstance(seen, int | float) or now - seen > limit:
         staff_id = current_user.id if current_user.is_authenticated else None
         logout_user()
-        lang = session.get("lang")
+        lang = session.get(LANG_KEY)
         session.clear()
         if lang:
-            session["lang"] = lang
+            session[LANG_KEY] = lang
         if staff_id is not None:
             audit.record("staff.session_expired", actor_type="staff", actor_id=staff_id,
                          details={"reason": "idle"})

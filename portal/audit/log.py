@@ -15,17 +15,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import has_request_context, request, session
 from sqlalchemy import bindparam, select, text
 from sqlalchemy.orm import make_transient_to_detached
 
+from portal.audit import context as audit_context
 from portal.extensions import db
 from portal.models.base import UTCDateTime, utcnow
 from portal.models.interaction import ACTOR_TYPES, Interaction
 
 GENESIS = "0" * 64
 REDACTED_KEY = "_redacted"
-CUSTOMER_SESSION_KEY = "customer_person_id"
 # Any constant works; it only has to be the same in every process.
 _PG_LOCK_KEY = 0x5EA1_0A0D
 
@@ -72,19 +71,6 @@ def hash_tail(row: Interaction | dict) -> str:
     return canonical_json(_fields_after_prev(row))[1:]
 
 
-def _current_actor() -> tuple[str, int | None]:
-    if not has_request_context():
-        return "system", None
-    from flask_login import current_user
-
-    if getattr(current_user, "is_authenticated", False):
-        return "staff", current_user.id
-    person_id = session.get(CUSTOMER_SESSION_KEY)
-    if person_id is not None:
-        return "customer", person_id
-    return "system", None
-
-
 _PG_APPEND = text(
     "SELECT new_id, new_prev, new_hash FROM interaction_append("
     ":key, :genesis, :tail, :at, :actor_type, CAST(:actor_id AS integer), :action, "
@@ -116,15 +102,17 @@ def record(
     """Append one interaction to the log within the current transaction.
 
     The actor defaults to the signed-in staff member or verified customer of the
-    current request, else ``system``; the IP defaults to the request's.
+    current request, else ``system``; the IP defaults to the request's. Both come
+    from the request's ``portal.audit.context``, which the web layer keeps.
     """
+    context = audit_context.current()
     if actor_type is None:
-        actor_type, inferred_id = _current_actor()
+        actor_type, inferred_id = context.actor if context is not None else ("system", None)
         actor_id = actor_id if actor_id is not None else inferred_id
     if actor_type not in ACTOR_TYPES:
         raise ValueError(f"unknown actor type {actor_type!r}")
-    if ip is None and has_request_context():
-        ip = request.remote_addr
+    if ip is None and context is not None:
+        ip = context.ip
     payload = json.loads(canonical_json(details or {}))
     postgres = db.session.get_bind().dialect.name == "postgresql"
     if postgres:

@@ -12,7 +12,7 @@ from flask import Flask, current_app
 @click.option("--port", default=5000, show_default=True, type=int)
 def demo(no_serve: bool, host: str, port: int) -> None:
     """Set up the demo (idempotently) and serve it."""
-    if current_app.config.get("ENV_NAME") == "production":
+    if current_app.config["ENV_NAME"] == "production":
         raise click.ClickException("the demo seed is not for production databases")
     from flask_migrate import upgrade
 

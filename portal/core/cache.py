@@ -47,11 +47,11 @@ class LRU:
         return len(self._items)
 
 
-def app_lru(key: str, size_setting: str, default_size: int) -> LRU:
+def app_lru(key: str, size_setting: str) -> LRU:
     """This application's LRU under ``key`` (made on first use, sized by ``size_setting``)."""
     extensions = current_app.extensions
     found = extensions.get(key)
     if found is None:
-        size = int(current_app.config.get(size_setting, default_size))
+        size = int(current_app.config[size_setting])
         found = extensions.setdefault(key, LRU(size))
     return found

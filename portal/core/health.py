@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import Blueprint, jsonify
 from sqlalchemy import text
 
 from portal.core.jobs import redis_connection
 from portal.extensions import csrf, db
 
+log = logging.getLogger(__name__)
 bp = Blueprint("health", __name__)
 
 
@@ -20,6 +23,7 @@ def healthz():
         db.session.execute(text("SELECT 1"))
         checks["database"] = "ok"
     except Exception:  # noqa: BLE001 - any failure means unreachable
+        log.warning("health check: database unreachable", exc_info=True)
         db.session.rollback()
         checks["database"] = "unreachable"
     connection = redis_connection()
@@ -29,7 +33,8 @@ def healthz():
         try:
             connection.ping()
             checks["redis"] = "ok"
-        except Exception:  # noqa: BLE001
+        except Exception:  # noqa: BLE001 - any failure means unreachable
+            log.warning("health check: Redis unreachable", exc_info=True)
             checks["redis"] = "unreachable"
     healthy = checks["database"] == "ok" and checks["redis"] in {"ok", "not configured"}
     response = jsonify(status="ok" if healthy else "degraded", checks=checks)

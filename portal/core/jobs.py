@@ -32,7 +32,7 @@ class InlineJob:
 
 def init_app(app: Flask) -> None:
     """Prepare the rq connection and queue; nothing connects until first use."""
-    url = app.config.get("REDIS_URL")
+    url = app.config["REDIS_URL"]
     if not url:
         app.extensions[EXTENSION_KEY] = None
         return

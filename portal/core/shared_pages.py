@@ -23,13 +23,12 @@ from portal.core.cache import LRU, app_lru
 from portal.security.headers import csp_nonce
 
 EXTENSION_KEY = "portal.core.shared_pages"
-DEFAULT_SIZE = 1024
 _CSRF_SLOT = f"csrf-slot-{secrets.token_hex(12)}"
 _NONCE_SLOT = f"nonce-slot-{secrets.token_hex(12)}"
 
 
 def _store() -> LRU:
-    return app_lru(EXTENSION_KEY, "SHARED_PAGE_CACHE_SIZE", DEFAULT_SIZE)
+    return app_lru(EXTENSION_KEY, "SHARED_PAGE_CACHE_SIZE")
 
 
 def _fill(page: str) -> str:

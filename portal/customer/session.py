@@ -15,6 +15,7 @@ from __future__ import annotations
 import hmac
 import secrets
 import time
+from collections.abc import Callable
 from functools import wraps
 
 from flask import current_app, flash, g, redirect, session, url_for
@@ -22,6 +23,7 @@ from flask_babel import gettext as _
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import defer
 
+from portal.audit import context as audit_context
 from portal.audit import log as audit
 from portal.core import autocommit
 from portal.core.i18n import SESSION_KEY as LANG_KEY
@@ -29,13 +31,15 @@ from portal.extensions import db
 from portal.models.person import Person
 from portal.people.identity import PLAIN_FIELDS
 
-PERSON_KEY = audit.CUSTOMER_SESSION_KEY
+# The customer's keys in Flask's session; no other module names them.
+PERSON_KEY = "customer_person_id"
 STARTED_KEY = "customer_started_at"
 SEEN_KEY = "customer_seen_at"
 PENDING_CODE_KEY = "customer_pending_code"  # the code's blind index, never the code
 PENDING_TAIL_KEY = "customer_pending_tail"  # last four characters, to show which code
-SEEN_VERSION_KEY = "customer_seen_notice"
+SEEN_VERSION_KEY = "customer_seen_notice"  # {language: version} read (and logged) here
 NONCE_KEY = "customer_session_nonce"
+REVEALED_KEY = "customer_activation_revealed"
 
 
 # Most customer pages show no personal value: decrypt a field only when a page reads it.
@@ -58,11 +62,11 @@ def _load_person(person_id: int) -> Person | None:
 
 
 def idle_seconds() -> int:
-    return int(current_app.config.get("CUSTOMER_IDLE_MINUTES", 30)) * 60
+    return int(current_app.config["CUSTOMER_IDLE_MINUTES"]) * 60
 
 
 def max_seconds() -> int:
-    return int(current_app.config.get("CUSTOMER_MAX_HOURS", 12)) * 3600
+    return int(current_app.config["CUSTOMER_MAX_HOURS"]) * 3600
 
 
 def new_nonce() -> str:
@@ -102,6 +106,7 @@ def start(person: Person, stored_nonce: str | None = None) -> None:
     session[STARTED_KEY] = now
     session[SEEN_KEY] = now
     session[NONCE_KEY] = nonce
+    audit_context.set_customer(person.id)
 
 
 def _nonce_matches(person: Person) -> bool:
@@ -120,6 +125,7 @@ def end(person: Person | None = None) -> None:
     """
     if person is not None and _nonce_matches(person):
         person.session_nonce = None
+    audit_context.set_customer(None)
     lang = session.get(LANG_KEY)
     session.clear()
     if lang:
@@ -172,6 +178,7 @@ def load_customer() -> None:
     if now - session[SEEN_KEY] >= SEEN_PRECISION_SECONDS:
         session[SEEN_KEY] = now
     g.customer = person
+    audit_context.set_customer(person.id)
     explicit = g.get("explicit_locale")
     if explicit and explicit != person.language:
         audit.record(
@@ -190,6 +197,29 @@ def load_customer() -> None:
 def current_person() -> Person | None:
     """The verified customer of this request, or ``None``."""
     return g.get("customer")
+
+
+def seen_notice_version(language: str, from_log: Callable[[], int | None]) -> int | None:
+    """The notice version this person last read in ``language``: this session's, else the log's."""
+    seen = session.get(SEEN_VERSION_KEY)
+    if isinstance(seen, dict) and isinstance(seen.get(language), int):
+        return seen[language]
+    return from_log()
+
+
+def note_notice_view(language: str, version: int) -> bool:
+    """Remember that this session read ``version`` in ``language``; True when it is new here.
+
+    The caller logs ``notice.viewed`` only when this returns True, so the log
+    holds one view per session for each version and language read.
+    """
+    seen = session.get(SEEN_VERSION_KEY)
+    seen = dict(seen) if isinstance(seen, dict) else {}
+    if seen.get(language) == version:
+        return False
+    seen[language] = version
+    session[SEEN_VERSION_KEY] = seen
+    return True
 
 
 def customer_required(view):

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from portal.audit import log as audit
 from portal.extensions import db
 from portal.models import Incident, Person, StaffUser
-from portal.people.identity import identity_columns
+from portal.people.create import new_person
 from portal.security.crypto import generate_code
 from portal.security.passwords import hash_password
 
@@ -125,14 +125,7 @@ def _seed_people(incident: Incident, count: int) -> int:
     for values in _demo_people(count):
         if values["external_ref"] in existing:
             continue
-        person = Person(
-            incident_id=incident.id,
-            external_ref=values["external_ref"],
-            language=values["language"],
-            categories=values["categories"],
-            **identity_columns(values),
-        )
-        db.session.add(person)
+        db.session.add(new_person(incident.id, values))
         added += 1
     return added
 

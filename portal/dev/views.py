@@ -20,7 +20,7 @@ PAGE_SIZE = 200
 @bp.before_request
 def _dev_only():
     config = current_app.config
-    if not config.get("DEV_PAGES") or config.get("ENV_NAME") == "production":
+    if not config["DEV_PAGES"] or config["ENV_NAME"] == "production":
         abort(404)
 
 

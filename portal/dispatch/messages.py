@@ -16,7 +16,7 @@ from portal.models.person import Person
 
 def portal_link(person: Person) -> str:
     """The link that takes a person to their verification page."""
-    base = current_app.config.get("PORTAL_BASE_URL", "").rstrip("/")
+    base = current_app.config["PORTAL_BASE_URL"].rstrip("/")
     if person.notice_code:
         return f"{base}/n/{person.notice_code}"
     return f"{base}/"

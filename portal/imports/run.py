@@ -293,8 +293,8 @@ def _row_context(incident: Incident, positions, width) -> RowContext:
     return RowContext(
         positions=positions,
         width=width,
-        default_region=str(config.get("PORTAL_DEFAULT_REGION") or "US").upper(),
-        languages=tuple(config.get("LANGUAGES") or ("en",)),
+        default_region=str(config["PORTAL_DEFAULT_REGION"]).upper(),
+        languages=tuple(config["LANGUAGES"]),
         default_language=incident.default_language or "en",
     )
 

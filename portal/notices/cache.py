@@ -12,19 +12,17 @@ on the next request, one committed in another process within those seconds.
 Cached notices are shared between requests and must not be modified; the
 per-reader banner ("updated since you last read it") is applied to a copy.
 
-``seen_version``/``note_view`` keep the version this session last read in the
-session, so the interaction log is read once per session rather than on every
-page view, and ``notice.viewed`` is logged once per session for each version and
-language the person reads (reloads within a session are not logged again).
+The cache and the stamps belong to the application (``app.extensions``); the
+version a session last read is kept by the customer session
+(``portal.customer.session.seen_notice_version``).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable
 
-from flask import current_app, has_app_context, session
+from flask import current_app, has_app_context
 from sqlalchemy import and_, bindparam, event, func, select, true
 from sqlalchemy.orm import Session
 
@@ -35,18 +33,11 @@ from portal.notices.build import Notice, build_notice
 
 EXTENSION_KEY = "portal.notices.cache"
 STAMPS_KEY = "portal.notice_stamps"
-DEFAULT_SIZE = 4096
-DEFAULT_STAMP_SECONDS = 2.0
-SEEN_KEY = "customer_seen_notice"  # {language: version} read (and logged) in this session
-
-
-# Kept for callers that name the type; the cache is a plain LRU of built notices.
-NoticeCache = LRU
 
 
 def cache() -> LRU:
     """This application's notice cache (created on first use)."""
-    return app_lru(EXTENSION_KEY, "NOTICE_CACHE_SIZE", DEFAULT_SIZE)
+    return app_lru(EXTENSION_KEY, "NOTICE_CACHE_SIZE")
 
 
 def _stamp_statement():
@@ -70,17 +61,16 @@ def _stamp_statement():
     )
 
 
-_STAMP = None
+# Built once, at import: constructing the statement costs more than running it.
+_STAMP = _stamp_statement()
 
 
 def _read_stamp(incident_id: int):
-    global _STAMP
-    if _STAMP is None:  # built once: constructing the statement costs more than running it
-        _STAMP = _stamp_statement()
     return db.session.execute(_STAMP, {"incident_id": incident_id}).all()
 
 
 def _stamps() -> dict:
+    """This application's stamps: ``{incident_id: (monotonic time read, rows)}``."""
     return current_app.extensions.setdefault(STAMPS_KEY, {})
 
 
@@ -91,7 +81,7 @@ def _stamp(incident_id: int):
     change committed in this process clears it at once (``_forget_stamps``), one
     committed in another process shows within that many seconds.
     """
-    seconds = float(current_app.config.get("NOTICE_STAMP_SECONDS", DEFAULT_STAMP_SECONDS))
+    seconds = float(current_app.config["NOTICE_STAMP_SECONDS"])
     if seconds <= 0:
         return _read_stamp(incident_id)
     stamps = _stamps()
@@ -178,25 +168,3 @@ def notice_for(person, language: str | None = None, *,
                seen_version: int | None = None) -> Notice | None:
     """``build_for_person`` with the same result, served from the cache when it can be."""
     return lookup(person, language, seen_version=seen_version)[0]
-
-
-def seen_version(language: str, from_log: Callable[[], int | None]) -> int | None:
-    """The version this person last read in ``language``: this session's, else the log's."""
-    seen = session.get(SEEN_KEY)
-    if isinstance(seen, dict) and isinstance(seen.get(language), int):
-        return seen[language]
-    return from_log()
-
-
-def note_view(notice: Notice) -> bool:
-    """Remember that this session read ``notice``; True when it is new for this session.
-
-    The caller logs ``notice.viewed`` only when this returns True.
-    """
-    seen = session.get(SEEN_KEY)
-    seen = dict(seen) if isinstance(seen, dict) else {}
-    if seen.get(notice.language) == notice.version:
-        return False
-    seen[notice.language] = notice.version
-    session[SEEN_KEY] = seen
-    return True

@@ -31,15 +31,15 @@ def _now() -> float:
 
 
 def _max_failures() -> int:
-    return int(current_app.config.get("CUSTOMER_LOCKOUT_ATTEMPTS", 5))
+    return int(current_app.config["CUSTOMER_LOCKOUT_ATTEMPTS"])
 
 
 def _window_seconds() -> int:
-    return int(current_app.config.get("CUSTOMER_LOCKOUT_MINUTES", 30)) * 60
+    return int(current_app.config["CUSTOMER_LOCKOUT_MINUTES"]) * 60
 
 
 def _key(index_value: str, kind: str) -> str:
-    prefix = current_app.config.get("PORTAL_RQ_QUEUE") or "portal"
+    prefix = current_app.config["PORTAL_RQ_QUEUE"]
     return f"{prefix}:unknown-code:{kind}:{index_value}"
 
 

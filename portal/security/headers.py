@@ -44,7 +44,7 @@ def _set_headers(response, hsts_seconds: int):
 
 def init_app(app: Flask) -> None:
     """Register the header hook and the ``csp_nonce()`` template global."""
-    hsts = int(app.config.get("HSTS_SECONDS") or 0)
+    hsts = int(app.config["HSTS_SECONDS"])
     app.after_request(lambda response: _set_headers(response, hsts))
     app.jinja_env.globals["csp_nonce"] = csp_nonce
 

@@ -40,19 +40,18 @@ from portal.security.headers import no_store
 
 # Compared against when no record exists, so both branches do the same work.
 _NO_DIGEST = "0" * 64
-DEFAULT_RATE_LIMIT = "30 per minute;300 per hour"
 
 
 def _rate_limit() -> str:
-    return current_app.config.get("CUSTOMER_VERIFY_RATE_LIMIT") or DEFAULT_RATE_LIMIT
+    return current_app.config["CUSTOMER_VERIFY_RATE_LIMIT"]
 
 
 def _max_failures() -> int:
-    return int(current_app.config.get("CUSTOMER_LOCKOUT_ATTEMPTS", 5))
+    return int(current_app.config["CUSTOMER_LOCKOUT_ATTEMPTS"])
 
 
 def _lock_minutes() -> int:
-    return int(current_app.config.get("CUSTOMER_LOCKOUT_MINUTES", 30))
+    return int(current_app.config["CUSTOMER_LOCKOUT_MINUTES"])
 
 
 def _page(template: str, status: int = 200, **context):
@@ -101,7 +100,7 @@ VERIFICATION_METHODS = ("postcode", "policy_last4")
 
 def _default_method() -> str:
     """The second question asked for a code that matches nobody (set it to the most common)."""
-    method = current_app.config.get("CUSTOMER_DEFAULT_VERIFICATION_METHOD", "postcode")
+    method = current_app.config["CUSTOMER_DEFAULT_VERIFICATION_METHOD"]
     return method if method in VERIFICATION_METHODS else "postcode"
 
 
@@ -242,9 +241,9 @@ def _lock_contact(incident: Incident | None) -> tuple[str | None, str | None]:
     code; otherwise the code's incident, and for a code that matches nobody the most
     recent active incident, so with one active incident both pages are the same.
     """
-    configured = current_app.config.get("CUSTOMER_LOCK_HOTLINE")
+    configured = current_app.config["CUSTOMER_LOCK_HOTLINE"]
     if configured:
-        return configured, current_app.config.get("CUSTOMER_LOCK_HOTLINE_HOURS")
+        return configured, current_app.config["CUSTOMER_LOCK_HOTLINE_HOURS"]
     if incident is None:
         incident = db.session.execute(
             select(Incident).where(Incident.status == "active")
@@ -380,7 +379,7 @@ def signed_out():
 
 
 def _min_response_seconds() -> float:
-    return float(current_app.config.get("CUSTOMER_RESEND_MIN_SECONDS", 0.5))
+    return float(current_app.config["CUSTOMER_RESEND_MIN_SECONDS"])
 
 
 def _find_for_resend(form: NoLetterForm) -> Person | None:

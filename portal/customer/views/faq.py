@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from flask import request
@@ -16,6 +17,8 @@ from portal.extensions import db
 from portal.models.answer import Answer, AnswerVersion
 from portal.models.incident import Incident
 from portal.notices.build import paragraphs
+
+log = logging.getLogger(__name__)
 
 _sandbox = SandboxedEnvironment(autoescape=False)
 MAX_QUERY = 100
@@ -48,6 +51,7 @@ def _render(body: str, context: dict) -> str:
     try:
         return _sandbox.from_string(body).render(**context)
     except Exception:  # noqa: BLE001 - an approved answer must still show
+        log.warning("FAQ answer template failed; showing its raw text", exc_info=True)
         return body
 
 

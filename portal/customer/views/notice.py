@@ -13,7 +13,14 @@ from portal.core.i18n import current_language
 from portal.core.shared_pages import render_shared
 from portal.customer import bp
 from portal.customer.forms import ConfirmForm, PreferencesForm
-from portal.customer.session import current_person, customer_required, load_customer
+from portal.customer.session import (
+    REVEALED_KEY,
+    current_person,
+    customer_required,
+    load_customer,
+    note_notice_view,
+    seen_notice_version,
+)
 from portal.extensions import db
 from portal.models.interaction import Interaction
 from portal.models.person import ActivationCode, Person
@@ -75,19 +82,16 @@ def _assigned_code(person: Person) -> str | None:
     ).scalar_one_or_none()
 
 
-REVEALED_KEY = "customer_activation_revealed"
-
-
 def _notice_page(person: Person):
-    seen = notice_cache.seen_version(person.language,
-                                     lambda: _seen_version(person, person.language))
+    seen = seen_notice_version(person.language,
+                               lambda: _seen_version(person, person.language))
     notice, key = notice_cache.lookup(person, person.language, seen_version=seen)
     if notice is None:
         return page("customer/notice_pending.html")
     activation_code = None
     if notice.monitoring and session.get(REVEALED_KEY):
         activation_code = _assigned_code(person)
-    if notice_cache.note_view(notice):  # once per session for each version read
+    if note_notice_view(notice.language, notice.version):  # once per session for each version read
         audit.record("notice.viewed", incident_id=person.incident_id, person_id=person.id,
                      details={"version": notice.version, "language": notice.language,
                               "notice_version_id": notice.notice_version_id})

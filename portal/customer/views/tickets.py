@@ -52,7 +52,7 @@ def _visible_messages(ticket: Ticket) -> list[TicketMessage]:
 
 
 def tickets_per_day() -> int:
-    return int(current_app.config.get("CUSTOMER_TICKETS_PER_DAY", 10))
+    return int(current_app.config["CUSTOMER_TICKETS_PER_DAY"])
 
 
 def _opened_last_day(person: Person) -> int:
@@ -66,8 +66,8 @@ def _opened_last_day(person: Person) -> int:
     ).scalar_one()
 
 
-def _sla_due(hours_key: str, default_hours: int):
-    hours = current_app.config.get(hours_key, default_hours)
+def _sla_due(hours_key: str):
+    hours = current_app.config[hours_key]
     return utcnow() + timedelta(hours=int(hours)) if hours else None
 
 
@@ -107,8 +107,8 @@ def ticket_new():
             topic=form.topic.data,
             language=person.language or "en",
             last_customer_message_at=now,
-            first_response_due=_sla_due("TICKET_FIRST_RESPONSE_HOURS", 24),
-            resolution_due=_sla_due("TICKET_RESOLUTION_HOURS", 120),
+            first_response_due=_sla_due("TICKET_FIRST_RESPONSE_HOURS"),
+            resolution_due=_sla_due("TICKET_RESOLUTION_HOURS"),
         )
         db.session.add(ticket)
         db.session.flush()

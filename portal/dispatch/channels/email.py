@@ -15,7 +15,7 @@ from portal.dispatch.channels import ChannelError, outbox
 def _message(to: str, subject: str, body: str, html: str | None) -> EmailMessage:
     config = current_app.config
     message = EmailMessage()
-    message["From"] = config.get("MAIL_FROM") or "notices@example.invalid"
+    message["From"] = config["MAIL_FROM"]
     message["To"] = to
     message["Subject"] = subject
     domain = message["From"].rpartition("@")[2].strip(">") or None
@@ -31,18 +31,18 @@ def send(to: str, body: str, *, subject: str, html: str | None = None) -> str:
     if not to:
         raise ChannelError("no e-mail address", permanent=True)
     config = current_app.config
-    if config.get("OUTBOX_ENABLED"):
+    if config["OUTBOX_ENABLED"]:
         return outbox.store("email", to, body, subject=subject)
-    host = config.get("SMTP_HOST")
+    host = config["SMTP_HOST"]
     if not host:
         raise ChannelError("SMTP is not configured (SMTP_HOST)", permanent=True)
     message = _message(to, subject, body, html)
     try:
-        with smtplib.SMTP(host, int(config.get("SMTP_PORT") or 587), timeout=30) as smtp:
-            if config.get("SMTP_STARTTLS", True):
+        with smtplib.SMTP(host, int(config["SMTP_PORT"]), timeout=30) as smtp:
+            if config["SMTP_STARTTLS"]:
                 smtp.starttls(context=ssl.create_default_context())
-            if config.get("SMTP_USERNAME"):
-                smtp.login(config["SMTP_USERNAME"], config.get("SMTP_PASSWORD") or "")
+            if config["SMTP_USERNAME"]:
+                smtp.login(config["SMTP_USERNAME"], config["SMTP_PASSWORD"] or "")
             smtp.send_message(message)
     except smtplib.SMTPRecipientsRefused as exc:
         raise ChannelError("recipient refused", code="recipient", permanent=True) from exc

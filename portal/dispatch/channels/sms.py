@@ -19,11 +19,11 @@ def _client():
     from twilio.rest import Client
 
     config = current_app.config
-    if not config.get("TWILIO_ACCOUNT_SID") or not config.get("TWILIO_AUTH_TOKEN"):
+    if not config["TWILIO_ACCOUNT_SID"] or not config["TWILIO_AUTH_TOKEN"]:
         raise ChannelError("Twilio is not configured (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN)",
                            permanent=True)
     client = Client(config["TWILIO_ACCOUNT_SID"], config["TWILIO_AUTH_TOKEN"])
-    base = config.get("TWILIO_API_BASE")
+    base = config["TWILIO_API_BASE"]
     if base:
         # Lets tests point the client at a stub on loopback.
         client.api.base_url = base.rstrip("/")
@@ -36,15 +36,15 @@ def send(to: str, body: str, *, status_callback: str | None = None) -> str:
         raise ChannelError("no phone number", permanent=True)
     if len(body) > MAX_BODY:
         raise ChannelError("message too long for SMS", permanent=True)
-    if current_app.config.get("OUTBOX_ENABLED"):
+    if current_app.config["OUTBOX_ENABLED"]:
         return outbox.store("sms", to, body)
     from twilio.base.exceptions import TwilioException, TwilioRestException
 
     config = current_app.config
     params: dict = {"to": to, "body": body}
-    if config.get("TWILIO_MESSAGING_SERVICE_SID"):
+    if config["TWILIO_MESSAGING_SERVICE_SID"]:
         params["messaging_service_sid"] = config["TWILIO_MESSAGING_SERVICE_SID"]
-    elif config.get("TWILIO_FROM"):
+    elif config["TWILIO_FROM"]:
         params["from_"] = config["TWILIO_FROM"]
     else:
         raise ChannelError("Twilio sender is not configured (TWILIO_FROM)", permanent=True)
