@@ -16,7 +16,7 @@ from portal.models.person import Person
 
 
 def resends_per_day() -> int:
-    return int(current_app.config.get("CUSTOMER_RESEND_PER_DAY", 3))
+    return int(current_app.config["CUSTOMER_RESEND_PER_DAY"])
 
 
 def sent_last_day(person_id: int) -> int:
