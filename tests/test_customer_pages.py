@@ -322,3 +322,12 @@ def test_customer_settings_have_class_defaults_and_are_documented(app):
     for name, value in expected.items():
         assert getattr(Config, name) == value, name
         assert f"`{name}`" in docs, name
+
+
+def test_faq_answer_that_fails_to_fill_in_shows_as_written_and_is_logged(client, db, caplog):
+    add_answer(db, "a.broken", {"en": ("Broken answer", "Call {{ hotline( }} any time.")})
+    with caplog.at_level("WARNING", logger="portal.answers.faq"):
+        page = client.get("/faq")
+    assert page.status_code == 200
+    assert "Call {{ hotline( }} any time." in page.text
+    assert [record.name for record in caplog.records] == ["portal.answers.faq"]

@@ -341,3 +341,43 @@ def test_saving_the_edit_form_unchanged_logs_nothing(client, db, login, managers
     response = client.post(f"{BASE}/SECS/edit", data=data)
     assert response.status_code == 302, response.text
     assert _actions(db, "incident.updated") == []
+
+
+# --- the one save helper of the managers' pages ------------------------------------------------
+
+
+def test_saving_commits_or_rolls_back_and_reports(app, db, make_incident):
+    from flask import get_flashed_messages
+    from sqlalchemy.exc import IntegrityError
+
+    from helpdesk.incidents.forms import IncidentForm
+    from helpdesk.saving import saving
+    from portal.incidents.operations import IncidentError
+    from portal.notices.workflow import NoticeError
+
+    incident = make_incident(title="Before")
+    with app.test_request_context("/", method="POST"):
+        with saving() as saved:
+            incident.title = "Committed"
+        assert saved and not saved.conflict
+        db.session.rollback()
+        assert incident.title == "Committed"
+
+        form = IncidentForm(meta={"csrf": False})
+        with saving(form) as saved:
+            incident.title = "Rolled back"
+            raise IncidentError("title", "must not be empty")
+        assert not saved and not saved.conflict
+        assert incident.title == "Committed"
+        assert form.title.errors == ["must not be empty"]
+
+        with saving(form) as saved:
+            raise NoticeError("Approve it first.")
+        with saving(conflict="Someone else saved it.") as other:
+            raise IntegrityError("INSERT", {}, Exception("duplicate"))
+        assert not saved and not other and other.conflict
+        assert get_flashed_messages(with_categories=True) == [
+            ("error", "Approve it first."), ("error", "Someone else saved it.")]
+
+        with pytest.raises(IntegrityError), saving():
+            raise IntegrityError("INSERT", {}, Exception("duplicate"))

@@ -5,15 +5,16 @@ from __future__ import annotations
 from flask import abort, current_app, jsonify, make_response, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
 from helpdesk.imports import bp
 from helpdesk.imports.forms import UploadForm
+from helpdesk.incidents.views import get_incident_or_404
+from helpdesk.saving import saving
 from portal.core import jobs
-from portal.extensions import db
 from portal.imports.jobs import create_run, run_import
+from portal.imports.queries import recent_runs, run_of
 from portal.imports.rows import COLUMNS, REASONS
-from portal.models import ImportRun, Incident, StaffUser
+from portal.models import ImportRun, Incident
 from portal.security.headers import no_store
 from portal.security.permissions import staff_required
 
@@ -22,18 +23,9 @@ TEXT_TYPES = {"text/csv", "text/plain", "application/csv", "application/vnd.ms-e
 RECENT = 20
 
 
-def _incident(reference: str) -> Incident:
-    incident = db.session.execute(
-        select(Incident).where(Incident.reference == reference)
-    ).scalar_one_or_none()
-    if incident is None:
-        abort(404)
-    return incident
-
-
 def _run(incident: Incident, run_id: int) -> ImportRun:
-    run = db.session.get(ImportRun, run_id)
-    if run is None or run.incident_id != incident.id:
+    run = run_of(incident.id, run_id)
+    if run is None:
         abort(404)
     return run
 
@@ -55,7 +47,7 @@ def _type_problem(upload, data: bytes) -> str | None:
 @staff_required("manager")
 def index(reference: str):
     """Upload form and the incident's past imports."""
-    incident = _incident(reference)
+    incident = get_incident_or_404(reference)
     form = UploadForm()
     problem = None
     if form.validate_on_submit():
@@ -63,19 +55,14 @@ def index(reference: str):
         data = upload.read()
         problem = _type_problem(upload, data)
         if problem is None:
-            run = create_run(incident.id, current_user.id, upload.filename or "upload.csv",
-                             data, dry_run=form.dry_run.data)
-            db.session.commit()
-            run_id = run.id
-            jobs.enqueue(run_import, run_id, job_id=f"import-run-{run_id}")
-            return redirect(url_for("imports.show", reference=reference, run_id=run_id))
-    runs = db.session.execute(
-        select(ImportRun, StaffUser.name)
-        .outerjoin(StaffUser, StaffUser.id == ImportRun.created_by_id)
-        .where(ImportRun.incident_id == incident.id)
-        .order_by(ImportRun.id.desc())
-        .limit(RECENT)
-    ).all()
+            with saving(form) as saved:
+                run = create_run(incident.id, current_user.id, upload.filename or "upload.csv",
+                                 data, dry_run=form.dry_run.data)
+            if saved:
+                run_id = run.id
+                jobs.enqueue(run_import, run_id, job_id=f"import-run-{run_id}")
+                return redirect(url_for("imports.show", reference=reference, run_id=run_id))
+    runs = recent_runs(incident.id, RECENT)
     status = 400 if form.errors or problem else 200
     page = render_template("imports/index.html", incident=incident, form=form, runs=runs,
                            problem=problem, columns=COLUMNS,
@@ -87,7 +74,7 @@ def index(reference: str):
 @staff_required("manager")
 def show(reference: str, run_id: int):
     """One import: live progress while it runs, then its counts and problems."""
-    incident = _incident(reference)
+    incident = get_incident_or_404(reference)
     run = _run(incident, run_id)
     return no_store(make_response(render_template(
         "imports/show.html", incident=incident, run=run, reasons=REASONS)))
@@ -97,7 +84,7 @@ def show(reference: str, run_id: int):
 @staff_required("manager")
 def progress(reference: str, run_id: int):
     """Progress as JSON, polled by the page's script."""
-    run = _run(_incident(reference), run_id)
+    run = _run(get_incident_or_404(reference), run_id)
     return no_store(jsonify(
         status=run.status, percent=run.percent, processed_bytes=run.processed_bytes,
         total_bytes=run.total_bytes, imported=run.imported, updated=run.updated,
@@ -110,7 +97,7 @@ def progress(reference: str, run_id: int):
 @staff_required("manager")
 def errors_csv(reference: str, run_id: int):
     """The rejected rows (line, column, reason) as a CSV download."""
-    run = _run(_incident(reference), run_id)
+    run = _run(get_incident_or_404(reference), run_id)
     if not run.errors_csv:
         abort(404)
     response = make_response(run.errors_csv)

@@ -8,23 +8,22 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import format_datetime, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, select
 
 from helpdesk.incidents import bp
 from helpdesk.incidents.forms import AdviceForm, FilingForm, IncidentForm, choices
+from helpdesk.saving import saving
 from portal.core.i18n import LANGUAGE_NAMES
-from portal.extensions import db
 from portal.incidents.deadlines import board, next_due
 from portal.incidents.operations import (
     DATETIME_FIELDS,
-    IncidentError,
     add_filing,
     create_incident,
     find_incident,
     save_advice,
     update_incident,
 )
-from portal.models import Incident, IncidentAdvice, Person
+from portal.incidents.queries import advice_of, find_advice, incidents_with_people, people_count
+from portal.models import Incident
 from portal.notices.advice import CATEGORY_KEYS, category_choices, category_name
 from portal.notices.workflow import versions
 from portal.rules import all_rules, rule_choices, rules_for
@@ -91,14 +90,6 @@ def _fill_choices(form: IncidentForm) -> None:
     form.default_language.choices = choices(language_choices())
 
 
-def _apply_error(form, error: IncidentError) -> None:
-    field = getattr(form, error.field, None)
-    if field is not None:
-        field.errors = [*field.errors, error.message]
-    else:
-        flash(error.message, "error")
-
-
 def _reference_taken(form: IncidentForm, incident: Incident | None) -> bool:
     other = find_incident(form.reference.data or "")
     if other is not None and other is not incident:
@@ -129,13 +120,8 @@ def _valid(form: IncidentForm, incident: Incident | None) -> bool:
 @staff_required("manager")
 def index():
     """Every incident with its people and the next deadline."""
-    rows = db.session.execute(
-        select(Incident, func.count(Person.id))
-        .outerjoin(Person, Person.incident_id == Incident.id)
-        .group_by(Incident.id)
-        .order_by(Incident.created_at.desc())
-    ).all()
-    incidents = [(incident, people, next_due(incident)) for incident, people in rows]
+    incidents = [(incident, people, next_due(incident))
+                 for incident, people in incidents_with_people()]
     return render_template("incidents/index.html", incidents=incidents,
                            labels=deadline_labels())
 
@@ -149,13 +135,9 @@ def create():
     if request.method == "GET":
         form.default_language.data = current_app.config["BABEL_DEFAULT_LOCALE"]
     if _valid(form, None):
-        try:
+        with saving(form) as saved:
             incident = create_incident(form.values(), created_by_id=current_user.id)
-        except IncidentError as error:
-            db.session.rollback()
-            _apply_error(form, error)
-        else:
-            db.session.commit()
+        if saved:
             flash(_("Incident %(reference)s created.", reference=incident.reference), "success")
             return redirect(url_for("incidents.show", reference=incident.reference))
     return render_template("incidents/form.html", form=form, incident=None)
@@ -169,13 +151,9 @@ def edit(reference: str):
     form = IncidentForm(obj=incident)
     _fill_choices(form)
     if _valid(form, incident):
-        try:
+        with saving(form) as saved:
             changes = update_incident(incident, _keep_seconds(incident, form.values()))
-        except IncidentError as error:
-            db.session.rollback()
-            _apply_error(form, error)
-        else:
-            db.session.commit()
+        if saved:
             if changes:
                 flash(ngettext("Saved %(num)d change.", "Saved %(num)d changes.", len(changes)),
                       "success")
@@ -197,25 +175,19 @@ def imports_url(incident: Incident) -> str | None:
 def show(reference: str):
     """The incident page: facts, deadline board, filings, advice and notice versions."""
     incident = get_incident_or_404(reference)
-    people = db.session.scalar(
-        select(func.count(Person.id)).where(Person.incident_id == incident.id))
-    advice = db.session.execute(
-        select(IncidentAdvice).where(IncidentAdvice.incident_id == incident.id)
-        .order_by(IncidentAdvice.category, IncidentAdvice.language)
-    ).scalars().all()
     by_language = {code: [] for code in languages()}
     for version in versions(incident.id):
         by_language.setdefault(version.language, []).append(version)
     return render_template(
         "incidents/show.html",
         incident=incident,
-        people=people or 0,
+        people=people_count(incident.id),
         board=board(incident),
         labels=deadline_labels(),
         rules=rules_for(incident.jurisdictions),
         rule_names={rule.id: rule.name for rule in all_rules().values()},
         category_names=[category_name(key) for key in incident.categories or ()],
-        advice=advice,
+        advice=advice_of(incident.id),
         category_name=category_name,
         by_language=by_language,
         imports_url=imports_url(incident),
@@ -234,15 +206,11 @@ def add_filing_view(reference: str):
     if request.method == "GET" and request.args.get("rule") in dict(rule_pairs):
         form.rule_id.data = request.args["rule"]
     if form.validate_on_submit():
-        try:
+        with saving(form) as saved:
             add_filing(incident, authority=form.authority.data, filed_at=form.filed_at.data,
                        rule_id=form.rule_id.data or None, reference=form.reference.data,
                        notes=form.notes.data, created_by_id=current_user.id)
-        except IncidentError as error:
-            db.session.rollback()
-            _apply_error(form, error)
-        else:
-            db.session.commit()
+        if saved:
             flash(_("Filing recorded."), "success")
             return redirect(url_for("incidents.show", reference=incident.reference,
                                     _anchor="filings"))
@@ -263,28 +231,16 @@ def advice(reference: str):
         category = request.args.get("category")
         form.category.data = category if category in dict(category_pairs) else category_pairs[0][0]
         form.language.data = request.args.get("language") or incident.default_language
-        row = db.session.execute(select(IncidentAdvice).where(
-            IncidentAdvice.incident_id == incident.id,
-            IncidentAdvice.category == form.category.data,
-            IncidentAdvice.language == form.language.data,
-        )).scalar_one_or_none()
+        row = find_advice(incident.id, form.category.data, form.language.data)
         form.text.data = row.text if row else ""
     if form.validate_on_submit():
-        try:
+        with saving(form) as saved:
             changed = save_advice(incident, form.category.data, form.language.data,
                                   form.text.data)
-        except IncidentError as error:
-            db.session.rollback()
-            _apply_error(form, error)
-        else:
-            db.session.commit()
+        if saved:
             flash(_("Advice saved.") if changed else _("Nothing changed."),
                   "success" if changed else "info")
             return redirect(url_for("incidents.show", reference=incident.reference,
                                     _anchor="advice"))
-    existing = db.session.execute(
-        select(IncidentAdvice).where(IncidentAdvice.incident_id == incident.id)
-        .order_by(IncidentAdvice.category, IncidentAdvice.language)
-    ).scalars().all()
     return render_template("incidents/advice.html", form=form, incident=incident,
-                           existing=existing, category_name=category_name)
+                           existing=advice_of(incident.id), category_name=category_name)

@@ -5,22 +5,21 @@ from __future__ import annotations
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from helpdesk.incidents.forms import ConfirmForm, NoticeForm, OverrideForm, PreviewPersonForm
 from helpdesk.incidents.views import get_incident_or_404, languages
 from helpdesk.notices import bp
+from helpdesk.saving import saving
 from portal.audit import log as audit
 from portal.core.i18n import LANGUAGE_NAMES
 from portal.extensions import db
-from portal.models import Incident, NoticeVersion, Person, StaffUser
+from portal.models import Incident, NoticeVersion
 from portal.notices.advice import CATEGORY_KEYS, category_name, is_category
 from portal.notices.build import build_notice
 from portal.notices.checklist import blocking_items, checklist
+from portal.notices.queries import staff_names
 from portal.notices.workflow import (
     TEXT_FIELDS,
-    NoticeError,
     approval_problems,
     approve,
     current_draft,
@@ -31,6 +30,7 @@ from portal.notices.workflow import (
     record_override,
     save_draft,
 )
+from portal.people.queries import person_by_reference
 from portal.security.headers import no_store
 from portal.security.permissions import staff_required
 
@@ -74,23 +74,14 @@ def notice_edit(reference: str, language: str):
     must_say_what_changed = needs_what_changed(incident.id, language)
     if form.validate_on_submit():
         fields = {name: getattr(form, name).data for name in TEXT_FIELDS}
-        try:
+        # Another manager may create the draft at the same moment: the conflict.
+        with saving(form, conflict=_("Another manager saved this notice at the same moment. "
+                                     "Check the draft and save again.")) as saved:
             version = save_draft(incident, language, fields, current_user.id)
             db.session.flush()
-        except IntegrityError:  # another manager created the draft at the same moment
-            db.session.rollback()
-            flash(_("Another manager saved this notice at the same moment. Check the draft "
-                    "and save again."), "error")
+        if saved.conflict:
             return redirect(url_for("incidents.show", reference=reference, _anchor="notices"))
-        except NoticeError as error:
-            db.session.rollback()
-            field = getattr(form, error.field or "", None)
-            if field is not None:
-                field.errors = [*field.errors, error.message]
-            else:
-                flash(error.message, "error")
-        else:
-            db.session.commit()
+        if saved:
             flash(_("Draft version %(number)d saved.", number=version.version), "success")
             return redirect(_version_url(version, incident))
     return render_template(
@@ -98,15 +89,6 @@ def notice_edit(reference: str, language: str):
         language_name=LANGUAGE_NAMES.get(language, language), draft=draft, approved=approved,
         must_say_what_changed=must_say_what_changed,
     )
-
-
-def _staff_names(*ids) -> dict[int, str]:
-    wanted = {staff_id for staff_id in ids if staff_id}
-    if not wanted:
-        return {}
-    rows = db.session.execute(select(StaffUser.id, StaffUser.name).where(
-        StaffUser.id.in_(wanted))).all()
-    return dict(rows)
 
 
 @bp.get("/<reference>/notices/<language>/<int:number>")
@@ -125,7 +107,7 @@ def _render_version(incident, version, *, override_forms=None, person_form=None,
         if item.status == "missing" and item.key not in override_forms:
             override_forms[item.key] = OverrideForm(prefix=item.key, formdata=None)
     problems = approval_problems(version, current_user.id) if version.state == "draft" else []
-    names = _staff_names(version.author_id, version.approved_by_id)
+    names = staff_names(version.author_id, version.approved_by_id)
     response = make_response(render_template(
         "notices/notice_version.html",
         incident=incident, version=version, items=items, blocking=blocking_items(items),
@@ -148,13 +130,9 @@ def notice_override(reference: str, language: str, number: int, element: str):
     version = _version_or_404(incident, language, number)
     form = OverrideForm(prefix=element)
     if form.validate_on_submit():
-        try:
+        with saving() as saved:
             record_override(version, element, form.reason.data, current_user.id)
-        except NoticeError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
+        if saved:
             flash(_("Reason recorded."), "success")
             return redirect(_version_url(version, incident, _anchor="checklist"))
     return _render_version(incident, version, override_forms={element: form}, status=400)
@@ -169,13 +147,10 @@ def notice_approve(reference: str, language: str, number: int):
     form = ConfirmForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
+    with saving() as saved:
         previous = approve(version, current_user.id)
-    except NoticeError as error:
-        db.session.rollback()
-        flash(error.message, "error")
+    if not saved:
         return redirect(_version_url(version, incident))
-    db.session.commit()
     if previous is not None:
         flash(_("Version %(number)d approved; version %(old)d is superseded.",
                 number=version.version, old=previous.version), "success")
@@ -205,9 +180,7 @@ def notice_preview_person(reference: str, language: str, number: int):
     form = PreviewPersonForm()
     if not form.validate_on_submit():
         return _render_version(incident, version, person_form=form, status=400)
-    person = db.session.execute(select(Person).where(
-        Person.incident_id == incident.id, Person.external_ref == form.external_ref.data.strip(),
-    )).scalar_one_or_none()
+    person = person_by_reference(incident.id, form.external_ref.data)
     if person is None:
         form.external_ref.errors = [_("No affected person of this incident has that reference.")]
         return _render_version(incident, version, person_form=form, status=400)

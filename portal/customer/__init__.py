@@ -1,9 +1,18 @@
-"""The customer-facing site: verification, the notice, FAQ, tickets and preferences."""
+"""The customer-facing site: verification, the notice, FAQ, tickets and preferences.
+
+A blueprint only: its forms, its session and one views module per page; the work is
+done by the domain packages (people, notices, tickets, answers).
+"""
 
 from flask import Blueprint
 
 bp = Blueprint("customer", __name__)
 
-from portal.customer.views import entry, faq, notice, tickets  # noqa: E402,F401  (routes)
+from portal.customer.session import load_customer  # noqa: E402
+
+bp.before_request(load_customer)
+
+from portal.customer import pages  # noqa: E402,F401  (template helpers)
+from portal.customer.views import entry, faq, notice, preferences, tickets  # noqa: E402,F401
 
 __all__ = ["bp"]

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from portal.audit import log as audit
 from portal.extensions import db
+from portal.incidents.queries import find_advice
 from portal.models import Incident, IncidentAdvice, RegulatorFiling
 from portal.models.incident import INCIDENT_STATUSES, VERIFICATION_METHODS
 from portal.notices.advice import is_category
@@ -234,13 +235,7 @@ def save_advice(incident: Incident, category: str, language: str, text: str) -> 
     text = (text or "").strip()
     if len(text) > 5000:
         raise IncidentError("text", "at most 5000 characters")
-    row = db.session.execute(
-        select(IncidentAdvice).where(
-            IncidentAdvice.incident_id == incident.id,
-            IncidentAdvice.category == category,
-            IncidentAdvice.language == language,
-        )
-    ).scalar_one_or_none()
+    row = find_advice(incident.id, category, language)
     before = row.text if row else None
     if (before or "") == text:
         return False

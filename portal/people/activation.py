@@ -121,7 +121,8 @@ def pool_counts(incident_id: int) -> tuple[int, int]:
     return total, assigned
 
 
-def _assigned(person_id: int) -> str | None:
+def assigned_code(person_id: int) -> str | None:
+    """The activation code already given to this person, without assigning one."""
     return db.session.execute(
         select(ActivationCode.code).where(ActivationCode.person_id == person_id)
     ).scalar_one_or_none()
@@ -133,7 +134,7 @@ def assign_activation_code(person_id: int) -> str | None:
     Returns ``None`` when the incident's pool is empty. A new assignment is
     logged (``activation_code.assigned``, without the code) and committed.
     """
-    code = _assigned(person_id)
+    code = assigned_code(person_id)
     if code is not None:
         return code
     incident_id = db.session.execute(
@@ -162,7 +163,7 @@ def assign_activation_code(person_id: int) -> str | None:
     except IntegrityError:
         # A concurrent request for the same person won the race: use its code.
         db.session.commit()
-        return _assigned(person_id)
+        return assigned_code(person_id)
     if row is None:
         db.session.rollback()
         return None
