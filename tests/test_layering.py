@@ -29,15 +29,13 @@ WEB_LAYER = (
     "portal/core/errors.py",  # error pages
     "portal/core/i18n.py",  # the locale selector and ?lang= switcher
     "portal/core/shared_pages.py",  # page rendering (CSRF slots, waiting flashes)
+    "portal/core/request_actor.py",  # the before_request hook that names the log's actor
     "portal/security/headers.py",  # per-response headers, the CSP nonce
     "portal/security/permissions.py",  # view decorators
     "portal/extensions.py",  # Flask-Login's session protection
 )
 # Domain modules that still read the request; each is another branch's work in issue 8.
-REQUEST_PENDING = {
-    "portal/audit/log.py",  # audit.record reads the actor and IP (core: before_request hook)
-    "portal/notices/cache.py",  # the session's seen-version bookkeeping (core)
-}
+REQUEST_PENDING: set[str] = set()
 
 
 def _sources(*folders: str):
