@@ -8,7 +8,7 @@ from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstra
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
-from portal.models.base import UTCDateTime, utcnow
+from portal.models.base import UTCDateTime, one_of, utcnow
 
 ANSWER_STATES = ("draft", "in_review", "approved", "retired")
 
@@ -32,7 +32,10 @@ class AnswerVersion(db.Model):
     """One language's text of an answer; the approver is never the author."""
 
     __tablename__ = "answer_version"
-    __table_args__ = (UniqueConstraint("answer_id", "language", "version"),)
+    __table_args__ = (
+        UniqueConstraint("answer_id", "language", "version"),
+        one_of("state", ANSWER_STATES),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     answer_id: Mapped[int] = mapped_column(ForeignKey("answer.id"), index=True)
@@ -42,7 +45,7 @@ class AnswerVersion(db.Model):
     body: Mapped[str] = mapped_column(Text)
     state: Mapped[str] = mapped_column(String(16), default="draft")
     author_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
-    approver_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

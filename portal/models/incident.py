@@ -8,7 +8,7 @@ from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, UniqueCons
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
-from portal.models.base import UTCDateTime, utcnow
+from portal.models.base import UTCDateTime, one_of, utcnow
 
 INCIDENT_STATUSES = ("draft", "active", "closed")
 NOTICE_STATES = ("draft", "approved", "superseded")
@@ -17,6 +17,10 @@ VERIFICATION_METHODS = ("postcode", "policy_last4")
 
 class Incident(db.Model):
     __tablename__ = "incident"
+    __table_args__ = (
+        one_of("status", INCIDENT_STATUSES),
+        one_of("verification_method", VERIFICATION_METHODS),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(40), unique=True)
@@ -73,7 +77,10 @@ class NoticeVersion(db.Model):
     """One language's text of the notice; approved versions are never edited."""
 
     __tablename__ = "notice_version"
-    __table_args__ = (UniqueConstraint("incident_id", "language", "version"),)
+    __table_args__ = (
+        UniqueConstraint("incident_id", "language", "version"),
+        one_of("state", NOTICE_STATES),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id"), index=True)
