@@ -7,10 +7,12 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal.core import approval
 from portal.extensions import db
 from portal.models.base import UTCDateTime, one_of, utcnow
 
 ANSWER_STATES = ("draft", "in_review", "approved", "retired")
+ANSWER_TEXT_FIELDS = ("title", "body")
 
 
 class Answer(db.Model):
@@ -52,3 +54,19 @@ class AnswerVersion(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     answer: Mapped[Answer] = relationship(back_populates="versions")
+
+
+# draft -> in_review -> approved -> retired, with the notices' four-eyes rule.
+ANSWER_WORKFLOW = approval.Workflow(
+    model=AnswerVersion,
+    kind="answer",
+    states=ANSWER_STATES,
+    transitions={"draft": ("in_review",), "in_review": ("draft", "approved"),
+                 "approved": ("retired",)},
+    group=("answer_id", "language"),
+    frozen=(*ANSWER_TEXT_FIELDS, "language", "version", "answer_id", "author_id"),
+    review="in_review",
+    replaced="retired",
+    stamps={"in_review": "submitted_at", "retired": "retired_at"},
+)
+approval.guard(ANSWER_WORKFLOW)

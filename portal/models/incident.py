@@ -7,12 +7,15 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal.core import approval
 from portal.extensions import db
 from portal.models.base import UTCDateTime, one_of, utcnow
 
 INCIDENT_STATUSES = ("draft", "active", "closed")
 NOTICE_STATES = ("draft", "approved", "superseded")
 VERIFICATION_METHODS = ("postcode", "policy_last4")
+NOTICE_TEXT_FIELDS = ("what_happened", "what_we_are_doing", "likely_consequences",
+                      "other_information", "what_changed")
 
 
 class Incident(db.Model):
@@ -100,6 +103,21 @@ class NoticeVersion(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     incident: Mapped[Incident] = relationship(back_populates="notice_versions")
+
+
+# draft -> approved -> superseded; portal.notices.workflow adds the checklist.
+NOTICE_WORKFLOW = approval.Workflow(
+    model=NoticeVersion,
+    kind="notice",
+    states=NOTICE_STATES,
+    transitions={"draft": ("approved",), "approved": ("superseded",)},
+    group=("incident_id", "language"),
+    frozen=(*NOTICE_TEXT_FIELDS, "checklist_overrides", "language", "version", "incident_id",
+            "author_id"),
+    review="draft",
+    replaced="superseded",
+)
+approval.guard(NOTICE_WORKFLOW)
 
 
 class IncidentAdvice(db.Model):
