@@ -25,6 +25,7 @@ def create_app(config: type | Mapping | None = None) -> Flask:
 
     from portal.core import errors, i18n, jobs, request_actor
     from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
+    from portal.notices import cache as notice_cache
     from portal.security import crypto, headers, logs
 
     db.init_app(app)
@@ -44,6 +45,7 @@ def create_app(config: type | Mapping | None = None) -> Flask:
     request_actor.init_app(app)  # first hook: the log's actor for the rest
     i18n.init_app(app)
     errors.init_app(app)
+    notice_cache.init_app(app)
     _register_blueprints(app)
     _register_template_helpers(app)
 

@@ -144,7 +144,7 @@ def test_demo_faq_seed(app, db, make_staff):
     assert seed_faq() == 0  # idempotent
     versions = db.session.execute(select(AnswerVersion)).scalars().all()
     assert {v.language for v in versions} == {"en", "es", "fr", "de"}
-    assert all(v.state == "approved" and v.approver_id != v.author_id for v in versions)
+    assert all(v.state == "approved" and v.approved_by_id != v.author_id for v in versions)
 
 
 # --- "I did not get a letter" ---------------------------------------------------------------

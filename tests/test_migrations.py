@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -28,12 +30,40 @@ def _upgrade_and_compare(url: str, data_keys, check=None) -> None:
         upgrade()
         differences = _diff(app)
         assert differences == [], f"models and migrations differ: {differences}"
+        _checks_match_models()
         if check:
             check()
         downgrade(revision="base")
         from portal.extensions import db
 
         db.engine.dispose()
+
+
+def _allowed(sqltext: str) -> set[str]:
+    return set(re.findall(r"'([^']*)'", sqltext))
+
+
+def _declared_checks() -> dict[tuple[str, str], set[str]]:
+    from sqlalchemy import CheckConstraint
+
+    from portal.extensions import db
+
+    return {(table.name, check.name): _allowed(str(check.sqltext))
+            for table in db.metadata.sorted_tables for check in table.constraints
+            if isinstance(check, CheckConstraint)}
+
+
+def _checks_match_models():
+    """Autogenerate ignores CHECK constraints: compare names and allowed values here."""
+    from sqlalchemy import inspect
+
+    from portal.extensions import db
+
+    inspector = inspect(db.engine)
+    migrated = {(table.name, check["name"]): _allowed(check["sqltext"])
+                for table in db.metadata.sorted_tables
+                for check in inspector.get_check_constraints(table.name)}
+    assert migrated == _declared_checks()
 
 
 def test_migrations_match_models_on_sqlite(tmp_path, data_keys):
@@ -95,3 +125,78 @@ def test_migrations_match_models_on_postgresql(postgres_server, data_keys):
         _upgrade_and_compare(url, data_keys, check=_postgresql_checks)
     finally:
         postgres_server.drop(url)
+
+
+# Every state, status, role and channel column, and a value none of them allows.
+CHECKED = {
+    ("staff_user", "role"), ("incident", "status"), ("incident", "verification_method"),
+    ("notice_version", "state"), ("person", "preferred_channel"), ("campaign", "status"),
+    ("notification", "status"), ("notification", "channel"), ("outbox_message", "channel"),
+    ("ticket", "status"), ("ticket", "channel"), ("ticket_message", "author_type"),
+    ("ticket_message", "channel"), ("ticket_message", "call_direction"),
+    ("answer_version", "state"), ("interaction", "actor_type"), ("import_run", "status"),
+}
+
+
+def _one_row_per_checked_table(db, make_staff, make_incident, make_person) -> dict[str, int]:
+    from portal.audit import log as audit
+    from portal.models import (
+        Answer,
+        AnswerVersion,
+        Campaign,
+        ImportRun,
+        NoticeVersion,
+        Notification,
+        OutboxMessage,
+        Ticket,
+        TicketMessage,
+    )
+
+    staff, incident = make_staff("manager"), make_incident()
+    person, _plain = make_person(incident)
+    answer = Answer(key="checked", category="general")
+    campaign = Campaign(incident_id=incident.id, name="Checked", notice_version=1)
+    ticket = Ticket(incident_id=incident.id, person_id=person.id, topic="other")
+    db.session.add_all([answer, campaign, ticket])
+    db.session.flush()
+    rows = {
+        "staff_user": staff, "incident": incident, "person": person, "campaign": campaign,
+        "ticket": ticket,
+        "notice_version": NoticeVersion(incident_id=incident.id, language="en", version=1),
+        "notification": Notification(campaign_id=campaign.id, person_id=person.id,
+                                     channel="sms"),
+        "outbox_message": OutboxMessage(channel="sms", recipient="+15550100", body="Hi",
+                                        provider_id="outbox-checked"),
+        "ticket_message": TicketMessage(ticket_id=ticket.id, author_type="staff", body="Hi"),
+        "answer_version": AnswerVersion(answer_id=answer.id, language="en", version=1,
+                                        title="Checked", body="Checked"),
+        "import_run": ImportRun(incident_id=incident.id, filename="people.csv"),
+        "interaction": audit.record("test.checked", actor_type="system"),
+    }
+    db.session.add_all(rows.values())
+    db.session.commit()
+    return {table: row.id for table, row in rows.items()}
+
+
+def test_state_columns_refuse_unknown_values(db, make_staff, make_incident, make_person):
+    """Every such column has its CHECK, and the database refuses a value outside the tuple."""
+    from sqlalchemy import insert, select, update
+    from sqlalchemy.exc import IntegrityError
+
+    declared = _declared_checks()
+    assert {(table, name.removeprefix(f"ck_{table}_")) for table, name in declared} == CHECKED
+    ids = _one_row_per_checked_table(db, make_staff, make_incident, make_person)
+    tables = db.metadata.tables
+    for table_name, column in sorted(CHECKED):
+        table = tables[table_name]
+        if table_name == "interaction":  # append-only: a new row, not a changed one
+            row = db.session.execute(select(table).where(table.c.id == ids[table_name])).one()
+            values = {**row._asdict(), column: "nobody", "prev_hash": "p" * 64, "hash": "h" * 64}
+            del values["id"]
+            statement = insert(table).values(values)
+        else:
+            statement = (update(table).where(table.c.id == ids[table_name])
+                         .values({column: "nonsense"}))
+        with pytest.raises(IntegrityError, match=f"ck_{table_name}_{column}"):
+            db.session.execute(statement)
+        db.session.rollback()

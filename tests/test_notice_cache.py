@@ -109,3 +109,15 @@ def test_a_change_from_another_process_shows_once_the_stamp_expires(app, db, mak
     app.config["NOTICE_STAMP_SECONDS"] = 0.05
     time.sleep(0.1)  # the stamp read above is now older than the setting allows
     assert notice_cache.notice_for(person).contact.hotline == "+1 800 555 0123"
+
+
+def test_create_app_registers_the_invalidation_listeners(app):
+    """Registered by the factory (``init_app``), not as a side effect of an import."""
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    listeners = {"after_flush": notice_cache._note_notice_changes,
+                 "after_commit": notice_cache._forget_stamps,
+                 "after_rollback": notice_cache._drop_dirty_mark}
+    for name, listener in listeners.items():
+        assert event.contains(Session, name, listener)

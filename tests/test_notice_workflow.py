@@ -91,3 +91,56 @@ def test_two_managers_approving_at_once_cannot_both_succeed(app, db, make_incide
     assert sorted(outcomes) == ["approved", "refused"]
     db.session.expire_all()
     assert db.session.get(NoticeVersion, version_id).approved_by_id in approvers
+
+
+# Run in a fresh interpreter: nothing but the models and the customer blueprint is imported.
+ONLY_CUSTOMER = """
+import sys
+
+from flask import Flask
+
+import portal.models  # noqa: F401
+from portal.extensions import db
+from portal.models import Incident, NoticeVersion
+
+assert "portal.notices.workflow" not in sys.modules and "helpdesk" not in sys.modules
+from portal.customer import bp
+
+app = Flask("only_customer")
+app.config["SQLALCHEMY_DATABASE_URI"] = sys.argv[1]
+db.init_app(app)
+app.register_blueprint(bp)
+with app.app_context():
+    db.create_all()
+    incident = Incident(reference="ONLY-1", title="Only the customer side")
+    db.session.add(incident)
+    db.session.flush()
+    version = NoticeVersion(incident_id=incident.id, language="en", version=1,
+                            state="approved", what_happened="It happened.")
+    db.session.add(version)
+    db.session.commit()
+    version.what_happened = "Rewritten history."
+    try:
+        db.session.flush()
+    except Exception as error:  # noqa: BLE001 - the test reads the name
+        print("refused:", type(error).__name__)
+    else:
+        print("changed")
+    db.session.rollback()
+    print("helpdesk imported:", "helpdesk" in sys.modules)
+"""
+
+
+def test_approved_version_is_guarded_without_the_helpdesk(tmp_path):
+    """The guard is registered with the model, not by importing the helpdesk's workflow."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    url = f"sqlite:///{tmp_path / 'only_customer.sqlite3'}"
+    done = subprocess.run([sys.executable, "-W", "error", "-c", ONLY_CUSTOMER, url],
+                          cwd=root, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[:2] == ["refused: ImmutableVersionError",
+                                          "helpdesk imported: False"]

@@ -142,7 +142,7 @@ def seed_faq(incident_id: int | None = None) -> int:
         for language, (title, body) in texts.items():
             db.session.add(AnswerVersion(
                 answer_id=answer.id, language=language, version=1, title=title, body=body,
-                state="approved", author_id=author_id, approver_id=approver_id,
+                state="approved", author_id=author_id, approved_by_id=approver_id,
                 submitted_at=now, approved_at=now,
             ))
         added += 1

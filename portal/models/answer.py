@@ -7,10 +7,12 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal.core import approval
 from portal.extensions import db
-from portal.models.base import UTCDateTime, utcnow
+from portal.models.base import UTCDateTime, one_of, utcnow
 
 ANSWER_STATES = ("draft", "in_review", "approved", "retired")
+ANSWER_TEXT_FIELDS = ("title", "body")
 
 
 class Answer(db.Model):
@@ -32,7 +34,10 @@ class AnswerVersion(db.Model):
     """One language's text of an answer; the approver is never the author."""
 
     __tablename__ = "answer_version"
-    __table_args__ = (UniqueConstraint("answer_id", "language", "version"),)
+    __table_args__ = (
+        UniqueConstraint("answer_id", "language", "version"),
+        one_of("state", ANSWER_STATES),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     answer_id: Mapped[int] = mapped_column(ForeignKey("answer.id"), index=True)
@@ -42,10 +47,26 @@ class AnswerVersion(db.Model):
     body: Mapped[str] = mapped_column(Text)
     state: Mapped[str] = mapped_column(String(16), default="draft")
     author_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
-    approver_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     answer: Mapped[Answer] = relationship(back_populates="versions")
+
+
+# draft -> in_review -> approved -> retired, with the notices' four-eyes rule.
+ANSWER_WORKFLOW = approval.Workflow(
+    model=AnswerVersion,
+    kind="answer",
+    states=ANSWER_STATES,
+    transitions={"draft": ("in_review",), "in_review": ("draft", "approved"),
+                 "approved": ("retired",)},
+    group=("answer_id", "language"),
+    frozen=(*ANSWER_TEXT_FIELDS, "language", "version", "answer_id", "author_id"),
+    review="in_review",
+    replaced="retired",
+    stamps={"in_review": "submitted_at", "retired": "retired_at"},
+)
+approval.guard(ANSWER_WORKFLOW)

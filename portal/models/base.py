@@ -4,17 +4,29 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime
+from sqlalchemy import CheckConstraint, DateTime
 from sqlalchemy.types import TypeDecorator
 
 from portal.extensions import Base
 
-__all__ = ["Base", "UTCDateTime", "utcnow"]
+__all__ = ["Base", "UTCDateTime", "one_of", "utcnow"]
 
 
 def utcnow() -> datetime:
     """Return the current time as a timezone-aware UTC datetime."""
     return datetime.now(UTC)
+
+
+def one_of(column: str, values: tuple[str, ...]) -> CheckConstraint:
+    """Check that ``column`` holds one of ``values`` (or NULL): ``ck_<table>_<column>``.
+
+    The model modules build every state, status, role and channel constraint from
+    their tuples with this, so the tuple is the one list of allowed values.
+    """
+    if not values or any("'" in value for value in values):
+        raise ValueError(f"unusable values for {column}: {values!r}")
+    listed = ", ".join(f"'{value}'" for value in values)
+    return CheckConstraint(f"{column} IN ({listed})", name=column)
 
 
 class UTCDateTime(TypeDecorator):

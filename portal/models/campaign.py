@@ -8,7 +8,8 @@ from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueCon
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.extensions import db
-from portal.models.base import UTCDateTime, utcnow
+from portal.models.base import UTCDateTime, one_of, utcnow
+from portal.models.person import CHANNELS
 from portal.security.crypto import EncryptedString
 
 CAMPAIGN_STATUSES = ("draft", "running", "paused", "completed", "cancelled")
@@ -19,6 +20,7 @@ STATUS_RANK = {name: rank for rank, name in enumerate(NOTIFICATION_STATUSES)}
 
 class Campaign(db.Model):
     __tablename__ = "campaign"
+    __table_args__ = (one_of("status", CAMPAIGN_STATUSES),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id"), index=True)
@@ -39,6 +41,8 @@ class Notification(db.Model):
         UniqueConstraint("campaign_id", "person_id", "channel"),
         Index("ix_notification_campaign_status", "campaign_id", "status"),
         Index("ix_notification_due", "status", "next_attempt_at"),
+        one_of("status", NOTIFICATION_STATUSES),
+        one_of("channel", CHANNELS),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -82,6 +86,7 @@ class OutboxMessage(db.Model):
     """A message the development outbox kept instead of sending it."""
 
     __tablename__ = "outbox_message"
+    __table_args__ = (one_of("channel", CHANNELS),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(String(8))

@@ -8,7 +8,7 @@ from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, LargeBina
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.extensions import db
-from portal.models.base import UTCDateTime, utcnow
+from portal.models.base import UTCDateTime, one_of, utcnow
 
 IMPORT_STATUSES = ("queued", "running", "finished", "failed")
 
@@ -21,6 +21,7 @@ class ImportRun(db.Model):
     """
 
     __tablename__ = "import_run"
+    __table_args__ = (one_of("status", IMPORT_STATUSES),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id"), index=True)

@@ -7,16 +7,23 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal.core import approval
 from portal.extensions import db
-from portal.models.base import UTCDateTime, utcnow
+from portal.models.base import UTCDateTime, one_of, utcnow
 
 INCIDENT_STATUSES = ("draft", "active", "closed")
 NOTICE_STATES = ("draft", "approved", "superseded")
 VERIFICATION_METHODS = ("postcode", "policy_last4")
+NOTICE_TEXT_FIELDS = ("what_happened", "what_we_are_doing", "likely_consequences",
+                      "other_information", "what_changed")
 
 
 class Incident(db.Model):
     __tablename__ = "incident"
+    __table_args__ = (
+        one_of("status", INCIDENT_STATUSES),
+        one_of("verification_method", VERIFICATION_METHODS),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(40), unique=True)
@@ -73,7 +80,10 @@ class NoticeVersion(db.Model):
     """One language's text of the notice; approved versions are never edited."""
 
     __tablename__ = "notice_version"
-    __table_args__ = (UniqueConstraint("incident_id", "language", "version"),)
+    __table_args__ = (
+        UniqueConstraint("incident_id", "language", "version"),
+        one_of("state", NOTICE_STATES),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id"), index=True)
@@ -93,6 +103,21 @@ class NoticeVersion(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     incident: Mapped[Incident] = relationship(back_populates="notice_versions")
+
+
+# draft -> approved -> superseded; portal.notices.workflow adds the checklist.
+NOTICE_WORKFLOW = approval.Workflow(
+    model=NoticeVersion,
+    kind="notice",
+    states=NOTICE_STATES,
+    transitions={"draft": ("approved",), "approved": ("superseded",)},
+    group=("incident_id", "language"),
+    frozen=(*NOTICE_TEXT_FIELDS, "checklist_overrides", "language", "version", "incident_id",
+            "author_id"),
+    review="draft",
+    replaced="superseded",
+)
+approval.guard(NOTICE_WORKFLOW)
 
 
 class IncidentAdvice(db.Model):

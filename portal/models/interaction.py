@@ -13,7 +13,7 @@ from sqlalchemy import DDL, JSON, BigInteger, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.extensions import db
-from portal.models.base import UTCDateTime, utcnow
+from portal.models.base import UTCDateTime, one_of, utcnow
 
 ACTOR_TYPES = ("staff", "customer", "system")
 
@@ -24,6 +24,7 @@ class Interaction(db.Model):
         Index("ix_interaction_person", "person_id", "id"),
         Index("ix_interaction_action", "action", "id"),
         Index("ix_interaction_at", "at"),
+        one_of("actor_type", ACTOR_TYPES),
     )
 
     id: Mapped[int] = mapped_column(

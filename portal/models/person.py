@@ -13,7 +13,7 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Unique
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.extensions import db
-from portal.models.base import UTCDateTime, utcnow
+from portal.models.base import UTCDateTime, one_of, utcnow
 from portal.security.crypto import BlindIndex, EncryptedString
 
 CHANNELS = ("sms", "email", "letter")
@@ -27,6 +27,7 @@ class Person(db.Model):
         Index("ix_person_incident_email", "incident_id", "email_index"),
         Index("ix_person_incident_phone", "incident_id", "phone_index"),
         Index("ix_person_incident_policy", "incident_id", "policy_index"),
+        one_of("preferred_channel", CHANNELS),
         # Rows are ~2 kB of Fernet tokens, just over PostgreSQL's 2 kB TOAST threshold: by
         # default a third of them would get a futile compression attempt (random base64
         # does not compress) and a value moved out of line. Keep whole rows in the page.

@@ -9,7 +9,7 @@ from sqlalchemy import Boolean, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.extensions import db
-from portal.models.base import UTCDateTime, utcnow
+from portal.models.base import UTCDateTime, one_of, utcnow
 from portal.security.crypto import EncryptedString
 
 ROLES = ("agent", "manager", "admin")
@@ -17,6 +17,7 @@ ROLES = ("agent", "manager", "admin")
 
 class StaffUser(UserMixin, db.Model):
     __tablename__ = "staff_user"
+    __table_args__ = (one_of("role", ROLES),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)

@@ -8,11 +8,13 @@ from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstr
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
-from portal.models.base import UTCDateTime, utcnow
+from portal.models.base import UTCDateTime, one_of, utcnow
 from portal.security.crypto import EncryptedString
 
 TICKET_CHANNELS = ("web", "sms", "email", "phone")
 TICKET_STATUSES = ("new", "open", "pending_customer", "resolved", "closed")
+MESSAGE_AUTHOR_TYPES = ("customer", "staff", "system")
+CALL_DIRECTIONS = ("inbound", "outbound")
 
 
 class Ticket(db.Model):
@@ -20,6 +22,8 @@ class Ticket(db.Model):
     __table_args__ = (
         Index("ix_ticket_status_due", "status", "first_response_due"),
         Index("ix_ticket_person", "person_id", "created_at"),
+        one_of("status", TICKET_STATUSES),
+        one_of("channel", TICKET_CHANNELS),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -48,17 +52,22 @@ class Ticket(db.Model):
 
 class TicketMessage(db.Model):
     __tablename__ = "ticket_message"
+    __table_args__ = (
+        one_of("author_type", MESSAGE_AUTHOR_TYPES),
+        one_of("channel", TICKET_CHANNELS),
+        one_of("call_direction", CALL_DIRECTIONS),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
-    author_type: Mapped[str] = mapped_column(String(16))  # customer | staff | system
+    author_type: Mapped[str] = mapped_column(String(16))
     author_id: Mapped[int | None] = mapped_column(Integer)
     channel: Mapped[str] = mapped_column(String(8), default="web")
     body: Mapped[str] = mapped_column(EncryptedString)
     internal: Mapped[bool] = mapped_column(Boolean, default=False)
     answer_version_id: Mapped[int | None] = mapped_column(ForeignKey("answer_version.id"))
     deviated: Mapped[bool] = mapped_column(Boolean, default=False)
-    call_direction: Mapped[str | None] = mapped_column(String(8))  # inbound | outbound
+    call_direction: Mapped[str | None] = mapped_column(String(8))
     call_seconds: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -97,7 +97,6 @@ def _stamp(incident_id: int):
 _DIRTY = "portal.notice_stamps_dirty"
 
 
-@event.listens_for(Session, "after_flush")
 def _note_notice_changes(session, _flush_context) -> None:
     for item in (*session.new, *session.dirty, *session.deleted):
         if isinstance(item, Incident | NoticeVersion | IncidentAdvice):
@@ -105,15 +104,26 @@ def _note_notice_changes(session, _flush_context) -> None:
             return
 
 
-@event.listens_for(Session, "after_commit")
 def _forget_stamps(session) -> None:
     if session.info.pop(_DIRTY, False) and has_app_context():
         _stamps().clear()
 
 
-@event.listens_for(Session, "after_rollback")
 def _drop_dirty_mark(session) -> None:
     session.info.pop(_DIRTY, None)
+
+
+def init_app(app) -> None:
+    """Register the listeners that forget stamps once a notice change commits.
+
+    Session events are process-wide: they are registered once, by the first
+    application built, and clear the stamps of whichever application is current.
+    """
+    for name, listener in (("after_flush", _note_notice_changes),
+                           ("after_commit", _forget_stamps),
+                           ("after_rollback", _drop_dirty_mark)):
+        if not event.contains(Session, name, listener):
+            event.listen(Session, name, listener)
 
 
 def _choose(rows, language: str):
