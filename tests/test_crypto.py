@@ -244,3 +244,25 @@ def test_index_equals_hmac_new_for_keys_shorter_equal_and_longer_than_a_block(ke
         message = "".join(chr(rng.randrange(32, 127)) for _ in range(length))
         expected = hmac.new(key.encode(), f"p\x1f{message}".encode(), hashlib.sha256)
         assert ring.index("p", message) == expected.hexdigest()
+
+
+def test_rotation_moves_stored_fernet_tokens_to_the_new_format(db, make_person, runner,
+                                                             data_keys):
+    """A value written as a Fernet token before AES-GCM reads, and ``keys rotate`` rewrites it."""
+    from sqlalchemy import update
+
+    person, plain = make_person()
+    old = Fernet(data_keys[0]).encrypt(plain["email"].encode()).decode()
+    raw_email = type_coerce(Person.email, Text)
+    db.session.execute(update(Person).where(Person.id == person.id).values(
+        {raw_email: old}))
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(Person, person.id).email == plain["email"]
+    result = runner.invoke(args=["keys", "rotate"])
+    assert result.exit_code == 0, result.output
+    assert "person.email: 1 re-encrypted" in result.output
+    stored = db.session.execute(select(raw_email).where(Person.id == person.id)).scalar_one()
+    ring = crypto.keyring()
+    assert stored != old and ring.is_current(stored)
+    assert ring.decrypt(stored, "person.email") == plain["email"]
