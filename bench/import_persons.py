@@ -33,14 +33,15 @@ import uuid
 from datetime import date, timedelta
 from pathlib import Path
 
-from cryptography.fernet import Fernet
 from sqlalchemy import create_engine, func, select, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from portal import create_app  # noqa: E402
 from portal.config import TestConfig  # noqa: E402
+from portal.imports.csv_file import Header  # noqa: E402
 from portal.imports.rows import COLUMNS, RowContext, validate  # noqa: E402
+from portal.security.crypto import generate_key  # noqa: E402
 
 ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 CATS = ("national_id", "payment_card", "bank_account", "health", "policy_details",
@@ -184,19 +185,19 @@ def cost_breakdown(path: Path, ctx: RowContext, data_key: str, rows: int = 10_00
     """CPU microseconds per row of each step, measured in this process on ``rows`` rows."""
     from datetime import UTC, datetime
 
-    from cryptography.fernet import Fernet as PlainFernet
+    from cryptography.fernet import Fernet
 
     from portal.imports.pgcopy import CopyRows
     from portal.imports.rows import (
         ENCRYPTED,
         INSERT_COLUMNS,
+        PERSON_CONTEXTS,
         complete_row,
         digest_of,
         encrypt_columns,
         plain_columns,
     )
-    from portal.security.bulk_fernet import BulkFernet
-    from portal.security.crypto import generate_code
+    from portal.security.crypto import generate_code, keyring
 
     with path.open(encoding="utf-8", newline="") as handle:
         reader = csv.reader(handle)
@@ -220,12 +221,17 @@ def cost_breakdown(path: Path, ctx: RowContext, data_key: str, rows: int = 10_00
     columns = timed("identity_columns() + generate_code()",
                     lambda: [plain_columns(v, d) for v, d in zip(values, digests, strict=True)])
     fields = sum(1 for row in columns for name in ENCRYPTED if row[name] is not None)
-    plain = PlainFernet(data_key)
+    fernet = Fernet(data_key)
     timed(f"Fernet.encrypt, one call per field ({fields / len(records):.1f} fields/row)",
-          lambda: [plain.encrypt(row[name].encode()) for row in columns for name in ENCRYPTED
+          lambda: [fernet.encrypt(row[name].encode()) for row in columns for name in ENCRYPTED
                    if row[name] is not None])
-    bulk = BulkFernet(data_key)
-    timed("BulkFernet.encrypt_many, one call per batch", lambda: encrypt_columns(columns, bulk))
+    ring = keyring()
+    timed("Keyring.encrypt (AES-GCM), one call per field",
+          lambda: [ring.encrypt(row[name], context) for row in columns
+                   for name, context in zip(ENCRYPTED, PERSON_CONTEXTS, strict=True)
+                   if row[name] is not None])
+    timed("encrypt_columns (Keyring.encrypt_many, AES-GCM), one call per batch",
+          lambda: encrypt_columns(columns, ring))
     now = datetime.now(UTC)
     copy_rows = CopyRows(INSERT_COLUMNS, 1, now)
     timed("binary COPY tuple", lambda: [copy_rows.row(complete_row(c, 1, v, now))
@@ -254,7 +260,7 @@ def main() -> int:
     try:
         settings = {key: getattr(TestConfig, key) for key in dir(TestConfig) if key.isupper()}
         settings.update(SQLALCHEMY_DATABASE_URI=url, TESTING=False,
-                        PORTAL_DATA_KEYS=[Fernet.generate_key().decode()],
+                        PORTAL_DATA_KEYS=[generate_key()],
                         PORTAL_DEFAULT_REGION="US", PORTAL_RQ_QUEUE="bench")
         app = create_app(settings)
         with app.app_context():
@@ -276,8 +282,8 @@ def main() -> int:
                   f"{time.perf_counter() - started:.1f} s", flush=True)
 
             if args.breakdown:
-                cost_breakdown(csv_path, _row_context(fast_incident, tuple(range(len(COLUMNS))),
-                                                      len(COLUMNS)),
+                cost_breakdown(csv_path, _row_context(fast_incident, Header(
+                                   tuple(range(len(COLUMNS))), len(COLUMNS))),
                                settings["PORTAL_DATA_KEYS"][0])
             rss_before = maxrss_mb()
             backend = db.session.execute(text("SELECT pg_backend_pid()")).scalar_one()
@@ -325,7 +331,7 @@ def main() -> int:
                 print(f"second import of the same file: {again.line()} in "
                       f"{time.perf_counter() - started:.1f} s", flush=True)
 
-            ctx = _row_context(naive_incident, tuple(range(len(COLUMNS))), len(COLUMNS))
+            ctx = _row_context(naive_incident, Header(tuple(range(len(COLUMNS))), len(COLUMNS)))
             limit = min(args.naive_rows, args.rows)
             naive_backend = db.session.execute(text("SELECT pg_backend_pid()")).scalar_one()
             naive_pg_before = process_cpu(naive_backend)

@@ -146,7 +146,7 @@ def _seed_rows(incident_id: int, start: int, stop: int) -> list[tuple]:
         columns = identity_columns(plain)
         for name in (*PLAIN_FIELDS, "notice_code"):
             if columns[name] is not None:
-                columns[name] = ring.encrypt(columns[name])
+                columns[name] = ring.encrypt(columns[name], f"person.{name}")
         rows.append((incident_id, f"BENCH-{n:08d}", plain["language"],
                      json.dumps(plain["categories"]), *(columns[name] for name in COPY_IDENTITY),
                      True, True, False, False, 0, now, now))

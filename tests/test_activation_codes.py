@@ -32,7 +32,7 @@ def test_import_stores_codes_encrypted_and_skips_duplicates(db, make_incident, t
     assert (again.added, again.duplicates) == (0, 4)
     assert pool_counts(incident.id) == (3, 0)
     raw = db.session.execute(text("SELECT code FROM activation_code LIMIT 1")).scalar_one()
-    assert raw.startswith("gAAAA") and "BBBB" not in raw  # stored as a Fernet token
+    assert raw.startswith("A") and "BBBB" not in raw  # stored as an AES-GCM token (version 1)
     logged = db.session.execute(
         select(Interaction.details).where(Interaction.action == "activation_codes.imported")
     ).scalars().all()

@@ -77,7 +77,7 @@ def test_binary_copy_stores_values_that_decrypt_and_match(postgres_server, data_
             raw = db.session.execute(text(
                 "SELECT first_name, categories::text FROM person "
                 "WHERE external_ref = 'EXT-000001'")).one()
-            assert keyring().decrypt(raw[0]) == "Zoë\\Anne"  # an ordinary Fernet token
+            assert keyring().decrypt(raw[0], "person.first_name") == "Zoë\\Anne"  # AES-GCM token
             assert raw[1] == '["contact_details", "health"]'
             again = import_persons(incident.id, path, workers=workers, batch_size=2)
             assert again.line() == "imported 0, updated 0, unchanged 3, rejected 0"

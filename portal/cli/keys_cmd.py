@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import click
-from cryptography.fernet import Fernet
 from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import Text, bindparam, select, type_coerce, update
 
 from portal.extensions import db
-from portal.security.crypto import EncryptedString, keyring
+from portal.security.crypto import EncryptedString, column_context, generate_key, keyring
 
 group = AppGroup("keys", help="Data encryption keys.")
 
@@ -28,6 +27,9 @@ def encrypted_columns() -> list[tuple]:
 def rotate(batch_size: int = 1000, progress=None) -> dict[str, int]:
     """Re-encrypt every stored token that is not under the newest key.
 
+    Fernet tokens (written before AES-GCM) are never current, so a rotation
+    also moves every old token to the AES-GCM format.
+
     Works in batches by primary key and commits each one, so it can be stopped
     and run again; it returns how many values were rewritten per column.
     """
@@ -35,6 +37,7 @@ def rotate(batch_size: int = 1000, progress=None) -> dict[str, int]:
     counts: dict[str, int] = {}
     for table, pk, column in encrypted_columns():
         raw = type_coerce(column, Text)
+        context = column_context(table.name, column.name)
         statement = (
             update(table)
             .where(pk == bindparam("pk"))
@@ -51,7 +54,7 @@ def rotate(batch_size: int = 1000, progress=None) -> dict[str, int]:
                 break
             last = rows[-1][0]
             params = [
-                {"pk": key, "token": ring.rotate(token)}
+                {"pk": key, "token": ring.rotate(token, context)}
                 for key, token in rows
                 if not ring.is_current(token)
             ]
@@ -83,7 +86,7 @@ def rotate_command(batch_size: int) -> None:
 @group.command("generate")
 def generate() -> None:
     """Print a new data key to put first in PORTAL_DATA_KEYS."""
-    click.echo(Fernet.generate_key().decode())
+    click.echo(generate_key())
 
 
 def register(app: Flask) -> None:

@@ -17,13 +17,20 @@ from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import NamedTuple, TextIO
 
-from portal.imports.rows import COLUMNS, reason_text
+from portal.imports.rows import COLUMNS, Record, reason_text
 
 _COLUMN_NAME = re.compile(r"[a-z][a-z0-9_ ]{0,39}")
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 ERROR_HEADER = ("line", "column", "reason")
+
+
+class Header(NamedTuple):
+    """Where each of ``COLUMNS`` is in the file, and how many fields the header has."""
+
+    positions: tuple[int, ...]
+    width: int
 
 
 class ImportFileError(Exception):
@@ -109,7 +116,7 @@ def _decoded_lines(handle, progress: Callable[[int], None] | None) -> Iterator[s
         yield text
 
 
-def read_header(path: Path) -> tuple[tuple[int, ...], int]:
+def read_header(path: Path) -> Header:
     """Check the header: returns each column's position and the number of fields."""
     with path.open("rb") as handle:
         lines = _decoded_lines(handle, None)
@@ -144,19 +151,19 @@ def read_header(path: Path) -> tuple[tuple[int, ...], int]:
         raise ImportFileError(
             "line 1: wrong header (" + "; ".join(problems) + "). Expected: " + expected
         )
-    return tuple(names.index(name) for name in COLUMNS), len(names)
+    return Header(tuple(names.index(name) for name in COLUMNS), len(names))
 
 
-def check_file(path: Path) -> tuple[tuple[int, ...], int]:
+def check_file(path: Path) -> Header:
     """First pass: the header is right and every line is UTF-8."""
     if not path.is_file():
         raise ImportFileError(f"no such file: {path}")
-    positions = read_header(path)
+    header = read_header(path)
     if not _is_utf8(path):
         with path.open("rb") as handle:
             for _line in _decoded_lines(handle, None):  # raises, naming the line
                 pass
-    return positions
+    return header
 
 
 def _is_utf8(path: Path) -> bool:
@@ -173,11 +180,11 @@ def _is_utf8(path: Path) -> bool:
     return True
 
 
-def records(path: Path, progress) -> Iterator[tuple[int, list[str] | str]]:
-    """``(first line number, fields)`` of each record after the header.
+def records(path: Path, progress) -> Iterator[Record]:
+    """Each record after the header, with its first line number.
 
     Blank lines are skipped. A record the CSV reader cannot parse (a NUL byte,
-    a stray quote) comes out as ``(line, reason)`` so it is reported, not lost.
+    a stray quote) comes out with the reason as its fields, so it is reported, not lost.
     """
     with path.open("rb") as handle:
         reader = csv.reader(_decoded_lines(handle, progress), strict=True)
@@ -189,10 +196,10 @@ def records(path: Path, progress) -> Iterator[tuple[int, list[str] | str]]:
             except StopIteration:
                 return
             except csv.Error as exc:
-                yield start, str(exc)
+                yield Record(start, str(exc))
             else:
                 if len(fields) > 1 or (fields and fields[0].strip()):
-                    yield start, fields
+                    yield Record(start, fields)
             start = reader.line_num + 1
 
 

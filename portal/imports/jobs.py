@@ -1,7 +1,7 @@
 """Imports uploaded through the helpdesk: the stored upload and the background job.
 
-The upload is kept in the ``import_run`` row as a Fernet token (so a worker on
-another machine can read it) and erased as soon as the job has read it.
+The upload is kept in the ``import_run`` row encrypted with the keyring (so a
+worker on another machine can read it) and erased as soon as the job has read it.
 ``run_import`` is the job: it takes the run's id, imports through
 ``portal.imports.run`` and records progress and counts on the row as it goes.
 """
@@ -13,21 +13,16 @@ import logging
 import os
 import tempfile
 
-from cryptography.fernet import Fernet, MultiFernet
-from flask import current_app
-
 from portal.audit import log as audit
 from portal.extensions import db
 from portal.imports.run import MAX_KEPT_ERRORS, ImportFileError, ImportSummary, import_persons
 from portal.models import ImportRun
 from portal.models.base import utcnow
+from portal.security.crypto import keyring
 
 log = logging.getLogger(__name__)
 ERRORS_SAMPLE = 200
-
-
-def _fernet() -> MultiFernet:
-    return MultiFernet([Fernet(key) for key in current_app.config["PORTAL_DATA_KEYS"]])
+UPLOAD_CONTEXT = "import_run.upload"  # the associated data of an upload's token
 
 
 def create_run(incident_id: int, staff_id: int | None, filename: str, data: bytes,
@@ -40,7 +35,7 @@ def create_run(incident_id: int, staff_id: int | None, filename: str, data: byte
         status="queued",
         dry_run=dry_run,
         total_bytes=len(data),
-        upload=_fernet().encrypt(data),
+        upload=keyring().encrypt_bytes(data, UPLOAD_CONTEXT),
         errors_sample=[],
     )
     db.session.add(run)
@@ -71,7 +66,7 @@ def run_import(run_id: int) -> str:
     handle, path = tempfile.mkstemp(prefix="portal-import-", suffix=".csv")
     try:
         with os.fdopen(handle, "wb") as out:
-            out.write(_fernet().decrypt(run.upload))
+            out.write(keyring().decrypt_bytes(run.upload, UPLOAD_CONTEXT))
 
         def progress(count: int) -> None:
             read["bytes"] += count

@@ -1,9 +1,10 @@
 """Validation and preparation of single rows of an affected-persons CSV.
 
 Pure functions with no database access, so ``portal.imports.run`` can run them in
-worker processes. A row becomes either a list of problems ``(column, code,
-params)`` or plain, normalised values; new rows are then turned into stored
-column values (encrypted fields, blind indexes, digests).
+worker processes. A row becomes either a list of ``Problem``s or plain,
+normalised values; new rows are then turned into stored column values
+(encrypted fields, blind indexes, digests). A batch comes back as one named
+result per record: ``Rejected``, ``Unchanged``, ``Changed`` or ``NewRow``.
 
 Problem texts are English templates marked with ``N_`` so the translation pass
 extracts them; the errors CSV and the CLI use the English text, the web page
@@ -16,6 +17,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import lru_cache
+from typing import NamedTuple
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
@@ -23,10 +25,10 @@ from email_validator import EmailNotValidError, validate_email
 from portal.imports.pgcopy import CopyRows
 from portal.notices.advice import CATEGORY_KEYS
 from portal.people.identity import PLAIN_FIELDS, identity_columns, row_digest
-from portal.security.bulk_fernet import BulkFernet
 from portal.security.crypto import (
     Keyring,
     code_index,
+    column_context,
     format_code,
     generate_code,
     is_valid_code,
@@ -74,6 +76,14 @@ REASONS = {
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _LOCAL_PART = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+class Problem(NamedTuple):
+    """What is wrong with one column of a row (``code`` is a key of ``REASONS``)."""
+
+    column: str
+    code: str
+    params: dict
 
 
 def reason_text(code: str, params: dict | None = None) -> str:
@@ -163,57 +173,58 @@ def parse_categories(value: str) -> tuple[list[str], str | None, dict]:
 # --- a whole row ------------------------------------------------------------------------
 
 
-def validate(fields: list[str], ctx: RowContext, today: date) -> tuple[dict | None, list]:
+def validate(fields: list[str], ctx: RowContext, today: date
+             ) -> tuple[dict | None, list[Problem]]:
     """Check one CSV record: ``(values, [])`` or ``(None, problems)``.
 
     ``values`` holds the normalised plain values of every column, with
     ``categories`` as a sorted list and ``notice_code`` formatted or ``None``.
     """
     if len(fields) != ctx.width:
-        return None, [("", "field_count", {"found": len(fields), "expected": ctx.width})]
+        return None, [Problem("", "field_count", {"found": len(fields), "expected": ctx.width})]
     raw = {name: fields[pos].strip() for name, pos in zip(COLUMNS, ctx.positions, strict=True)}
-    problems: list[tuple[str, str, dict]] = []
+    problems: list[Problem] = []
     for name in COLUMNS:
         value = raw[name]
         limit = MAX_LENGTH.get(name, DEFAULT_MAX_LENGTH)
         if len(value) > limit:
-            problems.append((name, "too_long", {"limit": limit}))
+            problems.append(Problem(name, "too_long", {"limit": limit}))
             raw[name] = ""
         elif _CONTROL.search(value):
-            problems.append((name, "control_chars", {}))
+            problems.append(Problem(name, "control_chars", {}))
             raw[name] = ""
     for name in REQUIRED:
-        if not raw[name] and not any(column == name for column, _c, _p in problems):
-            problems.append((name, "required", {}))
+        if not raw[name] and not any(problem.column == name for problem in problems):
+            problems.append(Problem(name, "required", {}))
 
     values = dict(raw)
     if raw["date_of_birth"]:
         values["date_of_birth"], problem = parse_birth_date(raw["date_of_birth"], today)
         if problem:
-            problems.append(("date_of_birth", problem, {}))
+            problems.append(Problem("date_of_birth", problem, {}))
     if raw["email"]:
         values["email"] = normalise_email(raw["email"])
         if values["email"] is None:
-            problems.append(("email", "email_invalid", {}))
+            problems.append(Problem("email", "email_invalid", {}))
     if raw["phone"]:
         country = raw["country"].upper()
         region = country if len(country) == 2 and country.isalpha() else ctx.default_region
         values["phone"] = normalise_phone(raw["phone"], region)
         if values["phone"] is None:
-            problems.append(("phone", "phone_invalid", {}))
+            problems.append(Problem("phone", "phone_invalid", {}))
     has_address = bool(raw["address_line1"] and raw["city"])
     if not (raw["email"] or raw["phone"] or has_address):
-        problems.append((CONTACT_COLUMN, "no_contact", {}))
+        problems.append(Problem(CONTACT_COLUMN, "no_contact", {}))
     values["categories"], problem, params = parse_categories(raw["categories"])
     if problem:
-        problems.append(("categories", problem, params))
+        problems.append(Problem("categories", problem, params))
     language = raw["language"].lower()
     values["language"] = language if language in ctx.languages else ctx.default_language
     if raw["notice_code"]:
         if is_valid_code(raw["notice_code"]):
             values["notice_code"] = format_code(raw["notice_code"])
         else:
-            problems.append(("notice_code", "code_invalid", {}))
+            problems.append(Problem("notice_code", "code_invalid", {}))
     else:
         values["notice_code"] = None
     if problems:
@@ -248,22 +259,29 @@ def plain_columns(values: dict, digest: str, ring: Keyring | None = None) -> dic
     return columns
 
 
-def encrypt_columns(rows: list[dict], encryptor) -> None:
-    """Replace the plain personal values of prepared rows by Fernet tokens, in place."""
-    tokens = iter(encryptor.encrypt_many(
-        [row[name] for row in rows for name in ENCRYPTED if row[name] is not None]
-    ))
+PERSON_CONTEXTS = tuple(column_context("person", name) for name in ENCRYPTED)
+
+
+def encrypt_columns(rows: list[dict], ring: Keyring) -> None:
+    """Replace the plain personal values of prepared rows by tokens, in place."""
+    values, contexts = [], []
+    for row in rows:
+        for name, context in zip(ENCRYPTED, PERSON_CONTEXTS, strict=True):
+            if row[name] is not None:
+                values.append(row[name])
+                contexts.append(context)
+    tokens = iter(ring.encrypt_many(values, contexts))
     for row in rows:
         for name in ENCRYPTED:
             if row[name] is not None:
                 row[name] = next(tokens)
 
 
-def regenerate_code(columns: dict, encryptor) -> dict:
+def regenerate_code(columns: dict, ring: Keyring) -> dict:
     """Give a new person's prepared columns a fresh generated notice code."""
     code = generate_code()
-    columns["notice_code"] = encryptor.encrypt_many([code])[0]
-    columns["code_index"] = code_index(code)
+    columns["notice_code"] = ring.encrypt(code, column_context("person", "notice_code"))
+    columns["code_index"] = code_index(code, ring)
     return columns
 
 
@@ -289,57 +307,93 @@ class BatchJob:
     prepare: bool  # encrypt new rows (False for a dry run)
     as_copy: bool  # new rows as binary COPY tuples (PostgreSQL) instead of dicts
     today: date
-    data_key: str
 
 
-_ENCRYPTORS: dict[str, BulkFernet] = {}
+class Record(NamedTuple):
+    """One CSV record: its first line, and its fields (or why the CSV reader refused it)."""
+
+    line: int
+    fields: list[str] | str
 
 
-def _encryptor(key: str) -> BulkFernet:
-    if key not in _ENCRYPTORS:
-        _ENCRYPTORS[key] = BulkFernet(key)
-    return _ENCRYPTORS[key]
+class Rejected(NamedTuple):
+    line: int
+    problems: list[Problem]
 
 
-def process_batch(ctx: RowContext, job: BatchJob, rows: list, existing: dict) -> list:
-    """Validate a batch of ``(line, fields)`` records.
+class Unchanged(NamedTuple):
+    line: int
+    ref: str
 
-    ``existing`` maps external_ref to the stored row digest. Returns one result
-    per record: ``("reject", line, problems)``, ``("same", line, ref)``,
-    ``("changed", line, ref, values, digest)`` or ``("new", line, ref, values,
-    digest, row)`` where ``row`` is ``None`` unless ``job.prepare``, else the
-    encrypted columns as a dict, or as a binary COPY tuple when ``job.as_copy``.
+
+class Changed(NamedTuple):
+    """An existing person whose row differs from the one it was imported from."""
+
+    line: int
+    ref: str
+    values: dict  # validated plain values, as ``validate`` returns them
+    digest: str
+
+
+class NewRow(NamedTuple):
+    """A person to insert.
+
+    ``notice_code`` is the code the file supplied (formatted) or ``None``;
+    ``code_index`` the blind index of the code the row will have (``None`` for
+    an unprepared row without a supplied code); ``row`` is ``None`` unless the
+    batch was prepared, else the encrypted columns as a dict, or as a binary
+    COPY tuple.
     """
-    results = []
-    fresh = []
+
+    line: int
+    ref: str
+    notice_code: str | None
+    code_index: str | None
+    row: dict | bytes | None
+
+
+BatchResult = Rejected | Unchanged | Changed | NewRow
+
+
+def process_batch(ctx: RowContext, job: BatchJob, records: list[Record],
+                  existing: dict[str, str]) -> list[BatchResult]:
+    """Validate a batch of records; one result per record, in order.
+
+    ``existing`` maps external_ref to the stored row digest. New rows are
+    encrypted with the keyring of the current application (in a worker, the
+    one its initializer built from the keys it was given).
+    """
+    results: list[BatchResult] = []
+    fresh = []  # (position in results, line, values, prepared columns)
     ring = keyring()
-    for line, fields in rows:
+    for line, fields in records:
         values, problems = validate(fields, ctx, job.today)
         if problems:
-            results.append(("reject", line, problems))
+            results.append(Rejected(line, problems))
             continue
         ref = values["external_ref"]
         digest = digest_of(values, ring)
         if ref in existing:
             if existing[ref] == digest:
-                results.append(("same", line, ref))
+                results.append(Unchanged(line, ref))
             else:
-                results.append(("changed", line, ref, values, digest))
+                results.append(Changed(line, ref, values, digest))
             continue
-        result = ["new", line, ref, values, digest, None]
+        code = values["notice_code"]
         if job.prepare:
-            result[5] = plain_columns(values, digest, ring)
-            fresh.append(result)
-        results.append(result)
+            fresh.append((len(results), line, values, plain_columns(values, digest, ring)))
+            results.append(None)  # filled below, once the batch is encrypted
+        else:
+            results.append(NewRow(line, ref, code, code_index(code, ring) if code else None,
+                                  None))
     if fresh:
-        encryptor = _encryptor(job.data_key)
-        encrypt_columns([result[5] for result in fresh], encryptor)
+        encrypt_columns([columns for *_, columns in fresh], ring)
         now = datetime.now(UTC)
-        copy_rows = CopyRows(INSERT_COLUMNS, job.incident_id, now)
-        for result in fresh:
-            row = complete_row(result[5], job.incident_id, result[3], now)
-            # the code's index is all the caller needs of a prepared COPY row
-            result[3] = {"notice_code": result[3]["notice_code"], "code_index": row["code_index"]}
-            if job.as_copy:
-                result[5] = copy_rows.row(row)
-    return [tuple(result) for result in results]
+        copy_rows = CopyRows(INSERT_COLUMNS, job.incident_id, now) if job.as_copy else None
+        for position, line, values, columns in fresh:
+            row = complete_row(columns, job.incident_id, values, now)
+            results[position] = NewRow(
+                line, values["external_ref"], values["notice_code"], row["code_index"],
+                copy_rows.row(row) if copy_rows is not None else row,
+            )
+    return results

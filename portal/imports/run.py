@@ -45,6 +45,7 @@ from portal.audit import log as audit
 from portal.extensions import db
 from portal.imports.csv_file import (  # noqa: F401 - re-exported: the importer's API
     ErrorWriter,
+    Header,
     ImportFileError,
     ImportSummary,
     RowError,
@@ -59,14 +60,20 @@ from portal.imports.rows import (
     COLUMNS,
     INSERT_COLUMNS,
     BatchJob,
+    BatchResult,
+    Changed,
+    NewRow,
+    Problem,
+    Record,
+    Rejected,
     RowContext,
+    Unchanged,
     process_batch,
     regenerate_code,
 )
 from portal.models import Incident, Person
 from portal.people.identity import PLAIN_FIELDS, identity_columns
-from portal.security.bulk_fernet import BulkFernet
-from portal.security.crypto import code_index
+from portal.security.crypto import Keyring, code_index, keyring
 
 BATCH_SIZE = 2000
 PARALLEL_MIN_BYTES = 4 * 1024 * 1024  # smaller files are validated in-process
@@ -118,11 +125,11 @@ def _insert_rows(rows: list) -> None:
         connection.execute(_raw_person.insert(), rows)
 
 
-def _new_code(row, encryptor):
+def _new_code(row, ring: Keyring):
     """Replace the generated notice code of a prepared row (a dict or a COPY tuple)."""
     if isinstance(row, dict):
-        return regenerate_code(row, encryptor)
-    columns = regenerate_code({}, encryptor)
+        return regenerate_code(row, ring)
+    columns = regenerate_code({}, ring)
     return replace_fields(row, INSERT_COLUMNS, columns)
 
 
@@ -132,18 +139,20 @@ def _new_code(row, encryptor):
 class _Run:
     """State of one import while it runs."""
 
-    def __init__(self, incident: Incident, dry_run: bool, errors_out, actor, today: date):
+    def __init__(self, incident: Incident, dry_run: bool, errors_out, actor, today: date,
+                 ref_pos: int):
         self.incident_id = incident.id
         self.dry_run = dry_run
         self.summary = ImportSummary(dry_run=dry_run)
         self.error_writer = ErrorWriter(errors_out)
         self.actor_type, self.actor_id = actor
         self.today = today
+        self.ref_pos = ref_pos
         self.seen_refs = SeenRefs()
         self.seen_codes: dict[str, int] = {}
         self.inserted = 0
         self.analysed_at = 0
-        self.encryptor = BulkFernet(current_app.config["PORTAL_DATA_KEYS"][0])
+        self.ring = keyring()  # the application's, kept in app.extensions
         # An incident without persons at the start can only hold rows of this import, whose
         # external_refs SeenRefs has already checked: no batch needs looking up. (Were another
         # import of the same incident to run at once, the unique constraint stops one of them.)
@@ -151,29 +160,30 @@ class _Run:
             select(Person.id).where(Person.incident_id == incident.id).limit(1)
         ).first() is None
 
-    def reject(self, line: int, problems: list) -> None:
+    def reject(self, line: int, problems: list[Problem]) -> None:
         self.summary.rejected += 1
-        for column_name, code, params in problems:
-            error = RowError(line, column_name, code, params)
+        for problem in problems:
+            error = RowError(line, problem.column, problem.code, problem.params)
             self.error_writer.write(error)
             if len(self.summary.errors) < MAX_KEPT_ERRORS:
                 self.summary.errors.append(error)
 
     # a batch: dedupe and look up before validation, write after
-    def prepare(self, records: list) -> tuple[list, dict]:
+    def prepare(self, records: list[Record]) -> tuple[list[Record], dict[str, str]]:
         fresh, existing_refs = [], []
-        for line, fields in records:
+        for record in records:
+            line, fields = record
             if isinstance(fields, str):
-                self.reject(line, [("", "csv_invalid", {"reason": fields})])
+                self.reject(line, [Problem("", "csv_invalid", {"reason": fields})])
                 continue
             ref = fields[self.ref_pos].strip() if len(fields) > self.ref_pos else ""
             if ref:
                 first = self.seen_refs.add(ref, line)
                 if first is not None:
-                    self.reject(line, [("external_ref", "duplicate_ref", {"line": first})])
+                    self.reject(line, [Problem("external_ref", "duplicate_ref", {"line": first})])
                     continue
                 existing_refs.append(ref)
-            fresh.append((line, fields))
+            fresh.append(record)
         existing = {}
         if existing_refs and not self.started_empty:
             existing = dict(db.session.execute(
@@ -184,9 +194,9 @@ class _Run:
             ).all())
         return fresh, existing
 
-    def store(self, results: list) -> None:
-        new_rows = [result for result in results if result[0] == "new"]
-        wanted = [index for index in map(self._code_of, new_rows) if index is not None]
+    def store(self, results: list[BatchResult]) -> None:
+        wanted = [result.code_index for result in results
+                  if type(result) is NewRow and result.code_index is not None]
         taken = set()
         if wanted:
             taken = set(
@@ -196,28 +206,27 @@ class _Run:
             )
         inserts = []
         for result in results:
-            kind, line = result[0], result[1]
-            if kind == "reject":
-                self.reject(line, result[2])
-            elif kind == "same":
+            kind = type(result)
+            if kind is Rejected:
+                self.reject(result.line, result.problems)
+            elif kind is Unchanged:
                 self.summary.unchanged += 1
-            elif kind == "changed":
+            elif kind is Changed:
                 self._update(result)
             else:
-                info, row = result[3], result[5]
-                index = self._code_of(result)
-                if info["notice_code"]:
+                line, row, index = result.line, result.row, result.code_index
+                if result.notice_code:
                     first = self.seen_codes.get(index)
                     if first is not None:
-                        self.reject(line, [("notice_code", "code_duplicate_file",
-                                            {"line": first})])
+                        self.reject(line, [Problem("notice_code", "code_duplicate_file",
+                                                   {"line": first})])
                         continue
                     if index in taken:
-                        self.reject(line, [("notice_code", "code_taken", {})])
+                        self.reject(line, [Problem("notice_code", "code_taken", {})])
                         continue
                     self.seen_codes[index] = line
                 elif index is not None and index in taken:
-                    row = _new_code(row, self.encryptor)
+                    row = _new_code(row, self.ring)
                 self.summary.imported += 1
                 if row is not None and not self.dry_run:
                     inserts.append(row)
@@ -226,14 +235,6 @@ class _Run:
             self.inserted += len(inserts)
             if self.inserted >= max(ANALYZE_AFTER, 2 * self.analysed_at):
                 self._analyse()
-
-    @staticmethod
-    def _code_of(result) -> str | None:
-        """The blind index of a new row's notice code (``None`` for a dry run's generated one)."""
-        info = result[3]
-        if "code_index" in info:
-            return info["code_index"]
-        return code_index(info["notice_code"]) if info["notice_code"] else None
 
     def _analyse(self) -> None:
         """Refresh PostgreSQL's statistics as the table grows.
@@ -250,8 +251,8 @@ class _Run:
         if connection.dialect.name == "postgresql":
             connection.exec_driver_sql("ANALYZE person (incident_id, external_ref, code_index)")
 
-    def _update(self, result) -> None:
-        _kind, line, ref, values, digest = result
+    def _update(self, result: Changed) -> None:
+        line, ref, values, digest = result
         person = db.session.execute(
             select(Person).where(Person.incident_id == self.incident_id,
                                  Person.external_ref == ref)
@@ -263,7 +264,7 @@ class _Run:
                 select(Person.id).where(Person.code_index == index)
             ).scalar_one_or_none()
             if owner is not None or index in self.seen_codes:
-                self.reject(line, [("notice_code", "code_taken", {})])
+                self.reject(line, [Problem("notice_code", "code_taken", {})])
                 return
             self.seen_codes[index] = line
         plain = {name: values[name] for name in PLAIN_FIELDS}
@@ -288,11 +289,11 @@ class _Run:
                      details={"fields": sorted(changed), "via": "import"})
 
 
-def _row_context(incident: Incident, positions, width) -> RowContext:
+def _row_context(incident: Incident, header: Header) -> RowContext:
     config = current_app.config
     return RowContext(
-        positions=positions,
-        width=width,
+        positions=header.positions,
+        width=header.width,
         default_region=str(config["PORTAL_DEFAULT_REGION"]).upper(),
         languages=tuple(config["LANGUAGES"]),
         default_language=incident.default_language or "en",
@@ -300,10 +301,14 @@ def _row_context(incident: Incident, positions, width) -> RowContext:
 
 
 def _worker_init(data_keys: list[str], index_key: str) -> None:
-    """Give a worker process the keyring (the only application state rows need)."""
+    """Give a worker process the keyring (the only application state rows need).
+
+    The keys arrive as arguments; the keyring lives in the worker's own
+    application's ``extensions``, as in any other application.
+    """
     from flask import Flask
 
-    from portal.security.crypto import EXTENSION_KEY, Keyring
+    from portal.security.crypto import EXTENSION_KEY
 
     app = Flask("portal-import-worker")
     app.extensions[EXTENSION_KEY] = Keyring(data_keys, index_key)
@@ -331,7 +336,7 @@ def _worker_count(path: Path, workers: int | None) -> int:
     return min(4, os.cpu_count() or 1)
 
 
-def _batches(records: Iterator, size: int) -> Iterator[list]:
+def _batches(records: Iterator[Record], size: int) -> Iterator[list[Record]]:
     batch = []
     for record in records:
         batch.append(record)
@@ -366,21 +371,19 @@ def import_persons(
     incident = db.session.get(Incident, incident_id)
     if incident is None:
         raise ImportFileError(f"no incident with id {incident_id}")
-    positions, width = check_file(path)
-    run = _Run(incident, dry_run, errors_out, actor, date.today())
-    run.ref_pos = positions[COLUMNS.index("external_ref")]
-    ctx = _row_context(incident, positions, width)
+    header = check_file(path)
+    run = _Run(incident, dry_run, errors_out, actor, date.today(),
+               ref_pos=header.positions[COLUMNS.index("external_ref")])
+    ctx = _row_context(incident, header)
     job = BatchJob(
         incident_id=incident.id,
         prepare=not dry_run,
         as_copy=db.session.get_bind().dialect.name == "postgresql",
         today=run.today,
-        data_key=current_app.config["PORTAL_DATA_KEYS"][0],
     )
     count = _worker_count(path, workers)
     pool = None
     if count:
-
         pool = ProcessPoolExecutor(
             max_workers=count,
             mp_context=_worker_context(),

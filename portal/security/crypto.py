@@ -1,8 +1,18 @@
 """Encrypted columns, blind indexes, verification digests and notice codes.
 
-Personal data is stored as Fernet tokens (AES-128-CBC + HMAC-SHA256) under a
-``MultiFernet`` keyring: the first key of ``PORTAL_DATA_KEYS`` encrypts, every key
-decrypts, and ``flask keys rotate`` re-encrypts old tokens with the first key.
+Personal data is stored as AES-256-GCM tokens (``cryptography``'s ``AESGCM``):
+base64url of a version byte, the 4-byte id of the key, a random 96-bit nonce
+and the ciphertext with its tag. The column a value belongs to
+(``"person.email"``) is the associated data, so a token copied into another
+column does not decrypt. The first key of ``PORTAL_DATA_KEYS`` encrypts, every
+key decrypts, and ``flask keys rotate`` re-encrypts everything else with the
+first key. Tokens written before AES-GCM (Fernet, which start ``gAAAA``) still
+decrypt with the key that made them until they are rotated.
+
+The keys keep the Fernet format (32 random bytes, url-safe base64), so existing
+keys stay valid: each key's AES-256 key and key id are derived from its 32
+bytes with HKDF-SHA256, never used directly, because the same bytes are still
+the HMAC and AES-128 keys of the Fernet tokens made under it.
 
 Lookups on encrypted values go through *blind indexes*: HMAC-SHA256 under
 ``PORTAL_INDEX_KEY`` of a normalised value, with a purpose prefix so an index of
@@ -11,21 +21,60 @@ one field cannot be matched against another.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hmac
+import os
 import re
 import secrets
 import unicodedata
+from collections.abc import Sequence
 
+from cryptography.exceptions import InvalidTag
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.hashes import SHA256
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
 from sqlalchemy import String, Text
 from sqlalchemy.types import TypeDecorator
 
-from portal.security.hmac_sha256 import HmacSha256
+__all__ = ["InvalidToken"]  # raised for any token that does not decrypt
 
 EXTENSION_KEY = "portal.crypto"
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _CROCKFORD_FIX = str.maketrans({"I": "1", "L": "1", "O": "0", "U": "V"})
+
+TOKEN_VERSION = 0x01  # AES-256-GCM; Fernet tokens start with 0x80
+_FERNET_VERSION = 0x80
+KEY_ID_SIZE = 4
+NONCE_SIZE = 12  # 96 bits, drawn from os.urandom for every value
+_HEADER = 1 + KEY_ID_SIZE
+_BODY = _HEADER + NONCE_SIZE
+_HKDF_INFO = b"portal data key v1: AES-256-GCM key and key id"
+_URLSAFE = bytes.maketrans(b"+/", b"-_")  # what base64.urlsafe_b64encode does
+
+
+def generate_key() -> str:
+    """A new data key: 32 random bytes, url-safe base64 (the Fernet key format)."""
+    return base64.urlsafe_b64encode(os.urandom(32)).decode("ascii")
+
+
+class DataKey:
+    """One entry of ``PORTAL_DATA_KEYS``: its AES-GCM key and id, and its Fernet key."""
+
+    __slots__ = ("aead", "fernet", "key_id")
+
+    def __init__(self, key: str):
+        self.fernet = Fernet(key)  # validates the format; reads the key's old tokens
+        derived = HKDF(algorithm=SHA256(), length=32 + KEY_ID_SIZE, salt=None,
+                       info=_HKDF_INFO).derive(base64.urlsafe_b64decode(key))
+        self.aead = AESGCM(derived[:32])
+        self.key_id = derived[32:]
+
+
+def _b64(data: bytes) -> str:
+    return binascii.b2a_base64(data, newline=False).translate(_URLSAFE).decode("ascii")
 
 
 class Keyring:
@@ -34,34 +83,88 @@ class Keyring:
     def __init__(self, data_keys: list[str], index_key: str):
         if not data_keys:
             raise ValueError("at least one data key is required")
-        self._fernets = [Fernet(key) for key in data_keys]
-        self._multi = MultiFernet(self._fernets)
-        # Keyed once: each digest copies this state instead of hashing the key again.
-        self._index_hmac = HmacSha256(index_key.encode())
+        self._keys = [DataKey(key) for key in data_keys]
+        self._by_id: dict[bytes, DataKey] = {}
+        named: dict[bytes, str] = {}
+        for key, text in zip(self._keys, data_keys, strict=True):
+            if named.setdefault(key.key_id, text) != text:  # 1 in 2**32 for a pair of keys
+                raise ValueError("two data keys share a key id; generate another key")
+            self._by_id.setdefault(key.key_id, key)
+        self._current = self._keys[0]
+        self.current_key_id = self._current.key_id
+        self._prefix = bytes([TOKEN_VERSION]) + self._current.key_id
+        self._fernet = MultiFernet([key.fernet for key in self._keys])
+        self._index_key = index_key.encode()
 
-    def encrypt(self, plaintext: str) -> str:
-        """Encrypt text with the newest data key."""
-        return self._multi.encrypt(plaintext.encode()).decode("ascii")
+    def encrypt_bytes(self, data: bytes, context: str) -> bytes:
+        """Encrypt bytes with the newest key for ``context`` (the column, e.g. ``person.email``)."""
+        nonce = os.urandom(NONCE_SIZE)
+        body = self._current.aead.encrypt(nonce, data, context.encode())
+        return base64.urlsafe_b64encode(self._prefix + nonce + body)
 
-    def decrypt(self, token: str) -> str:
-        """Decrypt a token made with any configured key."""
-        return self._multi.decrypt(token.encode("ascii")).decode()
+    def encrypt(self, plaintext: str, context: str) -> str:
+        """Encrypt text with the newest key for ``context``."""
+        nonce = os.urandom(NONCE_SIZE)
+        body = self._current.aead.encrypt(nonce, plaintext.encode(), context.encode())
+        return _b64(self._prefix + nonce + body)
 
-    def rotate(self, token: str) -> str:
+    def encrypt_many(self, values: Sequence[str], contexts: Sequence[str]) -> list[str]:
+        """Tokens for many values, each with its context: the same tokens as ``encrypt``
+        gives one by one (a fresh nonce for every value), with one urandom call."""
+        nonces = os.urandom(NONCE_SIZE * len(values))
+        encrypt = self._current.aead.encrypt
+        prefix = self._prefix
+        tokens = []
+        append = tokens.append
+        start = 0
+        for value, context in zip(values, contexts, strict=True):
+            nonce = nonces[start:start + NONCE_SIZE]
+            start += NONCE_SIZE
+            body = prefix + nonce + encrypt(nonce, value.encode(), context.encode())
+            append(binascii.b2a_base64(body, newline=False).translate(_URLSAFE).decode("ascii"))
+        return tokens
+
+    def decrypt_bytes(self, token: bytes, context: str) -> bytes:
+        """Decrypt a token made with any configured key; ``InvalidToken`` if it does not."""
+        try:
+            raw = base64.urlsafe_b64decode(token)
+        except (binascii.Error, ValueError):
+            raise InvalidToken from None
+        if raw[:1] == bytes([_FERNET_VERSION]):
+            return self._fernet.decrypt(token)
+        if raw[:1] != bytes([TOKEN_VERSION]) or len(raw) < _BODY + 16:
+            raise InvalidToken
+        key = self._by_id.get(raw[1:_HEADER])
+        if key is None:
+            raise InvalidToken
+        try:
+            return key.aead.decrypt(raw[_HEADER:_BODY], raw[_BODY:], context.encode())
+        except InvalidTag:
+            raise InvalidToken from None
+
+    def decrypt(self, token: str, context: str) -> str:
+        """Decrypt a text token made with any configured key for ``context``."""
+        return self.decrypt_bytes(token.encode("ascii"), context).decode()
+
+    def rotate(self, token: str, context: str) -> str:
         """Re-encrypt a token with the newest key (unchanged plaintext)."""
-        return self._multi.rotate(token.encode("ascii")).decode("ascii")
+        return self.encrypt(self.decrypt(token, context), context)
 
     def is_current(self, token: str) -> bool:
-        """Tell whether a token decrypts with the newest key."""
+        """Tell whether a token names the newest key (Fernet tokens never do)."""
         try:
-            self._fernets[0].decrypt(token.encode("ascii"))
-        except InvalidToken:
+            return base64.urlsafe_b64decode(token[:8])[:_HEADER] == self._prefix
+        except (binascii.Error, ValueError):
             return False
-        return True
+
+    def key_id(self, token: str) -> bytes | None:
+        """The id of the key a token was made with (``None`` for a Fernet token)."""
+        raw = base64.urlsafe_b64decode(token[:8])
+        return raw[1:_HEADER] if raw[0] == TOKEN_VERSION else None
 
     def index(self, purpose: str, normalised: str) -> str:
         """Keyed digest of an already-normalised value for one purpose."""
-        return self._index_hmac.hexdigest(f"{purpose}\x1f{normalised}".encode())
+        return hmac.digest(self._index_key, f"{purpose}\x1f{normalised}".encode(), "sha256").hex()
 
 
 def keyring() -> Keyring:
@@ -81,23 +184,45 @@ def init_app(app) -> None:
     )
 
 
+def column_context(table: str, column: str) -> str:
+    """The associated data binding a token to its column."""
+    return f"{table}.{column}"
+
+
 class EncryptedString(TypeDecorator):
-    """Text encrypted at rest; reads and writes plain ``str`` in Python."""
+    """Text encrypted at rest; reads and writes plain ``str`` in Python.
+
+    Each token is bound to its column (``table.column`` as associated data):
+    SQLAlchemy tells the type which column it belongs to when the column is
+    created, and the table is known by the time a value is written or read.
+    """
 
     impl = Text
     cache_ok = True
+
+    def _set_parent(self, parent, outer=False, **kw):
+        super()._set_parent(parent, outer=outer, **kw)
+        self._column = parent
+
+    @property
+    def context(self) -> str:
+        column = getattr(self, "_column", None)
+        table = getattr(column, "table", None)
+        if table is None:
+            raise TypeError("EncryptedString is only usable as the type of a table column")
+        return column_context(table.name, column.name)
 
     def process_bind_param(self, value, dialect):
         if value is None:
             return None
         if not isinstance(value, str):
             raise TypeError("encrypted columns hold text")
-        return keyring().encrypt(value)
+        return keyring().encrypt(value, self.context)
 
     def process_result_value(self, value, dialect):
         if value is None:
             return None
-        return keyring().decrypt(value)
+        return keyring().decrypt(value, self.context)
 
 
 class BlindIndex(TypeDecorator):
