@@ -8,15 +8,16 @@ verification digests and the row digest a later re-import compares against.
 from __future__ import annotations
 
 from portal.models import Person
-from portal.people.identity import PLAIN_FIELDS, identity_columns, row_digest
+from portal.people.identity import identity_columns
 
 
 def import_row_digest(values: dict) -> str:
     """The row digest the import stores for these plain values (see ``imports.rows``)."""
-    plain = {name: values.get(name) for name in ("external_ref", *PLAIN_FIELDS, "language")}
-    plain["categories"] = ";".join(values.get("categories") or ())
-    plain["notice_code"] = values.get("notice_code") or ""
-    return row_digest(plain)
+    from portal.imports.rows import COLUMNS, digest_of
+
+    plain = {name: values.get(name) for name in COLUMNS}
+    plain["categories"] = list(values.get("categories") or ())
+    return digest_of(plain)
 
 
 def new_person(incident_id: int, values: dict) -> Person:
