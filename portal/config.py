@@ -104,6 +104,7 @@ class Config:
     STAFF_LOCKOUT_ATTEMPTS = 5
     STAFF_LOCKOUT_MINUTES = 15
     STAFF_IDLE_MINUTES = 60
+    STAFF_SESSION_MAX_HOURS = 12
     STAFF_LOGIN_RATE_LIMIT = "20 per minute;200 per hour"
     CUSTOMER_VERIFY_RATE_LIMIT = "30 per minute;300 per hour"
     # Customer portal (docs/configuration.md, "Customer portal").
