@@ -48,6 +48,7 @@ def create_app(config: type | Mapping | None = None) -> Flask:
     notice_cache.init_app(app)
     _register_blueprints(app)
     _register_template_helpers(app)
+    _warn_if_outbox_exposed(app)
 
     from portal.cli import register as register_cli
 
@@ -97,6 +98,15 @@ def _register_blueprints(app: Flask) -> None:
         from portal.dev import bp as dev_bp
 
         app.register_blueprint(dev_bp)
+
+
+def _warn_if_outbox_exposed(app: Flask) -> None:
+    # Configuration only, no lookups: the serving commands add their bind address.
+    from portal.dispatch.channels.outbox import exposure_warning
+
+    warning = exposure_warning(app.config)
+    if warning:
+        app.logger.warning("%s", warning)
 
 
 def _register_template_helpers(app: Flask) -> None:

@@ -104,6 +104,7 @@ class Config:
     STAFF_LOCKOUT_ATTEMPTS = 5
     STAFF_LOCKOUT_MINUTES = 15
     STAFF_IDLE_MINUTES = 60
+    STAFF_SESSION_MAX_HOURS = 12
     STAFF_LOGIN_RATE_LIMIT = "20 per minute;200 per hour"
     CUSTOMER_VERIFY_RATE_LIMIT = "30 per minute;300 per hour"
     # Customer portal (docs/configuration.md, "Customer portal").
@@ -267,6 +268,10 @@ def load(instance_path: str | Path) -> type[Config] | dict:
     settings["PROXY_HOPS"] = as_int(_env("PORTAL_PROXY_HOPS"), settings["PROXY_HOPS"])
     settings["HSTS_SECONDS"] = as_int(_env("PORTAL_HSTS_SECONDS"), settings["HSTS_SECONDS"])
     settings["OUTBOX_ENABLED"] = as_bool(_env("PORTAL_OUTBOX"), settings["OUTBOX_ENABLED"])
+    if env_name == "production" and settings["OUTBOX_ENABLED"]:
+        # The outbox keeps messages (notice codes included) instead of sending them.
+        raise ConfigError("refusing to start in production with PORTAL_OUTBOX on: "
+                          "messages would be kept in the database, not sent")
     settings["STAFF_LOGIN_RATE_LIMIT"] = (
         _env("PORTAL_STAFF_LOGIN_RATE_LIMIT") or settings["STAFF_LOGIN_RATE_LIMIT"]
     )

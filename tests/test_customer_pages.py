@@ -240,8 +240,10 @@ def test_no_sms_body_ever_contains_personal_data(client, db, incident, make_pers
 # --- development outbox -----------------------------------------------------------------------
 
 
-def test_dev_outbox_lists_messages(client, db):
+def test_dev_outbox_lists_messages(client, db, make_staff, login):
     from portal.dispatch.channels import email, sms
+
+    login(make_staff("manager"))  # the outbox is for managers and admins only
 
     sms.send("+14155550100", "Hello from the outbox")
     email.send("someone@example.com", "Body text", subject="Subject line")

@@ -6,6 +6,7 @@ import time
 
 from flask import Flask, current_app, flash, session
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user, logout_user
 
 from portal.audit import log as audit
@@ -27,28 +28,46 @@ def load_user(user_id: str) -> StaffUser | None:
     return user
 
 
+def _end_session(reason: str, message: str) -> None:
+    """Sign the staff member out, keep only the language, log ``reason`` and say why."""
+    staff_id = current_user.id if current_user.is_authenticated else None
+    logout_user()
+    lang = session.get(LANG_KEY)
+    session.clear()
+    if lang:
+        session[LANG_KEY] = lang
+    if staff_id is not None:
+        audit.record("staff.session_expired", actor_type="staff", actor_id=staff_id,
+                     details={"reason": reason})
+        db.session.commit()
+        flash(message, "info")
+
+
 def enforce_idle_timeout() -> None:
-    """End a staff session that has been idle longer than ``STAFF_IDLE_MINUTES``."""
+    """End a staff session idle longer than ``STAFF_IDLE_MINUTES``, or older than
+    ``STAFF_SESSION_MAX_HOURS`` since sign-in whatever the activity."""
     if "_user_id" not in session:
         return
-    from helpdesk.auth.views import SEEN_KEY
+    from helpdesk.auth.views import SEEN_KEY, SIGNED_IN_KEY
 
     now = time.time()
+    config = current_app.config
+    signed_in = session.get(SIGNED_IN_KEY)
+    max_hours = config["STAFF_SESSION_MAX_HOURS"]
+    # A session without a sign-in time predates this check: it ends like an old one.
+    if not isinstance(signed_in, int | float) or now - signed_in > max_hours * 3600:
+        _end_session("max_age", ngettext(
+            "For your security, a staff session ends %(num)d hour after sign-in. "
+            "Please sign in again.",
+            "For your security, a staff session ends %(num)d hours after sign-in. "
+            "Please sign in again.",
+            max_hours,
+        ))
+        return
     seen = session.get(SEEN_KEY)
-    limit = current_app.config["STAFF_IDLE_MINUTES"] * 60
-    if not isinstance(seen, int | float) or now - seen > limit:
-        staff_id = current_user.id if current_user.is_authenticated else None
-        logout_user()
-        lang = session.get(LANG_KEY)
-        session.clear()
-        if lang:
-            session[LANG_KEY] = lang
-        if staff_id is not None:
-            audit.record("staff.session_expired", actor_type="staff", actor_id=staff_id,
-                         details={"reason": "idle"})
-            db.session.commit()
-            flash(_l("Your session ended after a period of inactivity. Please sign in again."),
-                  "info")
+    if not isinstance(seen, int | float) or now - seen > config["STAFF_IDLE_MINUTES"] * 60:
+        _end_session("idle", _l("Your session ended after a period of inactivity. "
+                                "Please sign in again."))
         return
     session[SEEN_KEY] = now
 

@@ -27,6 +27,7 @@ PENDING_KEY = "staff_pending_id"
 PENDING_NEXT_KEY = "staff_pending_next"
 SETUP_SECRET_KEY = "staff_totp_setup_secret"  # noqa: S105 - a session key name
 SEEN_KEY = "staff_seen_at"
+SIGNED_IN_KEY = "staff_signed_in_at"
 
 
 def _login_limit() -> str:
@@ -76,7 +77,7 @@ def _start_session(user: StaffUser, next_url: str | None, method: str):
     session.clear()
     if lang:
         session["lang"] = lang
-    session[SEEN_KEY] = time.time()
+    session[SEEN_KEY] = session[SIGNED_IN_KEY] = time.time()
     login_user(user)
     audit.record("staff.login", actor_type="staff", actor_id=user.id, details={"method": method})
     db.session.commit()

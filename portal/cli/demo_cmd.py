@@ -35,10 +35,22 @@ def demo(no_serve: bool, host: str, port: int) -> None:
     click.echo(f"  date of birth: {sample['date_of_birth']}")
     click.echo(f"  postcode:      {sample['postcode']}")
     click.echo("")
+    readers = [(email, password) for email, role, password in info["staff"]
+               if role in ("manager", "admin")]
     click.echo("Messages that would be sent by SMS or email are kept in the outbox:")
     click.echo(f"  {base}/dev/outbox")
+    if readers:
+        email, password = readers[0]
+        click.echo(f"  Sign in as a manager or admin to read it, e.g. {email} "
+                   f"(password: {password}).")
+    click.echo("  Codes show masked; revealing a message is recorded in the interaction log.")
     if no_serve:
         return
+    from portal.dispatch.channels.outbox import exposure_warning
+
+    warning = exposure_warning(current_app.config, bind_host=host)
+    if warning:
+        click.secho(warning, fg="red", bold=True, err=True)
     click.echo(f"Serving on {base} (Ctrl+C to stop)")
     from werkzeug.serving import run_simple
 

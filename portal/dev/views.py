@@ -1,20 +1,24 @@
 """``/dev/outbox``: what the embedded default "sent" by SMS and e-mail.
 
 Never available in production: the blueprint is registered only when
-``DEV_PAGES`` is on, and each request checks again.
+``DEV_PAGES`` is on, and each request checks again. Only a signed-in manager or
+admin may read it, and codes show masked: revealing one message is a logged POST
+that shows it unmasked for the next page view only.
 """
 
 from __future__ import annotations
 
-from flask import abort, current_app, render_template
-from sqlalchemy import select
+from flask import abort, current_app, redirect, render_template, session, url_for
 
+from portal.audit import log as audit
 from portal.dev import bp
+from portal.dispatch.channels import outbox as outbox_store
 from portal.extensions import db
-from portal.models.campaign import OutboxMessage
 from portal.security.headers import no_store
+from portal.security.permissions import staff_required
 
 PAGE_SIZE = 200
+REVEAL_KEY = "dev_outbox_reveal"
 
 
 @bp.before_request
@@ -25,11 +29,33 @@ def _dev_only():
 
 
 @bp.get("/dev/outbox")
+@staff_required("manager")
 def outbox():
-    """The newest outbox messages, newest first."""
-    messages = list(db.session.execute(
-        select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(PAGE_SIZE)
-    ).scalars())
+    """The newest outbox messages, newest first, codes masked."""
+    revealed = session.pop(REVEAL_KEY, None)
+    entries = []
+    for message in outbox_store.recent(PAGE_SIZE):
+        body = message.body or ""
+        shown = body if message.id == revealed else outbox_store.masked(body)
+        entries.append({
+            "message": message,
+            "body": shown,
+            "maskable": shown != body,
+            "revealed": message.id == revealed,
+        })
     return no_store(current_app.make_response(
-        render_template("dev/outbox.html", messages=messages)
+        render_template("dev/outbox.html", entries=entries)
     ))
+
+
+@bp.post("/dev/outbox/<int:message_id>/reveal")
+@staff_required("manager")
+def reveal(message_id: int):
+    """Show one message unmasked on the next view of the outbox; logged."""
+    # The CSRF token is checked by CSRFProtect before this runs.
+    if outbox_store.get(message_id) is None:
+        abort(404)
+    audit.record("outbox.revealed", details={"message_id": message_id})
+    db.session.commit()
+    session[REVEAL_KEY] = message_id
+    return redirect(url_for("dev.outbox", _anchor=f"msg-{message_id}"))

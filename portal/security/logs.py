@@ -1,17 +1,56 @@
 """Keep notice codes out of request logs.
 
 Customers arrive on ``/n/<code>`` links; a notice code is a credential. The
-development server (werkzeug) and gunicorn's access log write request lines, so
-a filter on their loggers replaces the code before anything is written.
+development server (werkzeug), gunicorn (access and error logs) and Flask's own
+error log write request lines, so a filter on their loggers replaces the code
+before anything is written.
+
+Every spelling is caught, not only ``/n/``: a request line is logged as the
+client sent it, so ``/N/``, ``/%6E/``, ``%2Fn%2F`` (and double encodings) would
+slip past a plain match. Each run of non-blank characters is percent-decoded
+(a few rounds) and, if the decoded text holds ``/n/`` in any case, everything
+from there to the end of the run (query string included) is replaced.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from urllib.parse import unquote
 
-_CODE_PATH = re.compile(r"/n/[^\s\"?]+")
-REQUEST_LOGGERS = ("werkzeug", "gunicorn.access")
+REQUEST_LOGGERS = ("werkzeug", "gunicorn.access", "gunicorn.error", "portal")
+REDACTED = "/n/[redacted]"
+
+_RUN = re.compile(r"[^\s\"'<>]+")
+_MARKER = re.compile(r"/n/", re.IGNORECASE)
+# Catches escaped or encoded spellings before decoding: %2F, %6E, %25..., N or n between slashes.
+_SUSPECT = re.compile(r"%[0-9a-f]{2}|/n/", re.IGNORECASE)
+_DECODE_ROUNDS = 4
+
+
+def _decoded(run: str) -> str:
+    for _ in range(_DECODE_ROUNDS):
+        decoded = unquote(run)
+        if decoded == run:
+            break
+        run = decoded
+    return run
+
+
+def _redact_run(match: re.Match) -> str:
+    run = match.group(0)
+    if not _SUSPECT.search(run):
+        return run
+    decoded = _decoded(run).replace("\\", "/")
+    marker = _MARKER.search(decoded)
+    if marker is None:
+        return run
+    return decoded[: marker.start()] + REDACTED
+
+
+def redact(message: str) -> str:
+    """Replace every ``/n/<code>`` in ``message``, whatever its spelling."""
+    return _RUN.sub(_redact_run, message)
 
 
 class RedactNoticeCodes(logging.Filter):
@@ -19,8 +58,9 @@ class RedactNoticeCodes(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        if "/n/" in message:
-            record.msg = _CODE_PATH.sub("/n/[redacted]", message)
+        redacted = redact(message)
+        if redacted != message:
+            record.msg = redacted
             record.args = ()
         return True
 
