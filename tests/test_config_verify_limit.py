@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from portal import config as settings
-from portal.customer.views.entry import DEFAULT_RATE_LIMIT
+
+DEFAULT_RATE_LIMIT = settings.Config.CUSTOMER_VERIFY_RATE_LIMIT
 
 
 def test_customer_verify_rate_limit_defaults_and_reads_env(monkeypatch, tmp_path):

@@ -18,13 +18,6 @@ from tests.customer_support import answer, approve_notice, enter_code, interacti
 HOTLINE = "+1 800 555 0199"
 
 
-@pytest.fixture(autouse=True)
-def _fresh_memory_store():
-    unknown_codes.reset_memory()
-    yield
-    unknown_codes.reset_memory()
-
-
 def _unknown_like(code: str) -> str:
     """A well-formed code that matches nobody and ends like ``code`` (same hint on the page)."""
     while True:
@@ -113,8 +106,8 @@ def test_the_unknown_code_lock_is_per_code_and_ends(app, db, real, monkeypatch):
     client = app.test_client()
     enter_code(client, _unknown_like(plain["notice_code"]))
     assert answer(client, "1901-02-03", postcode="1").status_code == 401  # another code
-    later = unknown_codes._now() + 31 * 60
-    monkeypatch.setattr(unknown_codes, "_now", lambda: later)
+    later = unknown_codes.clock() + 31 * 60
+    monkeypatch.setattr(unknown_codes, "clock", lambda: later)
     client = app.test_client()
     enter_code(client, code)
     assert client.get("/verify").status_code == 200
@@ -151,4 +144,4 @@ class TestWithRedis:
         _check_identical_lock(app, db, plain)
         prefix = app.config["PORTAL_RQ_QUEUE"]
         assert list(redis.scan_iter(f"{prefix}:unknown-code:lock:*"))
-        assert unknown_codes._memory == {}
+        assert unknown_codes.memory_store().counts == {}

@@ -7,8 +7,9 @@ same way: ``CUSTOMER_LOCKOUT_ATTEMPTS`` failures within ``CUSTOMER_LOCKOUT_MINUT
 lock that index for ``CUSTOMER_LOCKOUT_MINUTES``.
 
 The counts live in Redis (``portal.core.jobs.redis_connection()``) when it is
-configured, so every process sees them; otherwise in this process's memory with
-expiry. Nothing here is personal data, and losing it only resets counts.
+configured, so every process sees them; otherwise in the application's memory
+(``app.extensions``) with expiry. Nothing here is personal data, and losing it
+only resets counts.
 """
 
 from __future__ import annotations
@@ -21,25 +22,41 @@ from flask import current_app
 
 from portal.core import jobs
 
-_memory: dict[str, tuple[int, float, float | None]] = {}  # index -> (count, expires, locked_until)
-_memory_lock = threading.Lock()
+EXTENSION_KEY = "portal.unknown_codes"
 _MEMORY_MAX = 100_000
 
 
-def _now() -> float:
+class MemoryStore:
+    """One application's counts: index -> (count, window end, lock end)."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, tuple[int, float, float | None]] = {}
+        self.lock = threading.Lock()
+
+
+def memory_store() -> MemoryStore:
+    """This application's in-memory store (used when Redis is not configured)."""
+    store = current_app.extensions.get(EXTENSION_KEY)
+    if store is None:
+        store = current_app.extensions.setdefault(EXTENSION_KEY, MemoryStore())
+    return store
+
+
+def clock() -> float:
+    """The clock the counts and locks use (tests move it)."""
     return time.time()
 
 
 def _max_failures() -> int:
-    return int(current_app.config.get("CUSTOMER_LOCKOUT_ATTEMPTS", 5))
+    return current_app.config["CUSTOMER_LOCKOUT_ATTEMPTS"]
 
 
 def _window_seconds() -> int:
-    return int(current_app.config.get("CUSTOMER_LOCKOUT_MINUTES", 30)) * 60
+    return current_app.config["CUSTOMER_LOCKOUT_MINUTES"] * 60
 
 
 def _key(index_value: str, kind: str) -> str:
-    prefix = current_app.config.get("PORTAL_RQ_QUEUE") or "portal"
+    prefix = current_app.config["PORTAL_RQ_QUEUE"]
     return f"{prefix}:unknown-code:{kind}:{index_value}"
 
 
@@ -50,13 +67,14 @@ def _as_datetime(timestamp: float) -> datetime:
 def locked_until(index_value: str) -> datetime | None:
     """When the lock on this unknown code index ends, or ``None`` when it is not locked."""
     redis = jobs.redis_connection()
-    now = _now()
+    now = clock()
     if redis is not None:
         value = redis.get(_key(index_value, "lock"))
         until = float(value) if value else None
     else:
-        with _memory_lock:
-            _count, _expires, until = _memory.get(index_value, (0, 0.0, None))
+        store = memory_store()
+        with store.lock:
+            _count, _expires, until = store.counts.get(index_value, (0, 0.0, None))
     return _as_datetime(until) if until is not None and until > now else None
 
 
@@ -66,7 +84,7 @@ def count_failure(index_value: str) -> datetime | None:
     Returns the current lock's end too when parallel failures went past the maximum.
     """
     redis = jobs.redis_connection()
-    now = _now()
+    now = clock()
     window = _window_seconds()
     if redis is not None:
         count_key, lock_key = _key(index_value, "count"), _key(index_value, "lock")
@@ -82,12 +100,14 @@ def count_failure(index_value: str) -> datetime | None:
             return _as_datetime(until)
         current = redis.get(lock_key)
         return _as_datetime(float(current)) if current else _as_datetime(until)
-    with _memory_lock:
-        if len(_memory) > _MEMORY_MAX:
-            for key in [k for k, (_c, expires, lock) in _memory.items()
+    store = memory_store()
+    with store.lock:
+        memory = store.counts
+        if len(memory) > _MEMORY_MAX:
+            for key in [k for k, (_c, expires, lock) in memory.items()
                         if expires <= now and (lock is None or lock <= now)]:
-                del _memory[key]
-        count, expires, until = _memory.get(index_value, (0, 0.0, None))
+                del memory[key]
+        count, expires, until = memory.get(index_value, (0, 0.0, None))
         if until is not None and until > now:
             return _as_datetime(until)
         if expires <= now:
@@ -96,13 +116,8 @@ def count_failure(index_value: str) -> datetime | None:
         count += 1
         if count >= _max_failures():
             until = now + window
-            _memory[index_value] = (0, now, until)
+            memory[index_value] = (0, now, until)
             return _as_datetime(until)
-        _memory[index_value] = (count, expires, None)
+        memory[index_value] = (count, expires, None)
         return None
 
-
-def reset_memory() -> None:
-    """Forget every in-process count (tests)."""
-    with _memory_lock:
-        _memory.clear()
