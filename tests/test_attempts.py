@@ -1,8 +1,9 @@
 """The one attempt-and-lock mechanism (portal.security.attempts), for every lock that uses it.
 
-Each test runs against staff sign-in's lock and customer verification's lock: one
-semantics, one set of tests. The race runs on whichever database the suite uses
-(SQLite by default, PostgreSQL with ``PORTAL_TEST_DB=postgresql``).
+Each test runs against staff sign-in's lock, customer verification's lock and the
+keyed counter of unknown codes: one semantics, one set of tests. The race runs on
+whichever database the suite uses (SQLite by default, PostgreSQL with
+``PORTAL_TEST_DB=postgresql``).
 """
 
 from __future__ import annotations
@@ -13,18 +14,28 @@ from datetime import timedelta
 import pytest
 
 from portal.models.base import utcnow
+from portal.people.unknown_codes import UNKNOWN_CODE_LOCK
 from portal.people.verification import CODE_LOCK
 from portal.security import attempts
 from portal.security.sign_in import ACCOUNT_LOCK
 
 
-@pytest.fixture(params=["staff", "customer"])
+class Row:
+    """The counted row: its id (or key) only."""
+
+    def __init__(self, row_id):
+        self.id = row_id
+
+
+@pytest.fixture(params=["staff", "customer", "unknown_code"])
 def locked_row(request, db, make_staff, make_person):
-    """``(lock, row)``: a staff account or an affected person, with its lock."""
+    """``(lock, row)``: a staff account, an affected person or an unknown code's counter."""
     if request.param == "staff":
-        return ACCOUNT_LOCK, make_staff("agent")
+        return ACCOUNT_LOCK, Row(make_staff("agent").id)
+    if request.param == "unknown_code":
+        return UNKNOWN_CODE_LOCK, Row("code:" + "ab" * 32)
     person, _plain = make_person()
-    return CODE_LOCK, person
+    return CODE_LOCK, Row(person.id)
 
 
 def _state(db, lock, row) -> tuple[int, object]:
@@ -143,3 +154,23 @@ def test_a_grant_resets_the_count_and_sets_the_caller_s_columns(app, db, locked_
         assert value is not None
         if parameter == "nonce":
             assert value == "n" * 32
+
+
+def test_failures_within_the_window_add_up(app, db, locked_row):
+    lock, row = locked_row
+    start = utcnow()
+    for _ in range(lock.max_attempts() - 1):
+        attempts.reserve(lock, row.id, now=start)
+    inside = start + timedelta(minutes=lock.minutes()) - timedelta(seconds=1)
+    assert attempts.reserve(lock, row.id, now=inside).reached_limit  # still the same window
+
+
+def test_failures_older_than_the_window_expire(app, db, locked_row):
+    lock, row = locked_row
+    start = utcnow()
+    for _ in range(lock.max_attempts() - 1):
+        attempts.reserve(lock, row.id, now=start)
+    later = start + timedelta(minutes=lock.minutes(), seconds=1)
+    attempt = attempts.reserve(lock, row.id, now=later)
+    assert attempt.number == 1 and not attempt.reached_limit
+    assert _state(db, lock, row) == (1, None)

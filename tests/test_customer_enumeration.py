@@ -1,7 +1,7 @@
 """The verify step does not tell whether a notice code exists (finding L1).
 
 A code that matches nobody gets the same form, the same failures and the same
-lock after five failures as a real one, with the in-process store and with Redis.
+lock after five failures as a real one, counted in the database or in Redis.
 """
 
 from __future__ import annotations
@@ -9,7 +9,9 @@ from __future__ import annotations
 import re
 
 import pytest
+from sqlalchemy import select
 
+from portal.models import AttemptCounter
 from portal.people import unknown_codes
 from portal.security.crypto import generate_code
 from tests.conftest import REDIS_URL, make_settings
@@ -144,4 +146,31 @@ class TestWithRedis:
         _check_identical_lock(app, db, plain)
         prefix = app.config["PORTAL_RQ_QUEUE"]
         assert list(redis.scan_iter(f"{prefix}:unknown-code:lock:*"))
-        assert unknown_codes.memory_store().counts == {}
+        assert db.session.execute(select(AttemptCounter)).first() is None  # not the fallback
+
+
+def test_with_two_active_incidents_the_lock_page_is_the_same(app, db, make_incident,
+                                                               make_person):
+    older = make_incident(contact_hotline="+1 800 555 0001", contact_hours="Mon-Fri 9-17")
+    approve_notice(db, older)
+    _record, plain = make_person(older)
+    newer = make_incident(contact_hotline=HOTLINE, contact_hours="Mon-Fri 9-17")
+    approve_notice(db, newer)
+    known = _five_failures_then_more(app, plain["notice_code"], plain)
+    unknown = _five_failures_then_more(app, _unknown_like(plain["notice_code"]), plain)
+    assert [r.status_code for r in known] == [r.status_code for r in unknown]
+    for mine, theirs in zip(known, unknown, strict=True):
+        assert _normalised(mine.text) == _normalised(theirs.text)
+
+
+def test_an_unknown_code_lock_survives_a_restart(make_app, db, real):
+    _record, plain = real()
+    code = _unknown_like(plain["notice_code"])
+    first = make_app()
+    with first.app_context():
+        assert _five_failures_then_more(first, code, plain)[4].status_code == 429
+    restarted = make_app()
+    with restarted.app_context():
+        client = restarted.test_client()
+        enter_code(client, code)
+        assert client.get("/verify").status_code == 429

@@ -53,7 +53,7 @@ _PENDING = (
 
 CODE_LOCK = attempts.Lock(
     Person, count="failed_verifications", until="verification_locked_until",
-    setting_prefix="CUSTOMER",
+    since="verification_failures_since", setting_prefix="CUSTOMER",
     on_grant={"last_verified_at": "now", "session_nonce": "nonce"},
     returning=("failed_verifications", "verification_locked_until", "last_verified_at"),
 )
@@ -119,22 +119,21 @@ def locked_until(person: Person | None, index_value: str) -> datetime | None:
     return until if until is not None and until > utcnow() else None
 
 
-def lock_contact(incident_id: int | None) -> tuple[str | None, str | None]:
-    """The helpline on the lock page.
+def lock_contact() -> tuple[str | None, str | None]:
+    """The helpline on the lock page: the same for every code, real or unknown.
 
-    ``CUSTOMER_LOCK_HOTLINE`` (and ``CUSTOMER_LOCK_HOTLINE_HOURS``) when set, for every
-    code; otherwise the code's incident, and for a code that matches nobody the most
-    recent active incident, so with one active incident both pages are the same.
+    ``CUSTOMER_LOCK_HOTLINE`` (and ``CUSTOMER_LOCK_HOTLINE_HOURS``) when set;
+    otherwise the most recent active incident's. Showing the code's own incident
+    would tell a guesser, with two active incidents, which codes exist; a portal
+    that serves several incidents at once should set the setting to a shared line.
     """
     configured = current_app.config["CUSTOMER_LOCK_HOTLINE"]
     if configured:
         return configured, current_app.config["CUSTOMER_LOCK_HOTLINE_HOURS"]
-    incident = db.session.get(Incident, incident_id) if incident_id is not None else None
-    if incident is None:
-        incident = db.session.execute(
-            select(Incident).where(Incident.status == "active")
-            .order_by(Incident.created_at.desc(), Incident.id.desc()).limit(1)
-        ).scalar_one_or_none()
+    incident = db.session.execute(
+        select(Incident).where(Incident.status == "active")
+        .order_by(Incident.created_at.desc(), Incident.id.desc()).limit(1)
+    ).scalar_one_or_none()
     if incident is None:
         return None, None
     return incident.contact_hotline, incident.contact_hours
@@ -154,22 +153,23 @@ def attempt(person: Person | None, index_value: str, answers: Answers, method: s
 
 
 def _unknown_code_attempt(index_value: str, answers: Answers, method: str) -> Outcome:
-    """An attempt on a code that matches nobody: the same work, count and lock as a real one."""
-    until = unknown_codes.locked_until(index_value)
-    if until is not None:
+    """An attempt on a code that matches nobody: the same steps, count and lock as a real one."""
+    reserved = unknown_codes.reserve(index_value)
+    if reserved is None:  # locked: nothing is compared
         audit.record("verify.failed", actor_type="customer",
                      details={"reason": "unknown_code", "locked": True})
         db.session.commit()
-        return Outcome(locked_until=until)
+        return Outcome(locked_until=unknown_codes.locked_until(index_value))
     answers_match(None, answers, method)  # the same work as for a real code
     audit.record("verify.failed", actor_type="customer", details={"reason": "unknown_code"})
-    until = unknown_codes.count_failure(index_value)
-    if until is not None:
+    if reserved.reached_limit:
         audit.record("verify.locked", actor_type="customer",
-                     details={"reason": "unknown_code", "until": until.isoformat(),
+                     details={"reason": "unknown_code", "until": reserved.locks_until.isoformat(),
                               "minutes": current_app.config["CUSTOMER_LOCKOUT_MINUTES"]})
+        db.session.commit()
+        return Outcome(locked_until=reserved.locks_until)
     db.session.commit()
-    return Outcome(locked_until=until)
+    return Outcome()
 
 
 def _real_code_attempt(person: Person, answers: Answers, method: str, nonce: str,

@@ -24,8 +24,10 @@ Reserved attempts beyond the limit are never compared at all.
 
 A new window starts when a lock has expired, when the count is full but the lock
 was lifted by hand, and (for locks with a ``since`` column) when the first
-counted failure is older than ``MINUTES``: failures expire as unknown-code
-failures do. Nothing here reads the request.
+counted failure is older than ``MINUTES``. A keyed lock (``key`` other than
+``id``, e.g. ``attempt_counter``) creates its row with its first attempt, in the
+same single statement (``INSERT ... ON CONFLICT DO UPDATE ... WHERE unlocked``).
+Nothing here reads the request.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import Integer, and_, bindparam, case, func, null, or_, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from portal.core import autocommit
@@ -72,12 +76,16 @@ class Lock:
     until: str
     setting_prefix: str
     since: str | None = None
+    key: str = "id"
     on_grant: dict[str, str] = field(default_factory=dict)
     returning: tuple[str, ...] = ()
     _statements: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self._statements["reserve"] = self._reserve_statement()
+        if self.key != "id":  # a keyed counter: its row is created by its first attempt
+            for dialect in ("postgresql", "sqlite"):
+                self._statements[dialect] = self._upsert_statement(dialect)
         for last in (False, True):
             self._statements[last] = self._grant_statement(last)
 
@@ -94,7 +102,8 @@ class Lock:
         until = self.column(self.until)
         return or_(until.is_(None), until <= _NOW)
 
-    def _reserve_statement(self):
+    def _counting_values(self) -> dict:
+        """The reservation's new count, lock (and window start), from the row's current ones."""
         count, until = self.column(self.count), self.column(self.until)
         # Past the WHERE guard a lock that is still set has expired, and a full count
         # without a lock was lifted by hand: either way a new window starts.
@@ -112,13 +121,34 @@ class Lock:
         if self.since is not None:
             since = self.column(self.since)
             values[self.since] = case((or_(restarting, since.is_(None)), _NOW), else_=since)
+        return values
+
+    def _reserve_statement(self):
         return (
             update(self.model)
-            .where(self.model.id == bindparam("row_id"), self.unlocked())
-            .values(values)
-            .returning(count)
+            .where(self.column(self.key) == bindparam("row_id"), self.unlocked())
+            .values(self._counting_values())
+            .returning(self.column(self.count))
             .execution_options(synchronize_session=False)
         )
+
+    def _upsert_statement(self, dialect: str):
+        """INSERT the first attempt, or count one more unless locked: one statement."""
+        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        first = {
+            self.key: bindparam("row_id"),
+            self.count: 1,
+            self.until: case((_MAX <= 1, bindparam("until", type_=UTCDateTime())),
+                             else_=null()),
+        }
+        if self.since is not None:
+            first[self.since] = _NOW
+        statement = insert(self.model).values(first)
+        return statement.on_conflict_do_update(
+            index_elements=[self.column(self.key)],
+            set_=self._counting_values(),
+            where=self.unlocked(),
+        ).returning(self.column(self.count))
 
     def _grant_statement(self, last: bool):
         allowed = self.unlocked()
@@ -134,7 +164,7 @@ class Lock:
             values[name] = _NOW if parameter == "now" else bindparam(parameter)
         statement = (
             update(self.model)
-            .where(self.model.id == bindparam("row_id"), allowed)
+            .where(self.column(self.key) == bindparam("row_id"), allowed)
             .values(values)
             .execution_options(synchronize_session=False)
         )
@@ -142,7 +172,7 @@ class Lock:
         return statement.returning(*(self.column(name) for name in returning))
 
 
-def reserve(lock: Lock, row_id: int, now: datetime | None = None) -> Attempt | None:
+def reserve(lock: Lock, row_id: int | str, now: datetime | None = None) -> Attempt | None:
     """Count one attempt before anything is compared; ``None`` when the row is locked.
 
     Committed at once: on PostgreSQL in autocommit mode, elsewhere in the request's
@@ -156,7 +186,10 @@ def reserve(lock: Lock, row_id: int, now: datetime | None = None) -> Attempt | N
     params = {"row_id": row_id, "now": now, "max_attempts": limit, "until": until}
     if lock.since is not None:
         params["window_start"] = now - minutes
-    number = autocommit.scalar_now(lock._statements["reserve"], params)
+    statement = lock._statements["reserve"]
+    if lock.key != "id":
+        statement = lock._statements[db.engine.dialect.name]
+    number = autocommit.scalar_now(statement, params)
     if not autocommit.available():
         _commit_keeping_loaded(db.session())
     if number is None:
@@ -172,7 +205,7 @@ def _commit_keeping_loaded(session: Session) -> None:
         session.expire_on_commit = True
 
 
-def grant(lock: Lock, row_id: int, attempt: Attempt | None, now: datetime | None = None,
+def grant(lock: Lock, row_id: int | str, attempt: Attempt | None, now: datetime | None = None,
           **params) -> tuple | None:
     """Reset the count after a right answer; ``None`` when a lock stands in the way.
 

@@ -13,7 +13,8 @@ from portal.models.staff import StaffUser
 from portal.security import attempts
 
 ACCOUNT_LOCK = attempts.Lock(StaffUser, count="failed_logins", until="locked_until",
-                             setting_prefix="STAFF", on_grant={"last_login_at": "now"})
+                             since="failures_since", setting_prefix="STAFF",
+                             on_grant={"last_login_at": "now"})
 
 
 def find_staff(email: str) -> StaffUser | None:

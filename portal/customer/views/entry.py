@@ -60,8 +60,8 @@ def from_link(code: str):
     return redirect(url_for("customer.index"), code=303)
 
 
-def _lock_page(until, incident_id: int | None):
-    hotline, hours = verification.lock_contact(incident_id)
+def _lock_page(until):
+    hotline, hours = verification.lock_contact()
     return _page("customer/locked.html", 429, until=until, hotline=hotline, hours=hours)
 
 
@@ -76,7 +76,7 @@ def verify():
     if request.method == "GET":
         until = verification.locked_until(person, index_value)
         if until is not None:
-            return _lock_page(until, person.incident_id if person else None)
+            return _lock_page(until)
     form = VerifyForm(method=method)
     failed = False
     if form.validate_on_submit():
@@ -89,7 +89,7 @@ def verify():
         if outcome.verified:
             return redirect(url_for("customer.notice"))
         if outcome.locked:
-            return _lock_page(outcome.locked_until, outcome.incident_id)
+            return _lock_page(outcome.locked_until)
         failed = True
     status = 401 if failed else (400 if form.errors else 200)
     tail = session.get(customer_session.PENDING_TAIL_KEY) or ""
