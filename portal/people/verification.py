@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask import current_app
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm import defer
+from sqlalchemy import and_, bindparam, exists, literal, select
+from sqlalchemy.orm import aliased, defer
 from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.audit import log as audit
@@ -41,14 +41,30 @@ METHODS = ("postcode", "policy_last4")
 # Compared against when no record exists, so both branches do the same work.
 _NO_DIGEST = "0" * 64
 
-# The pending person and their incident's second question, in one statement built once.
-# Compared by digests only: no personal field is decrypted.
+_DIGESTS = {"postcode": "postcode_digest", "policy_last4": "policy_last4_digest"}
+# Incidents whose people can verify (a draft has sent no code yet).
+_LIVE = ("active", "closed")
+
+
+def _portal_asks(method: str):
+    """Whether any live incident verifies with this question (a column of the statement)."""
+    other = aliased(Incident)
+    return (exists().where(other.status.in_(_LIVE), other.verification_method == method)
+            .label(f"asks_{method}"))
+
+
+# In one statement built once: the pending person (or none), their incident's second
+# question, and which questions the portal asks. Compared by digests only: no
+# personal field is decrypted. An anonymised person (retention purge) is treated
+# exactly like an unknown code.
+_ONE_ROW = select(literal(1).label("one")).subquery()
 _PENDING = (
-    select(Person, Incident.verification_method)
+    select(Person, Incident.verification_method, *(_portal_asks(m) for m in METHODS))
+    .select_from(_ONE_ROW)
+    .outerjoin(Person, and_(Person.code_index == bindparam("index_value"),
+                            Person.anonymised_at.is_(None)))
+    .outerjoin(Incident, Incident.id == Person.incident_id)
     .options(*(defer(getattr(Person, name)) for name in (*PLAIN_FIELDS, "notice_code")))
-    .join(Incident, Incident.id == Person.incident_id)
-    # An anonymised person (retention purge) is treated exactly like an unknown code.
-    .where(Person.code_index == bindparam("index_value"), Person.anonymised_at.is_(None))
 )
 
 CODE_LOCK = attempts.Lock(
@@ -61,11 +77,12 @@ CODE_LOCK = attempts.Lock(
 
 @dataclass(frozen=True)
 class Answers:
-    """What the customer typed: the date of birth and the second question's answer."""
+    """What the customer typed: the date of birth and the answers to the questions asked."""
 
     date_of_birth: date
     postcode: str | None = None
     policy_last4: str | None = None
+    asked: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -87,27 +104,53 @@ def default_method() -> str:
     return method if method in METHODS else "postcode"
 
 
-def pending(index_value: str | None) -> tuple[Person | None, str]:
-    """The person whose code has this index, and the second question to ask."""
-    row = None
-    if index_value:
-        row = autocommit.read_row(_PENDING, {"index_value": index_value})
-    if row is None:
-        return None, default_method()
-    return row[0], row[1] or "postcode"
+@dataclass(frozen=True)
+class Pending:
+    """The code being verified: its person (``None`` for an unknown code), the question that
+    checks them, and the questions the form asks for every code."""
+
+    person: Person | None
+    method: str
+    questions: tuple[str, ...]
+
+
+def pending(index_value: str) -> Pending:
+    """The person whose code has this index, and the questions to ask.
+
+    The second question is picked per portal, not per code: every code is asked
+    the questions of every live incident (both when incidents differ, the default
+    when there is none), so the form cannot tell real codes from unknown ones or
+    one incident's codes from another's. A person is checked on their own
+    incident's question; any other answer is compared against nothing, the same
+    work for every code.
+    """
+    person, method, *asks = autocommit.read_row(_PENDING, {"index_value": index_value})
+    questions = tuple(m for m, asked in zip(METHODS, asks, strict=True) if asked)
+    questions = questions or (default_method(),)
+    if person is None:
+        return Pending(None, questions[0], questions)
+    return Pending(person, method or "postcode", questions)
 
 
 def answers_match(person: Person | None, answers: Answers, method: str) -> bool:
-    """Compare both answers in constant time; both are always computed."""
+    """Compare every answer in constant time; all are always computed.
+
+    The person is checked on the date of birth and ``method``'s answer; the answers
+    to the other questions asked are compared against nothing, as are all of them
+    for an unknown code.
+    """
     dob = verification_digest("dob", answers.date_of_birth.isoformat())
     dob_ok = digests_equal(dob, person.dob_digest if person else _NO_DIGEST)
-    if method == "policy_last4":
-        given = verification_digest("policy_last4", normalise_token(answers.policy_last4 or ""))
-        expected = person.policy_last4_digest if person else _NO_DIGEST
-    else:
-        given = verification_digest("postcode", answers.postcode or "")
-        expected = person.postcode_digest if person else _NO_DIGEST
-    second_ok = digests_equal(given, expected)
+    second_ok = False
+    for question in answers.asked or (method,):
+        if question == "policy_last4":
+            given = verification_digest("policy_last4",
+                                        normalise_token(answers.policy_last4 or ""))
+        else:
+            given = verification_digest("postcode", answers.postcode or "")
+        checked = person is not None and question == method
+        ok = digests_equal(given, getattr(person, _DIGESTS[question]) if checked else _NO_DIGEST)
+        second_ok = ok if question == method else second_ok
     return dob_ok & second_ok  # no short-circuit
 
 

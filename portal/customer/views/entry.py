@@ -72,16 +72,17 @@ def verify():
     index_value = session.get(customer_session.PENDING_CODE_KEY)
     if not index_value:
         return redirect(url_for("customer.index"))
-    person, method = verification.pending(index_value)
+    pending = verification.pending(index_value)
+    person, method, questions = pending.person, pending.method, pending.questions
     if request.method == "GET":
         until = verification.locked_until(person, index_value)
         if until is not None:
             return _lock_page(until)
-    form = VerifyForm(method=method)
+    form = VerifyForm(questions=questions)
     failed = False
     if form.validate_on_submit():
         answers = verification.Answers(form.date_of_birth.data, postcode=form.postcode.data,
-                                       policy_last4=form.policy_last4.data)
+                                       policy_last4=form.policy_last4.data, asked=questions)
         nonce = customer_session.new_nonce()
         outcome = verification.attempt(
             person, index_value, answers, method, nonce,
@@ -93,7 +94,7 @@ def verify():
         failed = True
     status = 401 if failed else (400 if form.errors else 200)
     tail = session.get(customer_session.PENDING_TAIL_KEY) or ""
-    return _page("customer/verify.html", status, form=form, method=method, failed=failed,
+    return _page("customer/verify.html", status, form=form, questions=questions, failed=failed,
                  code_hint=format_code("XXXXXXXX" + tail) if len(tail) == 4 else None)
 
 
