@@ -1,7 +1,8 @@
 """The one attempt-and-lock mechanism (portal.security.attempts), for every lock that uses it.
 
-Each test runs against staff sign-in's lock, customer verification's lock and the
-keyed counter of unknown codes: one semantics, one set of tests. The race runs on
+Each test runs against staff sign-in's two locks (account; account and address),
+customer verification's lock and the keyed counter of unknown codes: one
+semantics, one set of tests. The race runs on
 whichever database the suite uses (SQLite by default, PostgreSQL with
 ``PORTAL_TEST_DB=postgresql``).
 """
@@ -17,7 +18,7 @@ from portal.models.base import utcnow
 from portal.people.unknown_codes import UNKNOWN_CODE_LOCK
 from portal.people.verification import CODE_LOCK
 from portal.security import attempts
-from portal.security.sign_in import ACCOUNT_LOCK
+from portal.security.sign_in import ACCOUNT_LOCK, ADDRESS_LOCK
 
 
 class Row:
@@ -27,11 +28,20 @@ class Row:
         self.id = row_id
 
 
-@pytest.fixture(params=["staff", "customer", "unknown_code"])
+@pytest.fixture
+def app_settings(app_settings):
+    app_settings["STAFF_ACCOUNT_LOCKOUT_ATTEMPTS"] = 5  # the race uses 12 threads
+    return app_settings
+
+
+@pytest.fixture(params=["staff_account", "staff_address", "customer", "unknown_code"])
 def locked_row(request, db, make_staff, make_person):
-    """``(lock, row)``: a staff account, an affected person or an unknown code's counter."""
-    if request.param == "staff":
+    """``(lock, row)``: a staff account, a staff account and address pair, an affected
+    person or an unknown code's counter."""
+    if request.param == "staff_account":
         return ACCOUNT_LOCK, Row(make_staff("agent").id)
+    if request.param == "staff_address":
+        return ADDRESS_LOCK, Row(f"staff:{make_staff('agent').id}:192.0.2.7")
     if request.param == "unknown_code":
         return UNKNOWN_CODE_LOCK, Row("code:" + "ab" * 32)
     person, _plain = make_person()

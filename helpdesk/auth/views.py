@@ -15,14 +15,14 @@ from flask_login import current_user, login_required, login_user, logout_user
 from helpdesk.auth import bp
 from helpdesk.auth.forms import ConfirmForm, LoginForm, TotpForm
 from portal.audit import log as audit
+from portal.core import jobs
 from portal.extensions import db, limiter
 from portal.models.staff import StaffUser
-from portal.security import attempts, totp
-from portal.security.attempts import Attempt
+from portal.security import sign_in, totp
 from portal.security.headers import no_store
 from portal.security.passwords import hash_password, needs_rehash, verify_password
 from portal.security.redirects import safe_next
-from portal.security.sign_in import ACCOUNT_LOCK, find_staff
+from portal.security.sign_in import SignInAttempt, find_staff
 
 PENDING_KEY = "staff_pending_id"
 PENDING_NEXT_KEY = "staff_pending_next"
@@ -38,7 +38,7 @@ def _home() -> str:
     return url_for("helpdesk_home.index")
 
 
-def _record_failure(user: StaffUser, reason: str, attempt: Attempt | None = None) -> None:
+def _record_failure(user: StaffUser, reason: str, attempt: SignInAttempt | None = None) -> None:
     """Log a failed attempt (and the lock it caused) and commit."""
     details = {"reason": reason}
     if attempt is not None:
@@ -49,24 +49,35 @@ def _record_failure(user: StaffUser, reason: str, attempt: Attempt | None = None
         actor_id=user.id if user else None,
         details=details,
     )
-    if user is not None and attempt is not None and attempt.reached_limit:
+    if user is not None and attempt is not None and attempt.address.reached_limit:
+        # This address only: the agent can still sign in from their own.
         audit.record(
             "staff.locked",
             actor_type="staff",
             actor_id=user.id,
-            details={"minutes": current_app.config["STAFF_LOCKOUT_MINUTES"]},
+            details={"scope": "address", "minutes": current_app.config["STAFF_LOCKOUT_MINUTES"]},
+        )
+    if user is not None and attempt is not None and attempt.account.reached_limit:
+        audit.record(
+            "staff.locked",
+            actor_type="staff",
+            actor_id=user.id,
+            details={"scope": "account",
+                     "minutes": current_app.config["STAFF_ACCOUNT_LOCKOUT_MINUTES"]},
         )
     db.session.commit()
+    if user is not None and attempt is not None and attempt.account.reached_limit:
+        jobs.enqueue(sign_in.tell_admins_of_lock, user.id)
 
 
 def _start_session(user: StaffUser, next_url: str | None, method: str,
-                   attempt: Attempt | None):
+                   attempt: SignInAttempt | None):
     """Sign in after the last step's right answer, unless a lock stands in the way.
 
     ``attempt`` is that step's reservation (``None`` for the two-factor set-up,
     which reserves nothing: then any lock refuses).
     """
-    if attempts.grant(ACCOUNT_LOCK, user.id, attempt) is None:
+    if not sign_in.grant(user, attempt, request.remote_addr):
         # A parallel attempt locked the account while this one was checked.
         db.session.rollback()
         _record_failure(user, "locked")
@@ -105,7 +116,7 @@ def login():
     failed = False
     if form.validate_on_submit():
         user = find_staff(form.email.data)
-        attempt = (attempts.reserve(ACCOUNT_LOCK, user.id)
+        attempt = (sign_in.reserve(user, request.remote_addr)
                    if user is not None and user.active else None)
         # Every branch checks a password hash, so all failures take the same time.
         password_ok = attempt is not None and verify_password(user.password_hash,
@@ -152,14 +163,14 @@ def login_totp():
     form = TotpForm()
     failed = False
     if form.validate_on_submit():
-        attempt = attempts.reserve(ACCOUNT_LOCK, user.id)
+        attempt = sign_in.reserve(user, request.remote_addr)
         step = None
         if attempt is not None:
             step = totp.matching_step(user.totp_secret, form.code.data, user.totp_last_step)
         if step is None:
             _record_failure(user, "totp" if attempt is not None else "locked", attempt)
             failed = True
-            if attempt is None or attempt.reached_limit:
+            if attempt is None or attempt.address.reached_limit or attempt.account.reached_limit:
                 session.pop(PENDING_KEY, None)
                 flash(_("Too many failed attempts. Your account is locked for 15 minutes."),
                       "error")
