@@ -101,8 +101,10 @@ class Config:
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "UTC"
 
-    STAFF_LOCKOUT_ATTEMPTS = 5
+    STAFF_LOCKOUT_ATTEMPTS = 5  # per account and source address
     STAFF_LOCKOUT_MINUTES = 15
+    STAFF_ACCOUNT_LOCKOUT_ATTEMPTS = 50  # per account, from every address together
+    STAFF_ACCOUNT_LOCKOUT_MINUTES = 60
     STAFF_IDLE_MINUTES = 60
     STAFF_SESSION_MAX_HOURS = 12
     STAFF_LOGIN_RATE_LIMIT = "20 per minute;200 per hour"

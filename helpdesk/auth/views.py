@@ -11,17 +11,18 @@ import time
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy import func, select
 
 from helpdesk.auth import bp
 from helpdesk.auth.forms import ConfirmForm, LoginForm, TotpForm
 from portal.audit import log as audit
+from portal.core import jobs
 from portal.extensions import db, limiter
 from portal.models.staff import StaffUser
-from portal.security import lockout, totp
+from portal.security import sign_in, totp
 from portal.security.headers import no_store
 from portal.security.passwords import hash_password, needs_rehash, verify_password
 from portal.security.redirects import safe_next
+from portal.security.sign_in import SignInAttempt, find_staff
 
 PENDING_KEY = "staff_pending_id"
 PENDING_NEXT_KEY = "staff_pending_next"
@@ -38,35 +39,46 @@ def _home() -> str:
     return url_for("helpdesk_home.index")
 
 
-def _find(email: str) -> StaffUser | None:
-    return db.session.execute(
-        select(StaffUser).where(func.lower(StaffUser.email) == email.strip().lower())
-    ).scalar_one_or_none()
-
-
-def _record_failure(user: StaffUser, reason: str, count: int | None = None) -> None:
+def _record_failure(user: StaffUser, reason: str, attempt: SignInAttempt | None = None) -> None:
     """Log a failed attempt (and the lock it caused) and commit."""
     details = {"reason": reason}
-    if count is not None:
-        details["failures"] = count
+    if attempt is not None:
+        details["failures"] = attempt.number
     audit.record(
         "staff.login_failed",
         actor_type="staff" if user else "system",
         actor_id=user.id if user else None,
         details=details,
     )
-    if user is not None and count is not None and lockout.reached_limit(count):
+    if user is not None and attempt is not None and attempt.address.reached_limit:
+        # This address only: the agent can still sign in from their own.
         audit.record(
             "staff.locked",
             actor_type="staff",
             actor_id=user.id,
-            details={"minutes": current_app.config["STAFF_LOCKOUT_MINUTES"]},
+            details={"scope": "address", "minutes": current_app.config["STAFF_LOCKOUT_MINUTES"]},
+        )
+    if user is not None and attempt is not None and attempt.account.reached_limit:
+        audit.record(
+            "staff.locked",
+            actor_type="staff",
+            actor_id=user.id,
+            details={"scope": "account",
+                     "minutes": current_app.config["STAFF_ACCOUNT_LOCKOUT_MINUTES"]},
         )
     db.session.commit()
+    if user is not None and attempt is not None and attempt.account.reached_limit:
+        jobs.enqueue(sign_in.tell_admins_of_lock, user.id)
 
 
-def _start_session(user: StaffUser, next_url: str | None, method: str):
-    if not lockout.release(user.id):
+def _start_session(user: StaffUser, next_url: str | None, method: str,
+                   attempt: SignInAttempt | None):
+    """Sign in after the last step's right answer, unless a lock stands in the way.
+
+    ``attempt`` is that step's reservation (``None`` for the two-factor set-up,
+    which reserves nothing: then any lock refuses).
+    """
+    if not sign_in.grant(user, attempt, request.remote_addr):
         # A parallel attempt locked the account while this one was checked.
         db.session.rollback()
         _record_failure(user, "locked")
@@ -104,18 +116,19 @@ def login():
     form = LoginForm()
     failed = False
     if form.validate_on_submit():
-        user = _find(form.email.data)
-        count = lockout.reserve_attempt(user.id) if user is not None and user.active else None
+        user = find_staff(form.email.data)
+        attempt = (sign_in.reserve(user, request.remote_addr)
+                   if user is not None and user.active else None)
         # Every branch checks a password hash, so all failures take the same time.
-        password_ok = count is not None and verify_password(user.password_hash,
-                                                            form.password.data)
-        if count is None:
+        password_ok = attempt is not None and verify_password(user.password_hash,
+                                                              form.password.data)
+        if attempt is None:
             verify_password(None, form.password.data)
             reason = "unknown" if user is None else ("inactive" if not user.active else "locked")
             _record_failure(user, reason)
             failed = True
         elif not password_ok:
-            _record_failure(user, "password", count)
+            _record_failure(user, "password", attempt)
             failed = True
         else:
             if needs_rehash(user.password_hash):
@@ -129,7 +142,7 @@ def login():
                 if user.totp_enabled:
                     return redirect(url_for("staff_auth.login_totp"))
                 return redirect(url_for("staff_auth.totp_setup"))
-            return _start_session(user, next_url, "password")
+            return _start_session(user, next_url, "password", attempt)
     status = 200
     if failed:
         status = 401
@@ -151,21 +164,22 @@ def login_totp():
     form = TotpForm()
     failed = False
     if form.validate_on_submit():
-        count = lockout.reserve_attempt(user.id)
+        attempt = sign_in.reserve(user, request.remote_addr)
         step = None
-        if count is not None:
+        if attempt is not None:
             step = totp.matching_step(user.totp_secret, form.code.data, user.totp_last_step)
         if step is None:
-            _record_failure(user, "totp" if count is not None else "locked", count)
+            _record_failure(user, "totp" if attempt is not None else "locked", attempt)
             failed = True
-            if count is None or lockout.reached_limit(count):
+            if attempt is None or attempt.address.reached_limit or attempt.account.reached_limit:
                 session.pop(PENDING_KEY, None)
                 flash(_("Too many failed attempts. Your account is locked for 15 minutes."),
                       "error")
                 return redirect(url_for("staff_auth.login"))
         else:
             user.totp_last_step = step
-            return _start_session(user, session.get(PENDING_NEXT_KEY), "password+totp")
+            return _start_session(user, session.get(PENDING_NEXT_KEY), "password+totp",
+                                  attempt)
     status = 401 if failed else (400 if form.errors else 200)
     return no_store(current_app.make_response(
         (render_template("staff/login_totp.html", form=form, failed=failed), status)
@@ -198,7 +212,8 @@ def totp_setup():
             session.pop(SETUP_SECRET_KEY, None)
             audit.record("staff.totp_enabled", actor_type="staff", actor_id=user.id)
             if pending is not None and not current_user.is_authenticated:
-                return _start_session(user, session.get(PENDING_NEXT_KEY), "password+totp")
+                return _start_session(user, session.get(PENDING_NEXT_KEY), "password+totp",
+                                      None)
             db.session.commit()
             flash(_("Two-factor sign-in is now on."), "success")
             return redirect(url_for("staff_auth.account"))

@@ -80,16 +80,16 @@ class VerifyForm(FlaskForm):
     )
     submit = SubmitField(_l("Continue"))
 
-    def __init__(self, *args, method: str = "postcode", **kwargs):
+    def __init__(self, *args, questions: tuple[str, ...] = ("postcode",), **kwargs):
         super().__init__(*args, **kwargs)
-        self.method = method
+        self.questions = questions
 
     def validate_postcode(self, field):
-        if self.method == "postcode" and not normalise_token(field.data or ""):
+        if "postcode" in self.questions and not normalise_token(field.data or ""):
             raise ValidationError(_l("Enter your postcode or ZIP code."))
 
     def validate_policy_last4(self, field):
-        if self.method == "policy_last4" and len(normalise_token(field.data or "")) != 4:
+        if "policy_last4" in self.questions and len(normalise_token(field.data or "")) != 4:
             raise ValidationError(
                 _l("Enter the last four letters or digits of your policy number.")
             )

@@ -1,6 +1,7 @@
 """All models, imported here so metadata and migrations see every table."""
 
 from portal.models.answer import Answer, AnswerVersion
+from portal.models.attempt import AttemptCounter
 from portal.models.base import Base, UTCDateTime, utcnow
 from portal.models.campaign import Campaign, LetterBatch, Notification, OutboxMessage
 from portal.models.importrun import ImportRun
@@ -14,6 +15,7 @@ __all__ = [
     "ActivationCode",
     "Answer",
     "AnswerVersion",
+    "AttemptCounter",
     "Base",
     "Campaign",
     "ImportRun",

@@ -72,6 +72,8 @@ class Person(db.Model):
 
     failed_verifications: Mapped[int] = mapped_column(Integer, default=0)
     verification_locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The first failure of the current window (failures older than the window expire).
+    verification_failures_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Random value of the current verified session; cleared by sign-out (ends it server-side).
     session_nonce: Mapped[str | None] = mapped_column(String(32))

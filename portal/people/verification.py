@@ -1,0 +1,284 @@
+"""Verifying a notice code: the second question, the answers, the count and the lock.
+
+A code is verified with the date of birth plus the incident's second question
+(postcode, or the policy number's last four). Attempts on a real code are counted
+and locked by the one mechanism (``portal.security.attempts``, ``CUSTOMER``
+settings); a code that matches nobody gets the same comparison, count and lock
+(``portal.people.unknown_codes``), so nothing tells a guesser which codes exist.
+The caller (the verify view) passes the code's blind index and the answers; nothing
+here reads the request or the session.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from flask import current_app
+from sqlalchemy import and_, bindparam, exists, literal, select
+from sqlalchemy.orm import aliased, defer
+from sqlalchemy.orm.attributes import set_committed_value
+
+from portal.audit import log as audit
+from portal.core import autocommit
+from portal.extensions import db
+from portal.models.base import utcnow
+from portal.models.incident import Incident
+from portal.models.person import Person
+from portal.people import unknown_codes
+from portal.people.identity import PLAIN_FIELDS, name_dob_index
+from portal.security import attempts
+from portal.security.crypto import (
+    digests_equal,
+    normalise_token,
+    policy_index,
+    verification_digest,
+)
+
+METHODS = ("postcode", "policy_last4")
+
+# Compared against when no record exists, so both branches do the same work.
+_NO_DIGEST = "0" * 64
+
+_DIGESTS = {"postcode": "postcode_digest", "policy_last4": "policy_last4_digest"}
+# Incidents whose people can verify (a draft has sent no code yet).
+_LIVE = ("active", "closed")
+
+
+def _portal_asks(method: str):
+    """Whether any live incident verifies with this question (a column of the statement)."""
+    other = aliased(Incident)
+    return (exists().where(other.status.in_(_LIVE), other.verification_method == method)
+            .label(f"asks_{method}"))
+
+
+# In one statement built once: the pending person (or none), their incident's second
+# question, and which questions the portal asks. Compared by digests only: no
+# personal field is decrypted. An anonymised person (retention purge) is treated
+# exactly like an unknown code.
+_ONE_ROW = select(literal(1).label("one")).subquery()
+_PENDING = (
+    select(Person, Incident.verification_method, *(_portal_asks(m) for m in METHODS))
+    .select_from(_ONE_ROW)
+    .outerjoin(Person, and_(Person.code_index == bindparam("index_value"),
+                            Person.anonymised_at.is_(None)))
+    .outerjoin(Incident, Incident.id == Person.incident_id)
+    .options(*(defer(getattr(Person, name)) for name in (*PLAIN_FIELDS, "notice_code")))
+)
+
+CODE_LOCK = attempts.Lock(
+    Person, count="failed_verifications", until="verification_locked_until",
+    since="verification_failures_since", setting_prefix="CUSTOMER",
+    on_grant={"last_verified_at": "now", "session_nonce": "nonce"},
+    returning=("failed_verifications", "verification_locked_until", "last_verified_at"),
+)
+
+
+@dataclass(frozen=True)
+class Answers:
+    """What the customer typed: the date of birth and the answers to the questions asked."""
+
+    date_of_birth: date
+    postcode: str | None = None
+    policy_last4: str | None = None
+    asked: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The result of one attempt: verified, a plain failure, or a lock (and its helpline)."""
+
+    verified: bool = False
+    locked_until: datetime | None = None
+    incident_id: int | None = None
+
+    @property
+    def locked(self) -> bool:
+        return self.locked_until is not None
+
+
+def default_method() -> str:
+    """The second question asked for a code that matches nobody (set it to the most common)."""
+    method = current_app.config["CUSTOMER_DEFAULT_VERIFICATION_METHOD"]
+    return method if method in METHODS else "postcode"
+
+
+@dataclass(frozen=True)
+class Pending:
+    """The code being verified: its person (``None`` for an unknown code), the question that
+    checks them, and the questions the form asks for every code."""
+
+    person: Person | None
+    method: str
+    questions: tuple[str, ...]
+
+
+def pending(index_value: str) -> Pending:
+    """The person whose code has this index, and the questions to ask.
+
+    The second question is picked per portal, not per code: every code is asked
+    the questions of every live incident (both when incidents differ, the default
+    when there is none), so the form cannot tell real codes from unknown ones or
+    one incident's codes from another's. A person is checked on their own
+    incident's question; any other answer is compared against nothing, the same
+    work for every code.
+    """
+    person, method, *asks = autocommit.read_row(_PENDING, {"index_value": index_value})
+    questions = tuple(m for m, asked in zip(METHODS, asks, strict=True) if asked)
+    questions = questions or (default_method(),)
+    if person is None:
+        return Pending(None, questions[0], questions)
+    return Pending(person, method or "postcode", questions)
+
+
+def answers_match(person: Person | None, answers: Answers, method: str) -> bool:
+    """Compare every answer in constant time; all are always computed.
+
+    The person is checked on the date of birth and ``method``'s answer; the answers
+    to the other questions asked are compared against nothing, as are all of them
+    for an unknown code.
+    """
+    dob = verification_digest("dob", answers.date_of_birth.isoformat())
+    dob_ok = digests_equal(dob, person.dob_digest if person else _NO_DIGEST)
+    second_ok = False
+    for question in answers.asked or (method,):
+        if question == "policy_last4":
+            given = verification_digest("policy_last4",
+                                        normalise_token(answers.policy_last4 or ""))
+        else:
+            given = verification_digest("postcode", answers.postcode or "")
+        checked = person is not None and question == method
+        ok = digests_equal(given, getattr(person, _DIGESTS[question]) if checked else _NO_DIGEST)
+        second_ok = ok if question == method else second_ok
+    return dob_ok & second_ok  # no short-circuit
+
+
+def locked_until(person: Person | None, index_value: str) -> datetime | None:
+    """When the lock on this code ends (real or unknown), or ``None`` when it is not locked."""
+    if person is None:
+        return unknown_codes.locked_until(index_value)
+    until = person.verification_locked_until
+    return until if until is not None and until > utcnow() else None
+
+
+def lock_contact() -> tuple[str | None, str | None]:
+    """The helpline on the lock page: the same for every code, real or unknown.
+
+    ``CUSTOMER_LOCK_HOTLINE`` (and ``CUSTOMER_LOCK_HOTLINE_HOURS``) when set;
+    otherwise the most recent active incident's. Showing the code's own incident
+    would tell a guesser, with two active incidents, which codes exist; a portal
+    that serves several incidents at once should set the setting to a shared line.
+    """
+    configured = current_app.config["CUSTOMER_LOCK_HOTLINE"]
+    if configured:
+        return configured, current_app.config["CUSTOMER_LOCK_HOTLINE_HOURS"]
+    incident = db.session.execute(
+        select(Incident).where(Incident.status == "active")
+        .order_by(Incident.created_at.desc(), Incident.id.desc()).limit(1)
+    ).scalar_one_or_none()
+    if incident is None:
+        return None, None
+    return incident.contact_hotline, incident.contact_hours
+
+
+def attempt(person: Person | None, index_value: str, answers: Answers, method: str,
+            nonce: str, on_verified: Callable[[Person], None]) -> Outcome:
+    """One verification attempt; logged and committed.
+
+    On right answers the person's row gets ``nonce``, then ``on_verified(person)``
+    runs (the caller starts the session) before the success is logged and
+    committed, in the same transaction.
+    """
+    if person is None:
+        return _unknown_code_attempt(index_value, answers, method)
+    return _real_code_attempt(person, answers, method, nonce, on_verified)
+
+
+def _unknown_code_attempt(index_value: str, answers: Answers, method: str) -> Outcome:
+    """An attempt on a code that matches nobody: the same steps, count and lock as a real one."""
+    reserved = unknown_codes.reserve(index_value)
+    if reserved is None:  # locked: nothing is compared
+        audit.record("verify.failed", actor_type="customer",
+                     details={"reason": "unknown_code", "locked": True})
+        db.session.commit()
+        return Outcome(locked_until=unknown_codes.locked_until(index_value))
+    answers_match(None, answers, method)  # the same work as for a real code
+    audit.record("verify.failed", actor_type="customer", details={"reason": "unknown_code"})
+    if reserved.reached_limit:
+        audit.record("verify.locked", actor_type="customer",
+                     details={"reason": "unknown_code", "until": reserved.locks_until.isoformat(),
+                              "minutes": current_app.config["CUSTOMER_LOCKOUT_MINUTES"]})
+        db.session.commit()
+        return Outcome(locked_until=reserved.locks_until)
+    db.session.commit()
+    return Outcome()
+
+
+def _real_code_attempt(person: Person, answers: Answers, method: str, nonce: str,
+                       on_verified: Callable[[Person], None]) -> Outcome:
+    """Reserve, compare, then grant; a wrong answer was already counted by the reservation."""
+    person_id, incident_id = person.id, person.incident_id
+    reserved = attempts.reserve(CODE_LOCK, person_id)
+    if reserved is None:  # locked: nothing is compared
+        audit.record("verify.failed", actor_type="customer", incident_id=incident_id,
+                     person_id=person_id, details={"reason": "locked"})
+        db.session.commit()
+        db.session.refresh(person)
+        return Outcome(locked_until=person.verification_locked_until, incident_id=incident_id)
+    if answers_match(person, answers, method):
+        granted = attempts.grant(CODE_LOCK, person_id, reserved, nonce=nonce)
+        if granted is not None:
+            for name, value in zip(CODE_LOCK.returning, granted, strict=True):
+                set_committed_value(person, name, value)
+            set_committed_value(person, "session_nonce", nonce)
+            on_verified(person)
+            audit.record("verify.succeeded", incident_id=incident_id, person_id=person_id,
+                         details={"method": method, "attempt": reserved.number})
+            db.session.commit()
+            return Outcome(verified=True, incident_id=incident_id)
+        # Right answers, but a parallel attempt locked the code after this one was counted.
+        audit.record("verify.failed", actor_type="customer", incident_id=incident_id,
+                     person_id=person_id, details={"reason": "locked",
+                                                   "attempt": reserved.number})
+        db.session.commit()
+        db.session.refresh(person)
+        return Outcome(locked_until=person.verification_locked_until, incident_id=incident_id)
+    audit.record("verify.failed", actor_type="customer", incident_id=incident_id,
+                 person_id=person_id, details={"reason": "mismatch",
+                                               "failures": reserved.number})
+    if reserved.reached_limit:
+        audit.record("verify.locked", actor_type="customer", incident_id=incident_id,
+                     person_id=person_id,
+                     details={"until": reserved.locks_until.isoformat(),
+                              "minutes": current_app.config["CUSTOMER_LOCKOUT_MINUTES"]})
+        db.session.commit()
+        return Outcome(locked_until=reserved.locks_until, incident_id=incident_id)
+    db.session.commit()
+    return Outcome(incident_id=incident_id)
+
+
+
+def find_for_resend(last_name: str, date_of_birth: date, postcode: str,
+                    policy_number: str) -> Person | None:
+    """Match on surname + date of birth, then postcode and policy number.
+
+    Every digest is computed and every candidate compared whether or not any
+    record exists, so a match and a miss cost the same.
+    """
+    dob = date_of_birth.isoformat()
+    name_index = name_dob_index(last_name, dob)
+    postcode_digest = verification_digest("postcode", postcode)
+    policy = policy_index(policy_number)
+    candidates = list(db.session.execute(
+        select(Person).where(Person.name_dob_index == name_index,
+                             Person.anonymised_at.is_(None))
+    ).scalars())
+    found = None
+    for person in candidates or [None]:
+        postcode_ok = digests_equal(postcode_digest,
+                                    person.postcode_digest if person else _NO_DIGEST)
+        policy_ok = digests_equal(policy, person.policy_index if person else _NO_DIGEST)
+        if postcode_ok & policy_ok and found is None:
+            found = person
+    return found
