@@ -148,7 +148,7 @@ def login_totp():
     if user is None or not user.totp_enabled:
         return redirect(url_for("staff_auth.login"))
     form = TotpForm()
-    failed = False
+    failed = reused = False
     if form.validate_on_submit():
         count = lockout.reserve_attempt(user.id)
         step = None
@@ -157,6 +157,8 @@ def login_totp():
         if step is None:
             _record_failure(user, "totp" if count is not None else "locked", count)
             failed = True
+            reused = count is not None and totp.was_used(
+                user.totp_secret, form.code.data, user.totp_last_step)
             if count is None or lockout.reached_limit(count):
                 session.pop(PENDING_KEY, None)
                 flash(_("Too many failed attempts. Your account is locked for 15 minutes."),
@@ -167,7 +169,8 @@ def login_totp():
             return _start_session(user, session.get(PENDING_NEXT_KEY), "password+totp")
     status = 401 if failed else (400 if form.errors else 200)
     return no_store(current_app.make_response(
-        (render_template("staff/login_totp.html", form=form, failed=failed), status)
+        (render_template("staff/login_totp.html", form=form, failed=failed, reused=reused),
+         status)
     ))
 
 

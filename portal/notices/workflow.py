@@ -199,7 +199,8 @@ def approval_problems(version: NoticeVersion, approver_id: int) -> list[str]:
         return [_("Version %(number)d is not a draft.", number=version.version)]
     problems = []
     if approver_id in editors(version):
-        problems.append(_("You wrote or edited this version: another manager must approve it."))
+        problems.append(_("You wrote or edited this version: another manager or an "
+                          "admin must approve it."))
     if not (version.what_happened or "").strip():
         problems.append(_("What Happened is empty."))
     incident = db.session.get(Incident, version.incident_id)
