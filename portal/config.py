@@ -120,6 +120,9 @@ class Config:
     CUSTOMER_DEFAULT_VERIFICATION_METHOD = "postcode"
     CUSTOMER_LOCK_HOTLINE: str | None = None
     CUSTOMER_LOCK_HOTLINE_HOURS: str | None = None
+    # Who runs the portal, named on the pages before verification (docs/customer-portal.md).
+    PORTAL_OPERATOR_NAME: str | None = None
+    INSURER_LOGO_MAX_BYTES = 200 * 1024
     TICKET_FIRST_RESPONSE_HOURS = 24
     TICKET_RESOLUTION_HOURS = 120
     # X-RateLimit-* headers would cost a Redis round trip on every limited request;
@@ -262,6 +265,9 @@ def load(instance_path: str | Path) -> type[Config] | dict:
         _env("PORTAL_DEFAULT_REGION") or settings["PORTAL_DEFAULT_REGION"]
     ).upper()
     settings["PORTAL_RQ_QUEUE"] = _env("PORTAL_RQ_QUEUE") or settings["PORTAL_RQ_QUEUE"]
+    settings["PORTAL_OPERATOR_NAME"] = (
+        _env("PORTAL_OPERATOR_NAME") or settings["PORTAL_OPERATOR_NAME"]
+    )
 
     if env_name == "production" or settings["PORTAL_BASE_URL"].startswith("https://"):
         settings["SESSION_COOKIE_SECURE"] = True

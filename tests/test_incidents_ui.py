@@ -16,6 +16,7 @@ BASE = "/helpdesk/incidents"
 INCIDENT_FORM = {
     "reference": "2026-11-POL",
     "title": "Policy system accessed",
+    "insurer_name": "Example Mutual",
     "status": "active",
     "summary": "",
     "occurred_from": "2026-11-01T08:00",
@@ -328,7 +329,7 @@ def test_cli_creates_an_incident(runner, db):
 
 def test_saving_the_edit_form_unchanged_logs_nothing(client, db, login, managers, make_incident):
     incident = make_incident(reference="SECS", discovered_at=datetime(
-        2026, 11, 2, 9, 15, 42, 123456, tzinfo=UTC))
+        2026, 11, 2, 9, 15, 42, 123456, tzinfo=UTC), insurer_name="Example Mutual")
     login(managers[0])
     page = client.get(f"{BASE}/SECS/edit")
     assert 'value="2026-11-02T09:15"' in page.text

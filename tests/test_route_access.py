@@ -12,6 +12,7 @@ PUBLIC = {
     "customer.index", "customer.from_link", "customer.verify", "customer.no_letter",
     "customer.faq", "customer.signed_out", "customer.sign_out", "health.healthz", "static",
     "staff_auth.login", "staff_auth.login_totp", "staff_auth.totp_setup", "staff_auth.logout",
+    "customer.insurer_logo",
 }
 # Endpoints for a verified customer only.
 CUSTOMER = {

@@ -162,7 +162,7 @@ def login_totp():
     if user is None or not user.totp_enabled:
         return redirect(url_for("staff_auth.login"))
     form = TotpForm()
-    failed = False
+    failed = reused = False
     if form.validate_on_submit():
         attempt = sign_in.reserve(user, request.remote_addr)
         step = None
@@ -171,6 +171,8 @@ def login_totp():
         if step is None:
             _record_failure(user, "totp" if attempt is not None else "locked", attempt)
             failed = True
+            reused = attempt is not None and totp.was_used(
+                user.totp_secret, form.code.data, user.totp_last_step)
             if attempt is None or attempt.address.reached_limit or attempt.account.reached_limit:
                 session.pop(PENDING_KEY, None)
                 flash(_("Too many failed attempts. Your account is locked for 15 minutes."),
@@ -182,7 +184,8 @@ def login_totp():
                                   attempt)
     status = 401 if failed else (400 if form.errors else 200)
     return no_store(current_app.make_response(
-        (render_template("staff/login_totp.html", form=form, failed=failed), status)
+        (render_template("staff/login_totp.html", form=form, failed=failed, reused=reused),
+         status)
     ))
 
 

@@ -11,7 +11,7 @@ from helpdesk.imports.forms import UploadForm
 from helpdesk.incidents.views import get_incident_or_404
 from helpdesk.saving import saving
 from portal.core import jobs
-from portal.imports.jobs import create_run, run_import
+from portal.imports.jobs import ERRORS_SAMPLE, create_run, run_import
 from portal.imports.queries import recent_runs, run_of
 from portal.imports.rows import COLUMNS, REASONS
 from portal.models import ImportRun, Incident
@@ -77,7 +77,8 @@ def show(reference: str, run_id: int):
     incident = get_incident_or_404(reference)
     run = _run(incident, run_id)
     return no_store(make_response(render_template(
-        "imports/show.html", incident=incident, run=run, reasons=REASONS)))
+        "imports/show.html", incident=incident, run=run, reasons=REASONS,
+        sample_limit=ERRORS_SAMPLE)))
 
 
 @bp.get("/<int:run_id>/progress")

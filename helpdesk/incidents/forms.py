@@ -6,6 +6,7 @@ from datetime import UTC
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     DateField,
     DateTimeLocalField,
@@ -20,6 +21,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import URL, DataRequired, Email, Length, Optional, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from portal.incidents.brand import logo_problem, max_logo_bytes
 from portal.incidents.operations import REFERENCE_PATTERN
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
@@ -73,6 +75,9 @@ class IncidentForm(FlaskForm):
     )
     title = StringField(_l("Title"), validators=[
         DataRequired(message=_l("Enter a title.")), Length(max=200)])
+    insurer_name = StringField(_l("Insurer's name shown to customers"), validators=[
+        DataRequired(message=_l("Enter the insurer's name as customers know it.")),
+        Length(max=200)])
     status = SelectField(_l("Status"), choices=choices([
         ("draft", _l("Draft")), ("active", _l("Active")), ("closed", _l("Closed"))]))
     summary = TextAreaField(_l("Internal summary"), validators=[Optional(), Length(max=5000)])
@@ -121,6 +126,30 @@ class IncidentForm(FlaskForm):
         """The entered values, keyed by incident field."""
         names = [name for name in self._fields if name != "csrf_token"]
         return {name: self[name].data for name in names}
+
+
+class LogoForm(FlaskForm):
+    """The insurer's logo: PNG or JPEG, checked by its content, not its name."""
+
+    logo = FileField(_l("Logo file"), validators=[
+        FileRequired(message=_l("Choose a PNG or JPEG file."))])
+
+    logo_data: bytes = b""
+
+    def validate_logo(self, field):
+        data = field.data.read(max_logo_bytes() + 1) if field.data else b""
+        _type, problem = logo_problem(data)
+        if problem == "too_large":
+            raise ValidationError(_l("The file is larger than %(size)d KB. Choose a smaller "
+                                     "image.", size=max_logo_bytes() // 1024))
+        if problem == "empty":
+            raise ValidationError(_l("The file is empty. Choose a PNG or JPEG file."))
+        if problem == "not_image":
+            raise ValidationError(_l("The file is not a PNG or JPEG image."))
+        if problem == "unreadable":
+            raise ValidationError(_l("The image cannot be read, or is larger than 2000 by "
+                                     "2000 pixels. Save it again as PNG or JPEG."))
+        self.logo_data = data
 
 
 class FilingForm(FlaskForm):

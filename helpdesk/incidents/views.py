@@ -10,9 +10,17 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from helpdesk.incidents import bp
-from helpdesk.incidents.forms import AdviceForm, FilingForm, IncidentForm, choices
+from helpdesk.incidents.forms import (
+    AdviceForm,
+    ConfirmForm,
+    FilingForm,
+    IncidentForm,
+    LogoForm,
+    choices,
+)
 from helpdesk.saving import saving
 from portal.core.i18n import LANGUAGE_NAMES
+from portal.incidents.brand import brand_of, max_logo_bytes, remove_logo, set_logo
 from portal.incidents.deadlines import board, next_due
 from portal.incidents.operations import (
     DATETIME_FIELDS,
@@ -186,6 +194,7 @@ def show(reference: str):
         labels=deadline_labels(),
         rules=rules_for(incident.jurisdictions),
         rule_names={rule.id: rule.name for rule in all_rules().values()},
+        brand=brand_of(incident),
         category_names=[category_name(key) for key in incident.categories or ()],
         advice=advice_of(incident.id),
         category_name=category_name,
@@ -244,3 +253,35 @@ def advice(reference: str):
                                     _anchor="advice"))
     return render_template("incidents/advice.html", form=form, incident=incident,
                            existing=advice_of(incident.id), category_name=category_name)
+
+
+@bp.route("/<reference>/logo", methods=["GET", "POST"])
+@staff_required("manager")
+def logo(reference: str):
+    """Upload (or replace) the insurer's logo shown to customers."""
+    incident = get_incident_or_404(reference)
+    form = LogoForm()
+    if form.validate_on_submit():
+        with saving(form) as saved:
+            changed = set_logo(incident, form.logo_data)
+        if saved:
+            flash(_("Logo saved.") if changed else _("Nothing changed."),
+                  "success" if changed else "info")
+            return redirect(url_for("incidents.show", reference=incident.reference))
+    return render_template("incidents/logo.html", form=form, incident=incident,
+                           brand=brand_of(incident), remove_form=ConfirmForm(),
+                           max_kb=max_logo_bytes() // 1024)
+
+
+@bp.post("/<reference>/logo/remove")
+@staff_required("manager")
+def logo_remove(reference: str):
+    """Remove the insurer's logo; customers then see the name alone."""
+    incident = get_incident_or_404(reference)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        with saving(form) as saved:
+            changed = remove_logo(incident)
+        if saved and changed:
+            flash(_("Logo removed."), "success")
+    return redirect(url_for("incidents.show", reference=incident.reference))

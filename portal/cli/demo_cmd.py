@@ -5,6 +5,23 @@ from __future__ import annotations
 import click
 from flask import Flask, current_app
 
+from portal.config import Config
+
+
+def demo_base_url(host: str, port: int) -> str:
+    """The demo's own address; also the links' base when ``PORTAL_BASE_URL`` is not set.
+
+    Links in messages (the outbox) then follow ``--host``/``--port``. A wildcard
+    host is shown as 127.0.0.1, the address a browser on this machine opens.
+    """
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104
+    if ":" in shown:
+        shown = f"[{shown}]"
+    base = f"http://{shown}:{port}"
+    if current_app.config["PORTAL_BASE_URL"] == Config.PORTAL_BASE_URL:
+        current_app.config["PORTAL_BASE_URL"] = base
+    return base
+
 
 @click.command("demo")
 @click.option("--no-serve", is_flag=True, help="Migrate and seed, then exit.")
@@ -20,7 +37,7 @@ def demo(no_serve: bool, host: str, port: int) -> None:
 
     upgrade()
     info = seed()
-    base = f"http://{host}:{port}"
+    base = demo_base_url(host, port)
     click.echo("")
     click.echo(f"Demo incident {info['incident']} is ready ({info['people_added']} people added).")
     click.echo("")

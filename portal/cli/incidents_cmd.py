@@ -44,6 +44,8 @@ def _split(value: str | None) -> list[str]:
 @incidents.command("create")
 @click.option("--reference", required=True, help="Short unique reference, e.g. 2026-11-POLICY.")
 @click.option("--title", required=True)
+@click.option("--insurer", "insurer_name",
+              help="The insurer's name as customers know it (shown on their pages).")
 @click.option("--status", default="draft", show_default=True)
 @click.option("--summary")
 @click.option("--occurred-from", help="ISO date/time (UTC unless an offset is given).")

@@ -264,7 +264,8 @@ def approval_problems(workflow: Workflow, version, approver_id: int) -> list[str
             return [_("Version %(number)d is not a draft.", number=version.version)]
         return [_("Version %(number)d is not waiting for review.", number=version.version)]
     if approver_id in editors(workflow, version):
-        return [_("You wrote or edited this version: another manager must approve it.")]
+        return [_("You wrote or edited this version: another manager or an admin must "
+                  "approve it.")]
     return []
 
 

@@ -13,6 +13,13 @@ from portal.customer.session import load_customer  # noqa: E402
 bp.before_request(load_customer)
 
 from portal.customer import pages  # noqa: E402,F401  (template helpers)
-from portal.customer.views import entry, faq, notice, preferences, tickets  # noqa: E402,F401
+from portal.customer.views import (  # noqa: E402,F401
+    brand,
+    entry,
+    faq,
+    notice,
+    preferences,
+    tickets,
+)
 
 __all__ = ["bp"]

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import current_app, render_template
+from flask import current_app, g, render_template
 from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 
 from portal.customer import bp
 from portal.customer.session import current_person
+from portal.incidents.brand import Brand, incident_brand, operator_brand
 from portal.security.headers import no_store
 
 TICKET_STATUS_NAMES = {
@@ -29,9 +30,23 @@ def ticket_status(status: str) -> str:
     return str(TICKET_STATUS_NAMES.get(status, status))
 
 
+def customer_brand() -> Brand | None:
+    """Who the page says is writing: the verified customer's insurer, else the operator.
+
+    Before verification no incident is named (it would tell which incident a code
+    belongs to): only ``PORTAL_OPERATOR_NAME``, when set. Read once per request.
+    """
+    if "customer_brand" not in g:
+        person = current_person()
+        brand = incident_brand(person.incident_id) if person is not None else None
+        g.customer_brand = brand or operator_brand()
+    return g.customer_brand
+
+
 @bp.app_context_processor
 def _customer_context() -> dict:
-    return {"customer": current_person(), "ticket_status": ticket_status}
+    return {"customer": current_person(), "ticket_status": ticket_status,
+            "customer_brand": customer_brand}
 
 
 @bp.app_template_filter("longdate")

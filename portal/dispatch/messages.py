@@ -1,7 +1,9 @@
 """Choosing a person's channel and wording the short messages sent to them.
 
-Shared by the code reminder and the reply notification. An SMS carries a short
-message and a portal link only: no name, no reply text, no personal data.
+Shared by the code reminder and the reply notification. An SMS carries the
+insurer's name (not personal data), a short message and a portal link only: no
+person's name, no reply text, no personal data. Every message names the insurer
+(``portal.incidents.brand``) so a wary customer can tell who is writing.
 """
 
 from __future__ import annotations
@@ -11,7 +13,11 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from portal.dispatch.channels import ChannelError, email, sms
+from portal.incidents.brand import incident_brand
 from portal.models.person import Person
+
+# An insurer's name longer than this is shortened in an SMS, which must stay short.
+SMS_NAME_LIMIT = 40
 
 
 def portal_link(person: Person) -> str:
@@ -41,6 +47,28 @@ def send(person: Person, channel: str, subject: str, sms_body: str, email_body: 
     return email.send(person.email, email_body, subject=subject)
 
 
+def insurer_name(person: Person) -> str | None:
+    """The display name of the person's insurer, if the incident has one."""
+    brand = incident_brand(person.incident_id)
+    return brand.name if brand else None
+
+
+def signed(person: Person, subject: str, sms_body: str, email_body: str) -> tuple[str, str, str]:
+    """Name the insurer in the subject, at the start of the SMS and under the e-mail.
+
+    Call inside the ``force_locale`` of the message.
+    """
+    name = insurer_name(person)
+    if not name:
+        return subject, sms_body, email_body
+    short = name if len(name) <= SMS_NAME_LIMIT else name[:SMS_NAME_LIMIT - 1].rstrip() + "…"
+    return (
+        _("%(insurer)s: %(message)s", insurer=name, message=subject),
+        _("%(insurer)s: %(message)s", insurer=short, message=sms_body),
+        email_body + "\n\n" + name,
+    )
+
+
 def code_reminder(person: Person) -> tuple[str, str, str]:
     """Subject, SMS text and e-mail text for a code reminder, in the person's language."""
     link = portal_link(person)
@@ -56,7 +84,7 @@ def code_reminder(person: Person) -> tuple[str, str, str]:
             "message, you can ignore it.",
             code=person.notice_code or "", link=link,
         )
-    return subject, sms_body, email_body
+        return signed(person, subject, sms_body, email_body)
 
 
 def reply_notice(person: Person) -> tuple[str, str, str]:
@@ -71,7 +99,7 @@ def reply_notice(person: Person) -> tuple[str, str, str]:
             "%(link)s\n\nYou will be asked to confirm your date of birth.",
             link=link,
         )
-    return subject, sms_body, email_body
+        return signed(person, subject, sms_body, email_body)
 
 
 __all__ = ["ChannelError", "channel_for", "code_reminder", "reply_notice", "send"]

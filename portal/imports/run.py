@@ -426,6 +426,9 @@ def import_persons(
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
+    # A batch's early rejects (repeated references) come before its other problems: list
+    # the problems kept in line order (a stable sort keeps a line's columns in order).
+    run.summary.errors.sort(key=lambda error: error.line)
     return run.summary
 
 

@@ -26,7 +26,7 @@ REFERENCE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
 
 # The editable fields, in the order forms and logs show them.
 FIELDS = (
-    "reference", "title", "status", "summary",
+    "reference", "title", "insurer_name", "status", "summary",
     "occurred_from", "occurred_to", "discovered_at", "determined_at", "contained_at",
     "categories", "jurisdictions", "default_language", "verification_method",
     "contact_hotline", "contact_hours", "contact_email", "contact_postal_address", "dpo_contact",
@@ -35,8 +35,8 @@ FIELDS = (
 DATETIME_FIELDS = ("occurred_from", "occurred_to", "discovered_at", "determined_at",
                    "contained_at")
 TEXT_LIMITS = {
-    "title": 200, "contact_hotline": 40, "contact_hours": 200, "contact_email": 254,
-    "monitoring_provider": 200, "monitoring_enroll_url": 500,
+    "title": 200, "insurer_name": 200, "contact_hotline": 40, "contact_hours": 200,
+    "contact_email": 254, "monitoring_provider": 200, "monitoring_enroll_url": 500,
 }
 
 

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Date,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core import approval
@@ -28,6 +37,13 @@ class Incident(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(40), unique=True)
     title: Mapped[str] = mapped_column(String(200))
+    # Who is writing to the customer: shown on every verified customer page, the PDF
+    # and every message (portal.incidents.brand). The logo is optional, PNG or JPEG,
+    # served at a URL named by its digest; its bytes are loaded only when asked for.
+    insurer_name: Mapped[str | None] = mapped_column(String(200))
+    insurer_logo: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    insurer_logo_type: Mapped[str | None] = mapped_column(String(16))
+    insurer_logo_digest: Mapped[str | None] = mapped_column(String(64), index=True)
     status: Mapped[str] = mapped_column(String(16), default="draft")
     summary: Mapped[str | None] = mapped_column(Text)
     occurred_from: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -22,6 +22,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portal.extensions import db
+from portal.incidents.brand import Brand, brand_of
 from portal.models import Incident, IncidentAdvice, NoticeVersion
 from portal.notices.advice import (
     CREDIT_BUREAUS,
@@ -92,6 +93,8 @@ class Notice:
     monitoring: MonitoringOffer | None
     newer_version: int | None = None
     what_changed: str | None = None
+    brand: Brand | None = None  # who is writing: the insurer's name and logo
+    page_title: str = ""  # "<Insurer> — Notice of Data Breach", or the title alone
 
     def section(self, key: str) -> Section | None:
         """The section with this key, if any."""
@@ -267,6 +270,9 @@ def build_notice(
         )
         sections = _sections(incident, version, [item.name for item in advice], monitoring, bureaus)
         title = _("Notice of Data Breach")
+        brand = brand_of(incident)
+        page_title = (_("%(insurer)s — Notice of Data Breach", insurer=brand.name)
+                      if brand else title)
     return Notice(
         language=version.language,
         title=title,
@@ -287,6 +293,8 @@ def build_notice(
         monitoring=monitoring,
         newer_version=newer_version,
         what_changed=what_changed,
+        brand=brand,
+        page_title=page_title,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 from flask_babel import force_locale, format_date
@@ -51,21 +52,48 @@ def _bullet(pdf: FPDF, text: str) -> None:
     pdf.multi_cell(0, 5.5, f"• {text}", **NEXT_LINE)
 
 
-def notice_pdf(notice: Notice, activation_code: str | None = None) -> bytes:
-    """Render a built notice to PDF bytes, in the notice's language."""
+def _letterhead(pdf: FPDF, notice: Notice, logo: bytes | None) -> None:
+    """The insurer's logo (when given) and name above the title: who is writing."""
+    if notice.brand is None:
+        return
+    if logo:
+        from PIL import Image
+
+        with Image.open(io.BytesIO(logo)) as image:
+            ratio = image.width / image.height
+        # At most 14 mm high and 60 mm wide, left-aligned, in the image's proportions.
+        width = min(60.0, 14.0 * ratio)
+        pdf.image(io.BytesIO(logo), w=width, h=width / ratio, alt_text=notice.brand.name)
+        pdf.ln(2)
+    pdf.set_font(FONT, "B", 12)
+    pdf.multi_cell(0, 6, notice.brand.name, **NEXT_LINE)
+    pdf.ln(2)
+
+
+def notice_pdf(notice: Notice, activation_code: str | None = None,
+               logo: bytes | None = None) -> bytes:
+    """Render a built notice to PDF bytes, in the notice's language.
+
+    ``logo``: the insurer's logo (``portal.incidents.brand.logo_bytes``), printed with
+    the insurer's name above the title.
+    """
     with force_locale(notice.language):
+        title = notice.page_title or notice.title
         footer = _("%(title)s · reference %(reference)s, version %(version)s",
-                   title=notice.title, reference=notice.incident_reference,
+                   title=title, reference=notice.incident_reference,
                    version=notice.version)
         pdf = _NoticePDF(footer)
         add_fonts(pdf)
-        pdf.set_title(notice.title)
+        pdf.set_title(title)
+        if notice.brand is not None:
+            pdf.set_author(notice.brand.name)
         pdf.set_lang(notice.language)
         pdf.set_creator("Breach notification portal")
         pdf.set_margins(18, 18, 18)
         pdf.set_auto_page_break(True, margin=20)
         pdf.add_page()
         pdf.set_text_color(27, 31, 36)
+        _letterhead(pdf, notice, logo)
         pdf.set_font(FONT, "B", 18)
         pdf.multi_cell(0, 9, notice.title, **NEXT_LINE)
         pdf.set_font(FONT, "", 9)

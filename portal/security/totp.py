@@ -47,3 +47,21 @@ def matching_step(secret: str, code: str, last_step: int | None, now: float | No
         if pyotp.utils.strings_equal(totp.generate_otp(step), code):
             return step
     return None
+
+
+def was_used(secret: str, code: str, last_step: int | None, now: float | None = None) -> bool:
+    """Whether ``code`` is a valid code of a step already used (``matching_step`` refused it).
+
+    Lets the sign-in page say the code was already used rather than blame the
+    phone's clock. Only codes of the current step and one either side count.
+    """
+    if last_step is None:
+        return False
+    code = "".join(code.split())
+    totp = pyotp.TOTP(secret)
+    now = time.time() if now is None else now
+    current = int(now // totp.interval)
+    return any(
+        step <= last_step and pyotp.utils.strings_equal(totp.generate_otp(step), code)
+        for step in (current, current - 1, current + 1)
+    )

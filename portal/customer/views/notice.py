@@ -19,6 +19,7 @@ from portal.customer.session import (
     seen_notice_version,
 )
 from portal.extensions import db
+from portal.incidents.brand import logo_bytes
 from portal.models.person import Person
 from portal.notices import cache as notice_cache
 from portal.notices.build import build_for_person
@@ -87,7 +88,8 @@ def notice_pdf():
     notice = build_for_person(person, person.language)
     if notice is None:
         abort(404)
-    data = render_pdf(notice, activation_code=assigned_code(person.id))
+    logo = logo_bytes(person.incident_id) if notice.brand and notice.brand.logo_digest else None
+    data = render_pdf(notice, activation_code=assigned_code(person.id), logo=logo)
     audit.record("notice.pdf_downloaded", incident_id=person.incident_id, person_id=person.id,
                  details={"version": notice.version, "language": notice.language})
     db.session.commit()
