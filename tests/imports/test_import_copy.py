@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from flask_migrate import upgrade
 from sqlalchemy import select, text
 
 from portal import create_app
@@ -61,7 +62,7 @@ def test_binary_copy_stores_values_that_decrypt_and_match(postgres_server, data_
     app = create_app(make_settings(url, data_keys))
     try:
         with app.app_context():
-            db.create_all()
+            upgrade()
             incident = Incident(reference="COPY", title="Binary COPY")
             db.session.add(incident)
             db.session.commit()
