@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from sqlalchemy import select, text, update
 
 from portal.audit import log as audit
 from portal.models import Interaction
+from tests.support.race import run_together
 
 
 def _write(db, n: int = 5) -> list[int]:
@@ -115,30 +118,22 @@ def test_actor_is_inferred_from_the_signed_in_staff_member(client, db, make_staf
 
 def test_parallel_writers_keep_one_chain(app, db):
     """Writers in parallel transactions never chain two rows to the same predecessor."""
-    import threading
-
     from sqlalchemy import func
 
     before = db.session.execute(select(func.count(Interaction.id))).scalar_one()
     db.session.commit()  # let the writers' transactions see a settled log
     errors: list[BaseException] = []
-    start = threading.Barrier(6)
 
     def writer(n: int) -> None:
         try:
             with app.app_context():
-                start.wait()
                 for i in range(8):
                     audit.record("test.parallel", details={"writer": n, "i": i})
                     db.session.commit()
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
-    threads = [threading.Thread(target=writer, args=(n,)) for n in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_together([partial(writer, n) for n in range(6)])
     assert errors == []
     db.session.expire_all()
     hashes = db.session.execute(select(Interaction.prev_hash)).scalars().all()

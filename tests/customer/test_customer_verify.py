@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from datetime import timedelta
+from functools import partial
 
 import pytest
 
@@ -21,6 +22,7 @@ from tests.support.customer import (
     personal_values,
     sign_in,
 )
+from tests.support.race import run_together
 
 
 @pytest.fixture
@@ -254,30 +256,22 @@ def test_an_anonymised_person_cannot_verify(client, db, person):
 
 def test_parallel_wrong_answers_are_all_counted(app, db, person):
     """Eight wrong answers at once: no count is lost, and the code ends up locked."""
-    import threading
-
     record, plain = person
     clients = [app.test_client() for _ in range(8)]
     tokens = []
     for each in clients:
         enter_code(each, plain["notice_code"])
         tokens.append(csrf_token(each, "/"))
-    barrier = threading.Barrier(len(clients))
     statuses = []
 
     def attempt(each, token):
-        barrier.wait()
         response = each.post("/verify", data={"date_of_birth": "1901-02-03",
                                                "postcode": plain["postcode"],
                                                "csrf_token": token})
         statuses.append(response.status_code)
 
-    threads = [threading.Thread(target=attempt, args=pair) for pair in zip(clients, tokens,
-                                                                           strict=True)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    run_together([partial(attempt, *pair) for pair in zip(clients, tokens, strict=True)],
+                 timeout=60)
     assert len(statuses) == 8 and set(statuses) <= {401, 429}
     counts = [row.details["failures"] for row in interactions(db, "verify.failed")
               if row.details.get("reason") == "mismatch"]
@@ -314,8 +308,6 @@ def _parallel_posts(app, plain, answers: list[bool], before_start=None):
     With ``before_start``, the right answers go first and the wrong ones start together
     once ``before_start()`` returns.
     """
-    import threading
-
     clients = [app.test_client() for _ in answers]
     tokens = []
     for each in clients:
@@ -324,27 +316,17 @@ def _parallel_posts(app, plain, answers: list[bool], before_start=None):
     statuses = [None] * len(answers)
     waiting = [index for index, right in enumerate(answers)
                if before_start is None or not right]
-    barrier = threading.Barrier(len(waiting))
 
     def attempt(index):
-        if index in waiting:
-            barrier.wait()
         dob = plain["date_of_birth"] if answers[index] else "1901-02-03"
         response = clients[index].post("/verify", data={
             "date_of_birth": dob, "postcode": plain["postcode"], "csrf_token": tokens[index]})
         statuses[index] = response.status_code
 
-    threads = {index: threading.Thread(target=attempt, args=(index,))
-               for index in range(len(answers))}
-    for index, thread in threads.items():
-        if index not in waiting:
-            thread.start()
-    if before_start is not None:
-        before_start()
-    for index in waiting:
-        threads[index].start()
-    for thread in threads.values():
-        thread.join(timeout=90)
+    run_together([partial(attempt, index) for index in waiting],
+                 early=[partial(attempt, index) for index in range(len(answers))
+                        if index not in waiting],
+                 before_start=before_start, timeout=90)
     return statuses
 
 

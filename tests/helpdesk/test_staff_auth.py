@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import pyotp
 import pytest
 from sqlalchemy import select
 
 from portal.models import Interaction, StaffUser
 from tests.support import STAFF_PASSWORD, csrf_token
+from tests.support.race import run_together
 
 
 def actions(db) -> list[str]:
@@ -274,29 +277,20 @@ def test_rate_limit_is_counted_in_redis_when_configured(redis, make_app, db, mak
 
 def test_parallel_wrong_passwords_cannot_outrun_the_lockout(app, db, make_staff):
     """Twelve attempts at once: exactly five are checked, then the account is locked."""
-    import threading
-
     agent = make_staff("agent")
     email = agent.email
     clients = [app.test_client() for _ in range(12)]
     tokens = [csrf_token(client, "/staff/login") for client in clients]
-    barrier = threading.Barrier(len(clients))
     statuses = []
 
     def attempt(client, token):
-        barrier.wait()
         response = client.post(
             "/staff/login",
             data={"email": email, "password": "wrong password!!", "csrf_token": token},
         )
         statuses.append(response.status_code)
 
-    threads = [threading.Thread(target=attempt, args=pair) for pair in zip(clients, tokens,
-                                                                           strict=True)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_together([partial(attempt, *pair) for pair in zip(clients, tokens, strict=True)])
     assert statuses == [401] * 12
     db.session.expire_all()
     assert db.session.get(StaffUser, agent.id).is_locked()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
 from flask_babel import force_locale
 from sqlalchemy import select
@@ -10,6 +12,7 @@ from portal.models import NoticeVersion
 from portal.notices.build import build_for_person
 from portal.notices.checklist import blocking_items, checklist
 from portal.notices.workflow import ImmutableNoticeError, NoticeError, approve, save_draft
+from tests.support.race import run_together
 
 
 def test_approved_versions_cannot_change_or_be_deleted(app, db, make_incident, make_staff):
@@ -55,8 +58,6 @@ def test_demo_notices_are_approved_and_complete(app, db):
 
 def test_two_managers_approving_at_once_cannot_both_succeed(app, db, make_incident, make_staff):
     """On PostgreSQL the version row is locked while approving; the second one finds it done."""
-    import threading
-
     if db.engine.dialect.name != "postgresql":
         pytest.skip("row locks need PostgreSQL (SQLite serialises writers anyway)")
     incident = make_incident(jurisdictions=[])
@@ -66,13 +67,11 @@ def test_two_managers_approving_at_once_cannot_both_succeed(app, db, make_incide
         draft = save_draft(incident, "en", {"what_happened": "It happened."}, author.id)
     db.session.commit()
     version_id = draft.id
-    barrier = threading.Barrier(2)
     outcomes: list[str] = []
 
     def run(approver_id: int) -> None:
         with app.app_context(), force_locale("en"):
             version = db.session.get(NoticeVersion, version_id)
-            barrier.wait()
             try:
                 approve(version, approver_id)
                 db.session.commit()
@@ -83,11 +82,7 @@ def test_two_managers_approving_at_once_cannot_both_succeed(app, db, make_incide
             finally:
                 db.session.remove()
 
-    threads = [threading.Thread(target=run, args=(approver,)) for approver in approvers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
+    run_together([partial(run, approver) for approver in approvers], timeout=30)
     assert sorted(outcomes) == ["approved", "refused"]
     db.session.expire_all()
     assert db.session.get(NoticeVersion, version_id).approved_by_id in approvers

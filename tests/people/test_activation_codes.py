@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import threading
+from functools import partial
 
 import pytest
 from sqlalchemy import func, select, text
@@ -14,6 +14,7 @@ from portal.people.activation import (
     import_codes,
     pool_counts,
 )
+from tests.support.race import run_together
 
 
 def _write(path, lines, bom=False):
@@ -106,13 +107,8 @@ def test_concurrent_requests_never_share_a_code(app, db, make_incident, make_per
             errors.append(exc)
 
     # every person is asked for by two threads at once
-    threads = [threading.Thread(target=worker, args=(people,)) for _ in range(2)]
-    threads += [threading.Thread(target=worker, args=(list(reversed(people)),))
-                for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_together([partial(worker, people) for _ in range(2)]
+                 + [partial(worker, list(reversed(people))) for _ in range(2)])
     assert not errors
     given = {pid: set(codes) for pid, codes in results.items()}
     assert all(len(codes) == 1 and None not in codes for codes in given.values())
