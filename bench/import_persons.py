@@ -33,6 +33,7 @@ import uuid
 from datetime import date, timedelta
 from pathlib import Path
 
+from flask_migrate import upgrade
 from sqlalchemy import create_engine, func, select, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -268,7 +269,7 @@ def main() -> int:
             from portal.imports.run import _row_context, import_persons
             from portal.models import Incident, Person
 
-            db.create_all()
+            upgrade()  # the schema production gets, interaction_append included
             fast_incident = Incident(reference="BENCH", title="Benchmark")
             naive_incident = Incident(reference="NAIVE", title="Naive benchmark")
             db.session.add_all([fast_incident, naive_incident])

@@ -108,6 +108,10 @@ class Config:
     STAFF_IDLE_MINUTES = 60
     STAFF_SESSION_MAX_HOURS = 12
     STAFF_LOGIN_RATE_LIMIT = "20 per minute;200 per hour"
+    # Staff password hashing (argon2id): argon2-cffi's defaults, RFC 9106's low-memory profile.
+    ARGON2_TIME_COST = 3
+    ARGON2_MEMORY_COST = 65536  # KiB
+    ARGON2_PARALLELISM = 4
     CUSTOMER_VERIFY_RATE_LIMIT = "30 per minute;300 per hour"
     # Customer portal (docs/configuration.md, "Customer portal").
     CUSTOMER_IDLE_MINUTES = 30
@@ -172,6 +176,14 @@ class TestConfig(Config):
     REDIS_URL = None
     RATELIMIT_STORAGE_URI = "memory://"
     DEV_PAGES = True
+    # Speed only: the smallest argon2 cost, no resend timing pad, a sign-in limit reached
+    # in fifteen requests (a parallel test sends twelve). Tests of these behaviours set
+    # the production values themselves.
+    ARGON2_TIME_COST = 1
+    ARGON2_MEMORY_COST = 8
+    ARGON2_PARALLELISM = 1
+    CUSTOMER_RESEND_MIN_SECONDS = 0
+    STAFF_LOGIN_RATE_LIMIT = "15 per minute;200 per hour"
 
 
 class ProductionConfig(Config):

@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 
 from portal.customer import bp
 from portal.customer.session import current_person
-from portal.incidents.brand import Brand, incident_brand, operator_brand
+from portal.incidents.brand import Brand, cached_incident_brand, operator_brand
 from portal.security.headers import no_store
 
 TICKET_STATUS_NAMES = {
@@ -38,9 +38,14 @@ def customer_brand() -> Brand | None:
     """
     if "customer_brand" not in g:
         person = current_person()
-        brand = incident_brand(person.incident_id) if person is not None else None
+        brand = cached_incident_brand(person.incident_id) if person is not None else None
         g.customer_brand = brand or operator_brand()
     return g.customer_brand
+
+
+def use_brand(brand: Brand | None) -> None:
+    """Name this insurer on the page being built (a page that has it already saves a read)."""
+    g.customer_brand = brand or operator_brand()
 
 
 @bp.app_context_processor

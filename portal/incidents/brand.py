@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import hashlib
 import io
+import time
 from dataclasses import dataclass
 
 from flask import current_app
 from sqlalchemy import select
 
 from portal.audit import log as audit
+from portal.core.cache import app_lru
 from portal.extensions import db
 from portal.incidents.operations import IncidentError
 from portal.models import Incident
@@ -66,6 +68,26 @@ def incident_brand(incident_id: int) -> Brand | None:
     if row is None or not row[0]:
         return None
     return Brand(row[0], row[1], row[2])
+
+
+_NO_BRAND = Brand("")
+
+
+def cached_incident_brand(incident_id: int) -> Brand | None:
+    """``incident_brand``, kept per process for ``NOTICE_STAMP_SECONDS`` (as the notice is).
+
+    Every verified customer page names the insurer; reading it once a second per
+    process instead of once per request keeps the notice page at one statement.
+    """
+    store = app_lru("portal.incident_brands", "NOTICE_CACHE_SIZE")
+    now = time.monotonic()
+    found = store.get(incident_id)
+    if found is not None and found[0] > now:
+        return found[1] if found[1].name else None
+    brand = incident_brand(incident_id)
+    store.put(incident_id, (now + float(current_app.config["NOTICE_STAMP_SECONDS"]),
+                            brand or _NO_BRAND))
+    return brand
 
 
 def operator_brand() -> Brand | None:

@@ -4,29 +4,42 @@ from __future__ import annotations
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from flask import current_app
 
-_hasher = PasswordHasher()
-# Verified against when no account matches, so unknown e-mails take as long as known ones.
-_DUMMY_HASH = _hasher.hash("not-a-real-password-used-for-timing-only")
 MIN_LENGTH = 12
+
+
+def _hasher() -> tuple[PasswordHasher, str]:
+    """This application's hasher (``ARGON2_*`` settings) and its dummy hash."""
+    state = current_app.extensions.get("passwords")
+    if state is None:
+        config = current_app.config
+        hasher = PasswordHasher(time_cost=config["ARGON2_TIME_COST"],
+                                memory_cost=config["ARGON2_MEMORY_COST"],
+                                parallelism=config["ARGON2_PARALLELISM"])
+        # Verified against when no account matches, so unknown e-mails take as long as known ones.
+        dummy = hasher.hash("not-a-real-password-used-for-timing-only")
+        state = current_app.extensions.setdefault("passwords", (hasher, dummy))
+    return state
 
 
 def hash_password(password: str) -> str:
     """Hash a password with argon2id."""
-    return _hasher.hash(password)
+    return _hasher()[0].hash(password)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     """Check a password; with no hash, spend the same time and fail."""
+    hasher, dummy = _hasher()
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return hasher.verify(password_hash or dummy, password) and password_hash is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 
 
 def needs_rehash(password_hash: str) -> bool:
     """Tell whether a hash was made with weaker parameters than today's."""
-    return _hasher.check_needs_rehash(password_hash)
+    return _hasher()[0].check_needs_rehash(password_hash)
 
 
 def password_problem(password: str) -> str | None:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from tests.conftest import ENV, service_missing
+from tests.support import ENV, service_missing
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = ENV["chromium"] or "/usr/bin/chromium"

@@ -15,7 +15,7 @@ from portal.dispatch.replies import notify_reply
 from portal.models import Answer, AnswerVersion, Ticket, TicketMessage
 from portal.models.base import utcnow
 from tests.browser.browser_support import axe_violations, fits_width, shoot
-from tests.customer_support import FULL_CONTACT, add_activation_codes, approve_notice, outbox
+from tests.support.customer import FULL_CONTACT, add_activation_codes, approve_notice, outbox
 
 pytestmark = pytest.mark.browser
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.browser_support import axe_violations, shoot
-from tests.conftest import STAFF_PASSWORD
+from tests.support import STAFF_PASSWORD
 
 pytestmark = pytest.mark.browser
 
