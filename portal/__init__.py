@@ -1,4 +1,7 @@
-"""Breach notification portal: the application factory."""
+"""Breach notification portal: the application factory (wiring only).
+
+The work lives in the domain packages below this one; see the README's Layout table.
+"""
 
 from __future__ import annotations
 

@@ -1,1 +1,3 @@
-"""Outbound messaging: the channel modules now; campaigns and chunk jobs build on them."""
+"""Outbound messages to affected people: the channels (SMS, email, outbox), the wording of short
+messages, code reminders and reply notices; campaigns and chunk jobs build on them.
+"""
