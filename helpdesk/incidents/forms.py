@@ -10,6 +10,8 @@ from wtforms import (
     DateField,
     DateTimeLocalField,
     EmailField,
+    Form,
+    FormField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -20,6 +22,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import URL, DataRequired, Email, Length, Optional, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from portal.core.i18n import is_time_zone
 from portal.incidents.operations import REFERENCE_PATTERN
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
@@ -107,6 +110,13 @@ class IncidentForm(FlaskForm):
         Optional(), URL(message=_l("Enter a full web address starting with https://.")),
         Length(max=500)])
     monitoring_enroll_by = DateField(_l("Enrol by"), validators=[Optional()])
+    monitoring_description = TextAreaField(_l("Description of the offer"),
+                                           validators=[Optional(), Length(max=2000)])
+    time_zone = SelectField(_l("Time zone customers see"), choices=[], validate_choice=False)
+
+    def validate_time_zone(self, field):
+        if field.data and not is_time_zone(field.data):
+            raise ValidationError(_l("Choose a time zone from the list."))
 
     def validate_occurred_to(self, field):
         start = self.occurred_from.data
@@ -119,8 +129,44 @@ class IncidentForm(FlaskForm):
 
     def values(self) -> dict:
         """The entered values, keyed by incident field."""
-        names = [name for name in self._fields if name != "csrf_token"]
-        return {name: self[name].data for name in names}
+        names = [name for name in self._fields
+                 if name != "csrf_token" and not name.startswith(TEXTS_PREFIX)]
+        values = {name: self[name].data for name in names}
+        values["contact_translations"] = {
+            name.removeprefix(TEXTS_PREFIX): dict(self[name].data)
+            for name in self._fields if name.startswith(TEXTS_PREFIX)}
+        return values
+
+    def fill_texts(self, translations: dict) -> None:
+        """Show an incident's stored translations in the per-language fields."""
+        for name in self._fields:
+            if name.startswith(TEXTS_PREFIX):
+                texts = translations.get(name.removeprefix(TEXTS_PREFIX)) or {}
+                for field, value in texts.items():
+                    if field in self[name].form._fields:
+                        self[name].form[field].data = value
+
+
+class ContactTextsForm(Form):
+    """The contact block's texts in one language besides English (empty: English is shown)."""
+
+    contact_hours = StringField(_l("Hotline hours"), validators=[Optional(), Length(max=200)])
+    dpo_contact = TextAreaField(_l("Data protection officer"),
+                                validators=[Optional(), Length(max=1000)])
+    contact_postal_address = TextAreaField(_l("Postal address"),
+                                           validators=[Optional(), Length(max=1000)])
+    monitoring_description = TextAreaField(_l("Description of the offer"),
+                                           validators=[Optional(), Length(max=2000)])
+
+
+TEXTS_PREFIX = "texts_"
+
+
+def incident_form(languages: dict[str, str], *args, **kwargs) -> IncidentForm:
+    """An ``IncidentForm`` with one group of contact texts per language (code: name)."""
+    fields = {f"{TEXTS_PREFIX}{code}": FormField(ContactTextsForm, label=name)
+              for code, name in languages.items()}
+    return type("IncidentLanguagesForm", (IncidentForm,), fields)(*args, **kwargs)
 
 
 class FilingForm(FlaskForm):

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from flask import current_app, render_template
-from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 
+from portal.core.i18n import use_page_zone
 from portal.customer import bp
 from portal.customer.session import current_person
+from portal.incidents.time_zones import incident_time_zone
 from portal.security.headers import no_store
 
 TICKET_STATUS_NAMES = {
@@ -31,9 +32,8 @@ def ticket_status(status: str) -> str:
 
 @bp.app_context_processor
 def _customer_context() -> dict:
-    return {"customer": current_person(), "ticket_status": ticket_status}
-
-
-@bp.app_template_filter("longdate")
-def _longdate(value) -> str:
-    return format_date(value, "long") if value else ""
+    person = current_person()
+    if person is not None:  # a verified customer reads times in the incident's zone
+        use_page_zone(incident_time_zone(person.incident_id))
+    return {"customer": person, "ticket_status": ticket_status,
+            "portal_time_zone": current_app.config["PORTAL_TIME_ZONE"]}

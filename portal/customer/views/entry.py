@@ -16,11 +16,13 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.audit import log as audit
 from portal.core import autocommit, jobs
+from portal.core.i18n import current_language
 from portal.customer import bp
 from portal.customer import session as customer_session
 from portal.customer.forms import CodeForm, ConfirmForm, NoLetterForm, VerifyForm
 from portal.dispatch.reminders import send_code_reminder
 from portal.extensions import db, limiter
+from portal.incidents.contacts import contact_text
 from portal.models.base import UTCDateTime, utcnow
 from portal.models.incident import Incident
 from portal.models.person import Person
@@ -251,7 +253,7 @@ def _lock_contact(incident: Incident | None) -> tuple[str | None, str | None]:
         ).scalar_one_or_none()
     if incident is None:
         return None, None
-    return incident.contact_hotline, incident.contact_hours
+    return incident.contact_hotline, contact_text(incident, "contact_hours", current_language())
 
 
 def _lock_page(until, incident: Incident | None):
