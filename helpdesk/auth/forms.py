@@ -41,7 +41,7 @@ class ConfirmForm(FlaskForm):
 class TimeZoneForm(FlaskForm):
     """The staff member's own time zone for every staff page."""
 
-    time_zone = SelectField(_l("Time zone"), choices=[], validate_choice=False)
+    time_zone = SelectField(_l("Show times in"), choices=[], validate_choice=False)
 
     def validate_time_zone(self, field):
         if field.data and not is_time_zone(field.data):

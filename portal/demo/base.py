@@ -109,7 +109,7 @@ DEMO_CONTACT_TRANSLATIONS = {
                                    "rétablissement de votre identité, gratuitement."),
     },
     "de": {
-        "contact_hours": "Montag bis Samstag, 8 bis 20 Uhr (pazifische Zeit)",
+        "contact_hours": "Montag bis Samstag, 8 bis 20 Uhr (Pazifikzeit)",
         "dpo_contact": "Datenschutzbeauftragte, dpo@demo.example",
         "contact_postal_address": "Demo Mutual Insurance, 1 Example Plaza, Sacramento, CA 95814, "
                                   "USA",
