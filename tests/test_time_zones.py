@@ -12,7 +12,12 @@ from flask import render_template
 from flask_babel import force_locale
 
 from portal.core.i18n import display_zone_name, format_when, is_time_zone, use_page_zone
-from portal.incidents.operations import IncidentError, create_incident, update_incident
+from portal.incidents.operations import (
+    IncidentError,
+    create_incident,
+    find_incident,
+    update_incident,
+)
 from portal.incidents.time_zones import default_time_zone, zone_from_address
 from portal.models import NoticeVersion, StaffUser
 from portal.notices.build import build_notice
@@ -146,3 +151,29 @@ def test_an_unknown_staff_zone_is_refused(db, client, make_staff, login):
                 data={"time_zone": "Mars/Olympus", "csrf_token": _token(account.text)})
     db.session.expire_all()
     assert db.session.get(StaffUser, manager.id).time_zone is None
+
+
+def test_the_cli_takes_a_zone_and_refuses_an_unknown_one(db, runner):
+    refused = runner.invoke(args=["incidents", "create", "--reference", "TZ-CLI-1", "--title",
+                                  "t", "--time-zone", "Mars/Olympus"])
+    assert refused.exit_code != 0 and "time_zone" in refused.output
+    created = runner.invoke(args=["incidents", "create", "--reference", "TZ-CLI-2", "--title",
+                                  "t", "--time-zone", "America/Chicago"])
+    assert created.exit_code == 0, created.output
+    assert find_incident("TZ-CLI-2").time_zone == "America/Chicago"
+
+
+def test_filings_are_typed_in_the_page_zone_and_stored_in_utc(
+        db, client, make_staff, login, make_incident):
+    incident = make_incident(time_zone="America/Los_Angeles")
+    login(make_staff("manager"))
+    url = f"/helpdesk/incidents/{incident.reference}/filings/new"
+    form = client.get(url)
+    assert "America/Los Angeles" in form.text
+    saved = client.post(url, data={"authority": "CNIL", "rule_id": "",
+                                   "filed_at": "2026-11-27T19:26",
+                                   "csrf_token": _token(form.text)})
+    assert saved.status_code == 302, saved.text
+    db.session.expire_all()
+    filing = db.session.get(type(incident), incident.id).filings[0]
+    assert filing.filed_at == MOMENT

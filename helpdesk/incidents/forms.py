@@ -1,4 +1,9 @@
-"""Forms of the managers' incident pages. Times are entered and shown in UTC."""
+"""Forms of the managers' incident pages.
+
+Times are typed and shown in the page's zone (the staff member's own, else the
+incident's, else ``PORTAL_TIME_ZONE``: ``portal.core.i18n.display_zone_name``)
+and stored as UTC.
+"""
 
 from __future__ import annotations
 
@@ -22,7 +27,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import URL, DataRequired, Email, Length, Optional, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from portal.core.i18n import is_time_zone
+from portal.core.i18n import display_zone_name, is_time_zone, zone
 from portal.incidents.operations import REFERENCE_PATTERN
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
@@ -40,8 +45,8 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class UTCDateTimeField(DateTimeLocalField):
-    """A date and time typed in UTC, returned timezone-aware."""
+class ZonedDateTimeField(DateTimeLocalField):
+    """A date and time typed in the page's zone, returned timezone-aware in UTC."""
 
     def __init__(self, label=None, validators=None, **kwargs):
         kwargs.setdefault("format", [DATETIME_FORMAT, "%Y-%m-%dT%H:%M:%S"])
@@ -50,16 +55,18 @@ class UTCDateTimeField(DateTimeLocalField):
     def process_formdata(self, valuelist):
         super().process_formdata(valuelist)
         if self.data is not None and self.data.tzinfo is None:
-            self.data = self.data.replace(tzinfo=UTC)
+            self.data = self.data.replace(tzinfo=zone(display_zone_name())).astimezone(UTC)
 
     def _value(self):
         if self.raw_data:
             return " ".join(self.raw_data)
-        return self.data.astimezone(UTC).strftime(DATETIME_FORMAT) if self.data else ""
+        if not self.data:
+            return ""
+        return self.data.astimezone(zone(display_zone_name())).strftime(DATETIME_FORMAT)
 
 
 def _when(label):
-    return UTCDateTimeField(
+    return ZonedDateTimeField(
         label, validators=[Optional()],
         render_kw={"step": "60"},
     )
@@ -80,11 +87,11 @@ class IncidentForm(FlaskForm):
         ("draft", _l("Draft")), ("active", _l("Active")), ("closed", _l("Closed"))]))
     summary = TextAreaField(_l("Internal summary"), validators=[Optional(), Length(max=5000)])
 
-    occurred_from = _when(_l("Breach started (UTC)"))
-    occurred_to = _when(_l("Breach ended (UTC)"))
-    discovered_at = _when(_l("Discovered (UTC)"))
-    determined_at = _when(_l("Determined to be a breach (UTC)"))
-    contained_at = _when(_l("Contained (UTC)"))
+    occurred_from = _when(_l("Breach started"))
+    occurred_to = _when(_l("Breach ended"))
+    discovered_at = _when(_l("Discovered"))
+    determined_at = _when(_l("Determined to be a breach"))
+    contained_at = _when(_l("Contained"))
 
     categories = MultiCheckboxField(_l("Data categories involved"), choices=[])
     jurisdictions = MultiCheckboxField(_l("Jurisdictions (rules that apply)"), choices=[])
@@ -173,7 +180,7 @@ class FilingForm(FlaskForm):
     authority = StringField(_l("Authority"), validators=[
         DataRequired(message=_l("Enter the authority the filing went to.")), Length(max=200)])
     rule_id = SelectField(_l("Rule the filing answers"), choices=[])
-    filed_at = UTCDateTimeField(_l("Filed at (UTC)"), validators=[
+    filed_at = ZonedDateTimeField(_l("Filed at"), validators=[
         DataRequired(message=_l("Enter when the filing was made, as a date and time."))])
     reference = StringField(_l("Authority's reference"), validators=[Optional(), Length(max=200)])
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=5000)])
