@@ -113,11 +113,8 @@ def _warn_if_outbox_exposed(app: Flask) -> None:
 
 
 def _register_template_helpers(app: Flask) -> None:
-    from flask_babel import format_datetime
-
     from portal.security.permissions import has_role
 
     app.jinja_env.globals["has_role"] = has_role
-    app.jinja_env.filters["datetime"] = format_datetime
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -51,6 +51,16 @@ def _env(name: str) -> str | None:
     return value if value not in (None, "") else None
 
 
+def _time_zone(name: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"PORTAL_TIME_ZONE {name!r} is not an IANA time zone") from None
+    return name
+
+
 def _check_fernet_keys(keys: list[str]) -> list[str]:
     for index, key in enumerate(keys):
         try:
@@ -142,6 +152,7 @@ class Config:
     REDIS_URL: str | None = None
     PORTAL_BASE_URL = "http://127.0.0.1:5000"
     PORTAL_DEFAULT_REGION = "US"
+    PORTAL_TIME_ZONE = "UTC"
     PORTAL_RQ_QUEUE = "portal"
 
     # Per-application caches (docs/configuration.md, "Caches").
@@ -276,6 +287,8 @@ def load(instance_path: str | Path) -> type[Config] | dict:
     settings["PORTAL_DEFAULT_REGION"] = (
         _env("PORTAL_DEFAULT_REGION") or settings["PORTAL_DEFAULT_REGION"]
     ).upper()
+    settings["PORTAL_TIME_ZONE"] = _time_zone(
+        _env("PORTAL_TIME_ZONE") or settings["PORTAL_TIME_ZONE"])
     settings["PORTAL_RQ_QUEUE"] = _env("PORTAL_RQ_QUEUE") or settings["PORTAL_RQ_QUEUE"]
     settings["PORTAL_OPERATOR_NAME"] = (
         _env("PORTAL_OPERATOR_NAME") or settings["PORTAL_OPERATOR_NAME"]

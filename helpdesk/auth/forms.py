@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, StringField
-from wtforms.validators import DataRequired, Length, Regexp
+from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, Regexp, ValidationError
+
+from portal.core.i18n import is_time_zone
 
 
 class LoginForm(FlaskForm):
@@ -34,3 +36,13 @@ class TotpForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """A form with nothing but its CSRF token (sign-out and similar buttons)."""
+
+
+class TimeZoneForm(FlaskForm):
+    """The staff member's own time zone for every staff page."""
+
+    time_zone = SelectField(_l("Show times in"), choices=[], validate_choice=False)
+
+    def validate_time_zone(self, field):
+        if field.data and not is_time_zone(field.data):
+            raise ValidationError(_l("Choose a time zone from the list."))

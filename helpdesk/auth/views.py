@@ -13,9 +13,10 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from helpdesk.auth import bp
-from helpdesk.auth.forms import ConfirmForm, LoginForm, TotpForm
+from helpdesk.auth.forms import ConfirmForm, LoginForm, TimeZoneForm, TotpForm
 from portal.audit import log as audit
 from portal.core import jobs
+from portal.core.i18n import time_zone_names
 from portal.extensions import db, limiter
 from portal.models.staff import StaffUser
 from portal.security import sign_in, totp
@@ -235,13 +236,41 @@ def totp_setup():
     )))
 
 
+def _time_zone_form() -> TimeZoneForm:
+    form = TimeZoneForm()
+    form.time_zone.choices = [("", _("The incident's zone (UTC elsewhere)"))] + [
+        (name, name.replace("_", " ")) for name in time_zone_names()]
+    if not form.is_submitted():
+        form.time_zone.data = current_user.time_zone or ""
+    return form
+
+
 @bp.get("/account")
 @login_required
 def account():
-    """The staff member's own security settings."""
+    """The staff member's own settings: time zone and security."""
     return no_store(current_app.make_response(
-        render_template("staff/account.html", disable_form=TotpForm(), confirm=ConfirmForm())
+        render_template("staff/account.html", disable_form=TotpForm(), confirm=ConfirmForm(),
+                        zone_form=_time_zone_form())
     ))
+
+
+@bp.post("/account/time-zone")
+@login_required
+def time_zone():
+    """Save the time zone staff pages show times in (empty: the incident's, else UTC)."""
+    form = _time_zone_form()
+    if form.validate_on_submit():
+        chosen = form.time_zone.data or None
+        if chosen != current_user.time_zone:
+            audit.record("staff.time_zone_changed",
+                         details={"from": current_user.time_zone, "to": chosen})
+            current_user.time_zone = chosen
+            db.session.commit()
+        flash(_("Time zone saved."), "success")
+    else:
+        flash(_("Choose a time zone from the list."), "error")
+    return redirect(url_for("staff_auth.account"))
 
 
 @bp.post("/two-factor/disable")

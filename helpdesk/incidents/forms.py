@@ -1,4 +1,9 @@
-"""Forms of the managers' incident pages. Times are entered and shown in UTC."""
+"""Forms of the managers' incident pages.
+
+Times are typed and shown in the page's zone (the staff member's own, else the
+incident's, else ``PORTAL_TIME_ZONE``: ``portal.core.i18n.display_zone_name``)
+and stored as UTC.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,8 @@ from wtforms import (
     DateField,
     DateTimeLocalField,
     EmailField,
+    Form,
+    FormField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -21,6 +28,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import URL, DataRequired, Email, Length, Optional, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from portal.core.i18n import display_zone_name, is_time_zone, zone
 from portal.incidents.brand import logo_problem, max_logo_bytes
 from portal.incidents.operations import REFERENCE_PATTERN
 
@@ -39,8 +47,8 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class UTCDateTimeField(DateTimeLocalField):
-    """A date and time typed in UTC, returned timezone-aware."""
+class ZonedDateTimeField(DateTimeLocalField):
+    """A date and time typed in the page's zone, returned timezone-aware in UTC."""
 
     def __init__(self, label=None, validators=None, **kwargs):
         kwargs.setdefault("format", [DATETIME_FORMAT, "%Y-%m-%dT%H:%M:%S"])
@@ -49,16 +57,18 @@ class UTCDateTimeField(DateTimeLocalField):
     def process_formdata(self, valuelist):
         super().process_formdata(valuelist)
         if self.data is not None and self.data.tzinfo is None:
-            self.data = self.data.replace(tzinfo=UTC)
+            self.data = self.data.replace(tzinfo=zone(display_zone_name())).astimezone(UTC)
 
     def _value(self):
         if self.raw_data:
             return " ".join(self.raw_data)
-        return self.data.astimezone(UTC).strftime(DATETIME_FORMAT) if self.data else ""
+        if not self.data:
+            return ""
+        return self.data.astimezone(zone(display_zone_name())).strftime(DATETIME_FORMAT)
 
 
 def _when(label):
-    return UTCDateTimeField(
+    return ZonedDateTimeField(
         label, validators=[Optional()],
         render_kw={"step": "60"},
     )
@@ -82,11 +92,11 @@ class IncidentForm(FlaskForm):
         ("draft", _l("Draft")), ("active", _l("Active")), ("closed", _l("Closed"))]))
     summary = TextAreaField(_l("Internal summary"), validators=[Optional(), Length(max=5000)])
 
-    occurred_from = _when(_l("Breach started (UTC)"))
-    occurred_to = _when(_l("Breach ended (UTC)"))
-    discovered_at = _when(_l("Discovered (UTC)"))
-    determined_at = _when(_l("Determined to be a breach (UTC)"))
-    contained_at = _when(_l("Contained (UTC)"))
+    occurred_from = _when(_l("Breach started"))
+    occurred_to = _when(_l("Breach ended"))
+    discovered_at = _when(_l("Discovered"))
+    determined_at = _when(_l("Determined to be a breach"))
+    contained_at = _when(_l("Contained"))
 
     categories = MultiCheckboxField(_l("Data categories involved"), choices=[])
     jurisdictions = MultiCheckboxField(_l("Jurisdictions (rules that apply)"), choices=[])
@@ -112,6 +122,13 @@ class IncidentForm(FlaskForm):
         Optional(), URL(message=_l("Enter a full web address starting with https://.")),
         Length(max=500)])
     monitoring_enroll_by = DateField(_l("Enrol by"), validators=[Optional()])
+    monitoring_description = TextAreaField(_l("Description of the offer"),
+                                           validators=[Optional(), Length(max=2000)])
+    time_zone = SelectField(_l("Time zone customers see"), choices=[], validate_choice=False)
+
+    def validate_time_zone(self, field):
+        if field.data and not is_time_zone(field.data):
+            raise ValidationError(_l("Choose a time zone from the list."))
 
     def validate_occurred_to(self, field):
         start = self.occurred_from.data
@@ -124,8 +141,44 @@ class IncidentForm(FlaskForm):
 
     def values(self) -> dict:
         """The entered values, keyed by incident field."""
-        names = [name for name in self._fields if name != "csrf_token"]
-        return {name: self[name].data for name in names}
+        names = [name for name in self._fields
+                 if name != "csrf_token" and not name.startswith(TEXTS_PREFIX)]
+        values = {name: self[name].data for name in names}
+        values["contact_translations"] = {
+            name.removeprefix(TEXTS_PREFIX): dict(self[name].data)
+            for name in self._fields if name.startswith(TEXTS_PREFIX)}
+        return values
+
+    def fill_texts(self, translations: dict) -> None:
+        """Show an incident's stored translations in the per-language fields."""
+        for name in self._fields:
+            if name.startswith(TEXTS_PREFIX):
+                texts = translations.get(name.removeprefix(TEXTS_PREFIX)) or {}
+                for field, value in texts.items():
+                    if field in self[name].form._fields:
+                        self[name].form[field].data = value
+
+
+class ContactTextsForm(Form):
+    """The contact block's texts in one language besides English (empty: English is shown)."""
+
+    contact_hours = StringField(_l("Hotline hours"), validators=[Optional(), Length(max=200)])
+    dpo_contact = TextAreaField(_l("Data protection officer"),
+                                validators=[Optional(), Length(max=1000)])
+    contact_postal_address = TextAreaField(_l("Postal address"),
+                                           validators=[Optional(), Length(max=1000)])
+    monitoring_description = TextAreaField(_l("Description of the offer"),
+                                           validators=[Optional(), Length(max=2000)])
+
+
+TEXTS_PREFIX = "texts_"
+
+
+def incident_form(languages: dict[str, str], *args, **kwargs) -> IncidentForm:
+    """An ``IncidentForm`` with one group of contact texts per language (code: name)."""
+    fields = {f"{TEXTS_PREFIX}{code}": FormField(ContactTextsForm, label=name)
+              for code, name in languages.items()}
+    return type("IncidentLanguagesForm", (IncidentForm,), fields)(*args, **kwargs)
 
 
 class LogoForm(FlaskForm):
@@ -156,7 +209,7 @@ class FilingForm(FlaskForm):
     authority = StringField(_l("Authority"), validators=[
         DataRequired(message=_l("Enter the authority the filing went to.")), Length(max=200)])
     rule_id = SelectField(_l("Rule the filing answers"), choices=[])
-    filed_at = UTCDateTimeField(_l("Filed at (UTC)"), validators=[
+    filed_at = ZonedDateTimeField(_l("Filed at"), validators=[
         DataRequired(message=_l("Enter when the filing was made, as a date and time."))])
     reference = StringField(_l("Authority's reference"), validators=[Optional(), Length(max=200)])
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=5000)])

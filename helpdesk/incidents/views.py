@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import format_datetime, ngettext
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from helpdesk.incidents import bp
@@ -17,10 +17,12 @@ from helpdesk.incidents.forms import (
     IncidentForm,
     LogoForm,
     choices,
+    incident_form,
 )
 from helpdesk.saving import saving
-from portal.core.i18n import LANGUAGE_NAMES
+from portal.core.i18n import LANGUAGE_NAMES, format_when, time_zone_names, use_page_zone
 from portal.incidents.brand import brand_of, max_logo_bytes, remove_logo, set_logo
+from portal.incidents.contacts import TRANSLATED_FIELDS, missing_languages, other_languages
 from portal.incidents.deadlines import board, next_due
 from portal.incidents.operations import (
     DATETIME_FIELDS,
@@ -68,13 +70,21 @@ def time_span(span: timedelta) -> str:
 
 @bp.app_template_filter("utc_when")
 def _utc_when_filter(value):
-    """A UTC time to the minute, e.g. "21 Nov 2026, 14:05" (month name localised)."""
-    return format_datetime(value, "d MMM y, HH:mm") if value is not None else ""
+    """A time to the minute in the reader's zone, e.g. "21 Nov 2026, 14:05 (PST)"."""
+    return format_when(value, "d MMM y, HH:mm")
 
 
 @bp.app_template_filter("time_span")
 def _time_span_filter(span):
     return time_span(span) if span is not None else ""
+
+
+def contact_text_labels() -> dict[str, str]:
+    """Names of the contact texts entered per language."""
+    labels = {"contact_hours": _("Hotline hours"), "dpo_contact": _("Data protection officer"),
+              "contact_postal_address": _("Postal address"),
+              "monitoring_description": _("Description of the offer")}
+    return {field: labels[field] for field in TRANSLATED_FIELDS}
 
 
 def languages() -> list[str]:
@@ -89,10 +99,19 @@ def get_incident_or_404(reference: str) -> Incident:
     incident = find_incident(reference)
     if incident is None:
         abort(404)
+    use_page_zone(incident.time_zone)  # unless the staff member chose a zone
     return incident
 
 
+def _form(*args, **kwargs) -> IncidentForm:
+    return incident_form({code: LANGUAGE_NAMES.get(code, code) for code in other_languages()},
+                         *args, **kwargs)
+
+
 def _fill_choices(form: IncidentForm) -> None:
+    form.time_zone.choices = choices(
+        [("", _("From the postal address (else UTC)"))]
+        + [(name, name.replace("_", " ")) for name in time_zone_names()])
     form.categories.choices = choices(category_choices())
     form.jurisdictions.choices = choices(rule_choices())
     form.default_language.choices = choices(language_choices())
@@ -138,7 +157,7 @@ def index():
 @staff_required("manager")
 def create():
     """Create an incident."""
-    form = IncidentForm()
+    form = _form()
     _fill_choices(form)
     if request.method == "GET":
         form.default_language.data = current_app.config["BABEL_DEFAULT_LOCALE"]
@@ -156,8 +175,10 @@ def create():
 def edit(reference: str):
     """Change any field of an incident; the log keeps before and after."""
     incident = get_incident_or_404(reference)
-    form = IncidentForm(obj=incident)
+    form = _form(obj=incident)
     _fill_choices(form)
+    if not form.is_submitted():
+        form.fill_texts(incident.contact_translations or {})
     if _valid(form, incident):
         with saving(form) as saved:
             changes = update_incident(incident, _keep_seconds(incident, form.values()))
@@ -200,6 +221,8 @@ def show(reference: str):
         category_name=category_name,
         by_language=by_language,
         imports_url=imports_url(incident),
+        missing_texts=missing_languages(incident),
+        text_labels=contact_text_labels(),
     )
 
 

@@ -15,6 +15,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from sqlalchemy import or_, select
 
 from portal.extensions import db
+from portal.incidents.contacts import contact_text
 from portal.models.answer import Answer, AnswerVersion
 from portal.models.incident import Incident
 from portal.notices.build import paragraphs
@@ -43,13 +44,20 @@ def _sandbox() -> SandboxedEnvironment:
     return found
 
 
-def placeholders(incident: Incident | None) -> dict:
-    """The values an answer text may name, from ``incident`` (none without one)."""
+def placeholders(incident: Incident | None, language: str = "en") -> dict:
+    """The values an answer text may name, from ``incident`` (none without one).
+
+    The contact texts are in ``language``, else English.
+    """
     if incident is None:
         return {}
     return {
         "hotline": incident.contact_hotline or "",
-        "hours": incident.contact_hours or "",
+        "hours": contact_text(incident, "contact_hours", language) or "",
+        "postal_address": contact_text(incident, "contact_postal_address", language) or "",
+        "dpo": contact_text(incident, "dpo_contact", language) or "",
+        "monitoring_description": contact_text(incident, "monitoring_description",
+                                               language) or "",
         "email": incident.contact_email or "",
         "incident_reference": incident.reference,
         "monitoring_provider": incident.monitoring_provider or "",
@@ -95,7 +103,8 @@ def faq_entries(language: str, incident_id: int | None) -> list[FaqEntry]:
     for answer, version in chosen.values():
         source = answer.incident_id or incident_id
         if source not in contexts:
-            contexts[source] = placeholders(db.session.get(Incident, source) if source else None)
+            contexts[source] = placeholders(db.session.get(Incident, source) if source else None,
+                                            language)
         context = contexts[source]
         entries.append(FaqEntry(answer.key, answer.category, render(version.title, context),
                                 paragraphs(render(version.body, context)), version.language))

@@ -66,6 +66,9 @@ def _split(value: str | None) -> list[str]:
 @click.option("--monitoring-provider")
 @click.option("--monitoring-url", "monitoring_enroll_url")
 @click.option("--monitoring-enroll-by", help="ISO date.")
+@click.option("--monitoring-description")
+@click.option("--time-zone", help="IANA zone customers read times in, e.g. America/Chicago "
+              "(default: the postal address's country, else UTC).")
 def create(**options) -> None:
     """Create an incident (logged as incident.created)."""
     values = {name: value for name, value in options.items() if value is not None}

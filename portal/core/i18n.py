@@ -1,8 +1,19 @@
-"""Language choice: saved preference, then ``?lang=``, then Accept-Language."""
+"""Language choice (saved preference, then ``?lang=``, then Accept-Language) and times.
+
+Every time a reader sees goes through ``format_when`` (the ``datetime`` and
+``longdate`` template filters): converted to a time zone, formatted for the
+page's language by Babel and, for a time of day, followed by the zone's
+abbreviation. The zone is the one given, else the signed-in staff member's
+preference, else the zone the page set (``use_page_zone``: the incident's),
+else ``PORTAL_TIME_ZONE``.
+"""
 
 from __future__ import annotations
 
-from flask import Flask, current_app, g, has_request_context, request, session
+from datetime import UTC, date, datetime, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from flask import Flask, current_app, g, has_app_context, has_request_context, request, session
 
 SESSION_KEY = "lang"
 LANGUAGE_NAMES = {"en": "English", "es": "Español", "fr": "Français", "de": "Deutsch"}
@@ -51,6 +62,8 @@ def _staff_preference() -> None:
             db.session.commit()
         if current_user.locale:
             g.preferred_locale = current_user.locale
+        if getattr(current_user, "time_zone", None):
+            g.staff_time_zone = current_user.time_zone
 
 
 def current_language() -> str:
@@ -85,6 +98,88 @@ def _catalog():
     return translations
 
 
+def is_time_zone(name: str | None) -> bool:
+    """Tell whether ``name`` is an IANA time zone this system knows."""
+    if not name or name != name.strip() or name.startswith(("/", ".")) or ".." in name:
+        return False
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def time_zone_names() -> list[str]:
+    """Every IANA zone name, sorted (for choosers)."""
+    return sorted(name for name in available_timezones() if "/" in name or name == "UTC")
+
+
+def zone(name: str | None) -> tzinfo:
+    """The zone called ``name``; UTC when it is empty or unknown."""
+    return ZoneInfo(name) if is_time_zone(name) else UTC
+
+
+def use_page_zone(name: str | None) -> None:
+    """Show this request's times in ``name`` (the incident's zone) unless staff chose one."""
+    if has_request_context() and is_time_zone(name):
+        g.page_time_zone = name
+
+
+def display_zone_name() -> str:
+    """The zone the current page shows times in (see the module docstring)."""
+    if has_request_context():
+        for key in ("staff_time_zone", "page_time_zone"):
+            name = g.get(key)
+            if is_time_zone(name):
+                return name
+    if has_app_context():
+        return current_app.config["PORTAL_TIME_ZONE"]
+    return "UTC"
+
+
+def zone_abbreviation(moment: datetime) -> str:
+    """The zone's abbreviation at ``moment`` (an aware time): "PST", "CET", "UTC", "UTC-03"."""
+    name = moment.tzname() or "UTC"
+    if name[:1] in "+-":  # zones without a letter abbreviation
+        return "UTC" + name.replace("-", "\u2212")
+    return name
+
+
+def _locale():
+    from flask_babel import get_locale
+
+    return get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def format_when(value: datetime | date | None, format: str = "medium",
+                zone_name: str | None = None, *, date_only: bool = False) -> str:
+    """A time in a zone, for the page's language, with the zone's abbreviation.
+
+    Naive datetimes are taken as UTC (the database stores UTC). A ``date`` (or
+    ``date_only``) is formatted as a date in the zone, without abbreviation.
+    """
+    from babel import dates as babel_dates
+
+    if value is None or value == "":
+        return ""
+    if not isinstance(value, datetime):
+        return babel_dates.format_date(value, format, locale=_locale())
+    where = zone(zone_name or display_zone_name())
+    moment = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(where)
+    if date_only:
+        return babel_dates.format_date(moment.date(), format, locale=_locale())
+    text = babel_dates.format_datetime(moment, format, tzinfo=where, locale=_locale())
+    return f"{text} ({zone_abbreviation(moment)})"
+
+
+def _datetime_filter(value, format: str = "medium", zone: str | None = None) -> str:
+    return format_when(value, format, zone)
+
+
+def _longdate_filter(value, zone: str | None = None) -> str:
+    return format_when(value, "long", zone, date_only=True)
+
+
 def init_app(app: Flask) -> None:
     """Register the hooks that record an explicit choice and a staff preference."""
     app.before_request(_remember_explicit_choice)
@@ -98,3 +193,6 @@ def init_app(app: Flask) -> None:
     )
     app.jinja_env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
     app.jinja_env.globals["current_language"] = current_language
+    app.jinja_env.globals["display_zone_name"] = display_zone_name
+    app.jinja_env.filters["datetime"] = _datetime_filter
+    app.jinja_env.filters["longdate"] = _longdate_filter

@@ -72,19 +72,51 @@ def _seed_incident() -> Incident:
         default_language="en",
         verification_method="postcode",
         contact_hotline="+1 800 555 0199",
-        contact_hours="Monday to Saturday, 8:00 to 20:00",
+        contact_hours="Monday to Saturday, 8 am to 8 pm Pacific time",
         contact_email="incident-help@demo.example",
         contact_postal_address="Demo Mutual Insurance, 1 Example Plaza, Sacramento, CA 95814",
         dpo_contact="Data Protection Officer, dpo@demo.example",
         monitoring_provider="Example Credit Monitoring",
         monitoring_enroll_url="https://monitoring.demo.example/enrol",
         monitoring_enroll_by=(now + timedelta(days=90)).date(),
+        monitoring_description=("Two years of credit monitoring and identity restoration "
+                                "support, free of charge."),
+        time_zone="America/Los_Angeles",
+        contact_translations=DEMO_CONTACT_TRANSLATIONS,
     )
     db.session.add(incident)
     db.session.flush()
     audit.record("incident.created", actor_type="system", incident_id=incident.id,
                  details={"reference": DEMO_REFERENCE, "via": "demo"})
     return incident
+
+
+DEMO_CONTACT_TRANSLATIONS = {
+    "es": {
+        "contact_hours": "De lunes a sábado, de 8:00 a 20:00 (hora del Pacífico)",
+        "dpo_contact": "Delegado de Protección de Datos, dpo@demo.example",
+        "contact_postal_address": "Demo Mutual Insurance, 1 Example Plaza, Sacramento, CA 95814, "
+                                  "Estados Unidos",
+        "monitoring_description": ("Dos años de vigilancia del crédito y de ayuda para recuperar "
+                                   "su identidad, sin coste alguno."),
+    },
+    "fr": {
+        "contact_hours": "Du lundi au samedi, de 8 h à 20 h (heure du Pacifique)",
+        "dpo_contact": "Délégué à la protection des données, dpo@demo.example",
+        "contact_postal_address": "Demo Mutual Insurance, 1 Example Plaza, Sacramento, CA 95814, "
+                                  "États-Unis",
+        "monitoring_description": ("Deux ans de surveillance du crédit et d'aide au "
+                                   "rétablissement de votre identité, gratuitement."),
+    },
+    "de": {
+        "contact_hours": "Montag bis Samstag, 8 bis 20 Uhr (Pazifikzeit)",
+        "dpo_contact": "Datenschutzbeauftragte, dpo@demo.example",
+        "contact_postal_address": "Demo Mutual Insurance, 1 Example Plaza, Sacramento, CA 95814, "
+                                  "USA",
+        "monitoring_description": ("Zwei Jahre Bonitätsüberwachung und Hilfe bei der "
+                                   "Wiederherstellung Ihrer Identität, kostenlos."),
+    },
+}
 
 
 def _demo_people(count: int):

@@ -70,24 +70,28 @@ def incident_brand(incident_id: int) -> Brand | None:
     return Brand(row[0], row[1], row[2])
 
 
-_NO_BRAND = Brand("")
+def cached_incident_face(incident_id: int) -> tuple[Brand | None, str | None]:
+    """The incident's brand and time zone, kept per process for ``NOTICE_STAMP_SECONDS``.
 
-
-def cached_incident_brand(incident_id: int) -> Brand | None:
-    """``incident_brand``, kept per process for ``NOTICE_STAMP_SECONDS`` (as the notice is).
-
-    Every verified customer page names the insurer; reading it once a second per
-    process instead of once per request keeps the notice page at one statement.
+    Every verified customer page names the insurer and shows times in the
+    incident's zone; reading both at most once per interval per process, instead of
+    once per request, keeps the notice page at one statement (as the notice is).
     """
-    store = app_lru("portal.incident_brands", "NOTICE_CACHE_SIZE")
+    store = app_lru("portal.incident_faces", "NOTICE_CACHE_SIZE")
     now = time.monotonic()
     found = store.get(incident_id)
     if found is not None and found[0] > now:
-        return found[1] if found[1].name else None
-    brand = incident_brand(incident_id)
-    store.put(incident_id, (now + float(current_app.config["NOTICE_STAMP_SECONDS"]),
-                            brand or _NO_BRAND))
-    return brand
+        return found[1]
+    row = db.session.execute(
+        select(Incident.insurer_name, Incident.insurer_logo_digest, Incident.insurer_logo_type,
+               Incident.time_zone)
+        .where(Incident.id == incident_id)
+    ).first()
+    face: tuple[Brand | None, str | None] = (None, None)
+    if row is not None:
+        face = (Brand(row[0], row[1], row[2]) if row[0] else None, row[3])
+    store.put(incident_id, (now + float(current_app.config["NOTICE_STAMP_SECONDS"]), face))
+    return face
 
 
 def operator_brand() -> Brand | None:

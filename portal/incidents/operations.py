@@ -15,8 +15,11 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from portal.audit import log as audit
+from portal.core.i18n import is_time_zone
 from portal.extensions import db
+from portal.incidents.contacts import clean_translations
 from portal.incidents.queries import find_advice
+from portal.incidents.time_zones import default_time_zone
 from portal.models import Incident, IncidentAdvice, RegulatorFiling
 from portal.models.incident import INCIDENT_STATUSES, VERIFICATION_METHODS
 from portal.notices.advice import is_category
@@ -31,12 +34,14 @@ FIELDS = (
     "categories", "jurisdictions", "default_language", "verification_method",
     "contact_hotline", "contact_hours", "contact_email", "contact_postal_address", "dpo_contact",
     "monitoring_provider", "monitoring_enroll_url", "monitoring_enroll_by",
+    "monitoring_description", "time_zone", "contact_translations",
 )
 DATETIME_FIELDS = ("occurred_from", "occurred_to", "discovered_at", "determined_at",
                    "contained_at")
 TEXT_LIMITS = {
     "title": 200, "insurer_name": 200, "contact_hotline": 40, "contact_hours": 200,
     "contact_email": 254, "monitoring_provider": 200, "monitoring_enroll_url": 500,
+    "monitoring_description": 2000, "time_zone": 64,
 }
 
 
@@ -96,6 +101,11 @@ def validate(values: dict, incident: Incident | None = None) -> dict:
             if bad:
                 raise IncidentError(name, f"unknown: {', '.join(bad)}")
             clean[name] = list(dict.fromkeys(items))
+        elif name == "contact_translations":
+            try:
+                clean[name] = clean_translations(value)
+            except ValueError as exc:
+                raise IncidentError(name, str(exc)) from exc
         else:
             clean[name] = _clean_text(name, value)
     _check_values(clean, incident)
@@ -129,6 +139,8 @@ def _check_values(clean: dict, incident: Incident | None) -> None:
             validate_email(clean["contact_email"], check_deliverability=False)
         except EmailNotValidError as exc:
             raise IncidentError("contact_email", f"not a valid email address ({exc})") from exc
+    if clean.get("time_zone") and not is_time_zone(clean["time_zone"]):
+        raise IncidentError("time_zone", "not an IANA time zone (e.g. America/Los_Angeles)")
     url = clean.get("monitoring_enroll_url")
     if url and not re.match(r"^https?://[^\s/]+\S*$", url):
         raise IncidentError("monitoring_enroll_url", "must be an http or https address")
@@ -136,6 +148,8 @@ def _check_values(clean: dict, incident: Incident | None) -> None:
     def current(name):
         return clean[name] if name in clean else getattr(incident, name, None)
 
+    if "time_zone" in clean and not clean["time_zone"]:  # cleared: back to the guess
+        clean["time_zone"] = default_time_zone(current("contact_postal_address"))
     start, end = current("occurred_from"), current("occurred_to")
     if start and end and start > end:
         raise IncidentError("occurred_to", "must not be before the start of the breach")
@@ -149,6 +163,8 @@ def _changes(incident: Incident, clean: dict) -> dict:
         before = getattr(incident, name)
         if name in ("categories", "jurisdictions"):
             before = list(before or [])
+        if name == "contact_translations":
+            before = dict(before or {})
         if before != clean[name]:
             changes[name] = [_loggable(before), _loggable(clean[name])]
     return changes
@@ -167,9 +183,12 @@ def create_incident(values: dict, *, created_by_id: int | None = None, via: str 
     clean.setdefault("status", "draft")
     clean.setdefault("default_language", "en")
     clean.setdefault("verification_method", "postcode")
+    if not clean.get("time_zone"):  # a chosen zone, else the contact address's, else UTC
+        clean["time_zone"] = default_time_zone(clean.get("contact_postal_address"))
+    clean.setdefault("contact_translations", {})
     incident = Incident(created_by_id=created_by_id)
     changes = {name: [None, _loggable(value)] for name, value in clean.items()
-               if value not in (None, [])}
+               if value not in (None, [], {})}
     for name, value in clean.items():
         setattr(incident, name, value)
     db.session.add(incident)

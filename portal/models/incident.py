@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -63,6 +64,13 @@ class Incident(db.Model):
     monitoring_provider: Mapped[str | None] = mapped_column(String(200))
     monitoring_enroll_url: Mapped[str | None] = mapped_column(String(500))
     monitoring_enroll_by: Mapped[date | None] = mapped_column(Date)
+    # Times shown to customers of this incident (IANA name; portal.incidents.time_zones).
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
+    monitoring_description: Mapped[str | None] = mapped_column(Text)
+    # {"es": {"contact_hours": ...}, ...}: the contact block in other languages; the
+    # columns above are the English text and the fallback (portal.incidents.contacts).
+    contact_translations: Mapped[dict] = mapped_column(JSON, default=dict,
+                                                       server_default=text("'{}'"))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -26,6 +26,7 @@ class StaffUser(UserMixin, db.Model):
     role: Mapped[str] = mapped_column(String(16), default="agent")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     locale: Mapped[str | None] = mapped_column(String(8))
+    time_zone: Mapped[str | None] = mapped_column(String(64))  # None: the incident's, else UTC
     totp_secret: Mapped[str | None] = mapped_column(EncryptedString)
     totp_last_step: Mapped[int | None] = mapped_column(Integer)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)

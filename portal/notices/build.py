@@ -17,12 +17,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from babel.lists import format_list
-from flask_babel import force_locale, format_date
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from portal.core.i18n import format_when
 from portal.extensions import db
 from portal.incidents.brand import Brand, brand_of
+from portal.incidents.contacts import contact_text
 from portal.models import Incident, IncidentAdvice, NoticeVersion
 from portal.notices.advice import (
     CREDIT_BUREAUS,
@@ -76,6 +78,7 @@ class MonitoringOffer:
     provider: str
     enroll_url: str | None
     enroll_by: date | None
+    description: str | None = None
 
 
 @dataclass
@@ -95,6 +98,7 @@ class Notice:
     what_changed: str | None = None
     brand: Brand | None = None  # who is writing: the insurer's name and logo
     page_title: str = ""  # "<Insurer> — Notice of Data Breach", or the title alone
+    time_zone: str = "UTC"  # the incident's: dates are the reader's calendar days
 
     def section(self, key: str) -> Section | None:
         """The section with this key, if any."""
@@ -161,26 +165,29 @@ def _incident_advice(incident_id: int, language: str) -> dict[str, list[str]]:
 
 def _date_paragraph(incident: Incident) -> str | None:
     start, end, found = incident.occurred_from, incident.occurred_to, incident.discovered_at
+
+    def day(value):
+        return format_when(value, "long", incident.time_zone, date_only=True)
+
     when = None
-    if start and end and start.date() != end.date():
+    if start and end and day(start) != day(end):
         when = _("The breach took place between %(start)s and %(end)s.",
-                 start=format_date(start, "long"), end=format_date(end, "long"))
+                 start=day(start), end=day(end))
     elif start or end:
-        when = _("The breach took place on %(date)s.", date=format_date(start or end, "long"))
-    found_text = (
-        _("We discovered it on %(date)s.", date=format_date(found, "long")) if found else None
-    )
+        when = _("The breach took place on %(date)s.", date=day(start or end))
+    found_text = _("We discovered it on %(date)s.", date=day(found)) if found else None
     parts = [part for part in (when, found_text) if part]
     return " ".join(parts) or None
 
 
-def _monitoring(incident: Incident) -> MonitoringOffer | None:
+def _monitoring(incident: Incident, language: str) -> MonitoringOffer | None:
     if not incident.monitoring_provider:
         return None
     return MonitoringOffer(
         provider=incident.monitoring_provider,
         enroll_url=incident.monitoring_enroll_url,
         enroll_by=incident.monitoring_enroll_by,
+        description=contact_text(incident, "monitoring_description", language),
     )
 
 
@@ -206,12 +213,13 @@ def _sections(incident, version, names, monitoring, bureaus) -> list[Section]:
     if monitoring:
         doing.append(_("We are offering you credit monitoring from %(provider)s free of charge.",
                        provider=monitoring.provider))
+        doing.extend(paragraphs(monitoring.description))
 
     can_do = [_("Below you will find advice for each type of information involved.")]
     if monitoring:
         if monitoring.enroll_by:
             can_do.append(_("Enrol in the credit monitoring we offer by %(date)s.",
-                            date=format_date(monitoring.enroll_by, "long")))
+                            date=format_when(monitoring.enroll_by, "long")))
         else:
             can_do.append(_("Enrol in the credit monitoring we offer."))
     if bureaus:
@@ -258,7 +266,7 @@ def build_notice(
 
     keys = _known_categories(categories)
     own_advice = _incident_advice(incident.id, version.language)
-    monitoring = _monitoring(incident)
+    monitoring = _monitoring(incident, version.language)
     with force_locale(version.language):
         advice = [
             CategoryAdvice(key, category_name(key), category_advice(key) + own_advice.get(key, []))
@@ -285,16 +293,17 @@ def build_notice(
         bureaus=bureaus,
         contact=ContactBlock(
             hotline=incident.contact_hotline,
-            hours=incident.contact_hours,
+            hours=contact_text(incident, "contact_hours", version.language),
             email=incident.contact_email,
-            postal_address=incident.contact_postal_address,
-            dpo=incident.dpo_contact,
+            postal_address=contact_text(incident, "contact_postal_address", version.language),
+            dpo=contact_text(incident, "dpo_contact", version.language),
         ),
         monitoring=monitoring,
         newer_version=newer_version,
         what_changed=what_changed,
         brand=brand,
         page_title=page_title,
+        time_zone=incident.time_zone or "UTC",
     )
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from flask_babel import force_locale, format_date
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
+from portal.core.i18n import format_when
 from portal.notices.build import Notice
 
 FONT_DIR = Path(__file__).resolve().parent.parent / "static" / "fonts"
@@ -101,7 +102,8 @@ def notice_pdf(notice: Notice, activation_code: str | None = None,
             pdf.multi_cell(0, 5, _("Reference %(reference)s, version %(version)s",
                                    reference=notice.incident_reference,
                                    version=notice.version)
-                           + " · " + format_date(notice.approved_at, "long"), **NEXT_LINE)
+                           + " · " + format_when(notice.approved_at, "long", notice.time_zone,
+                                                 date_only=True), **NEXT_LINE)
         pdf.set_font(FONT, "", 10.5)
         if notice.newer_version and notice.what_changed:
             _para(pdf, _("What changed:") + " " + notice.what_changed)
@@ -131,7 +133,7 @@ def _can_do(pdf: FPDF, notice: Notice, activation_code: str | None) -> None:
             _para(pdf, _("Your personal activation code is shown on the portal when you ask "
                          "for it."))
         if monitoring.enroll_by:
-            _para(pdf, _("Enrol by %(date)s.", date=format_date(monitoring.enroll_by, "long")))
+            _para(pdf, _("Enrol by %(date)s.", date=format_when(monitoring.enroll_by, "long")))
         if monitoring.enroll_url:
             _para(pdf, _("Enrol at:") + " " + monitoring.enroll_url)
     if notice.bureaus:

@@ -23,6 +23,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from portal.audit import log as audit
 from portal.core import autocommit
 from portal.extensions import db
+from portal.incidents.contacts import contact_text
 from portal.models.base import utcnow
 from portal.models.incident import Incident
 from portal.models.person import Person
@@ -162,7 +163,7 @@ def locked_until(person: Person | None, index_value: str) -> datetime | None:
     return until if until is not None and until > utcnow() else None
 
 
-def lock_contact() -> tuple[str | None, str | None]:
+def lock_contact(language: str) -> tuple[str | None, str | None]:
     """The helpline on the lock page: the same for every code, real or unknown.
 
     ``CUSTOMER_LOCK_HOTLINE`` (and ``CUSTOMER_LOCK_HOTLINE_HOURS``) when set;
@@ -179,7 +180,7 @@ def lock_contact() -> tuple[str | None, str | None]:
     ).scalar_one_or_none()
     if incident is None:
         return None, None
-    return incident.contact_hotline, incident.contact_hours
+    return incident.contact_hotline, contact_text(incident, "contact_hours", language)
 
 
 def attempt(person: Person | None, index_value: str, answers: Answers, method: str,

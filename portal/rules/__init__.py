@@ -168,7 +168,7 @@ def _deadline(data: dict, where: str) -> Deadline:
         raise RuleError(f"{where}/{key}: from must be one of {', '.join(ANCHORS)}")
     return Deadline(
         key=key,
-        label=_need(data, "label", where),
+        label=_l(_need(data, "label", where)),  # texts in the catalogs: portal/rules/extract.py
         amount=amount,
         unit=unit,
         counts_from=counts_from,
@@ -212,10 +212,10 @@ def parse_rule(data: dict, where: str = "rule") -> Rule:
         raise RuleError(f"{where}: last_checked must be an ISO date") from exc
     return Rule(
         id=rule_id,
-        name=_need(data, "name", where),
+        name=_l(_need(data, "name", where)),
         jurisdiction=_need(data, "jurisdiction", where),
         recipient=recipient,
-        recipient_name=data.get("recipient_name", ""),
+        recipient_name=_l(data["recipient_name"]) if data.get("recipient_name") else "",
         deadlines=deadlines,
         elements=tuple(_element(item, where) for item in _need(data, "elements", where)),
         source=Source(citation=_need(source, "citation", where), url=source.get("url")),

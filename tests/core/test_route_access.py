@@ -21,7 +21,7 @@ CUSTOMER = {
     "customer.ticket_reply", "customer.ticket_close",
 }
 # Staff endpoints guarded by Flask-Login alone (the member's own account).
-STAFF_SELF = {"staff_auth.account", "staff_auth.totp_disable"}
+STAFF_SELF = {"staff_auth.account", "staff_auth.totp_disable", "staff_auth.time_zone"}
 
 
 def _sample_url(rule) -> str:

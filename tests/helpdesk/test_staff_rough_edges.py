@@ -107,7 +107,7 @@ def test_filings_show_rule_names_in_a_keyboard_reachable_stacked_table(db, clien
     page = client.get(f"/helpdesk/incidents/{incident.reference}")
     section = re.search(r'<section aria-labelledby="filings-h".*?</section>', page.text, re.S)
     html = section.group(0)
-    assert get_rule("gdpr_art33").name in html
+    assert str(get_rule("gdpr_art33").name) in html
     assert ">gdpr_art33<" not in html
     box = re.search(r'<div class="table-scroll"[^>]*>', html).group(0)
     assert 'tabindex="0"' in box and 'role="region"' in box

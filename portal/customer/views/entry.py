@@ -14,6 +14,7 @@ from flask import current_app, redirect, request, session, url_for
 
 from portal.audit import log as audit
 from portal.core import jobs
+from portal.core.i18n import current_language
 from portal.customer import bp
 from portal.customer import session as customer_session
 from portal.customer.forms import CodeForm, ConfirmForm, NoLetterForm, VerifyForm
@@ -57,8 +58,8 @@ def from_link(code: str):
     return redirect(url_for("customer.index"), code=303)
 
 
-def _lockpage(until):
-    hotline, hours = verification.lock_contact()
+def _lock_page(until):
+    hotline, hours = verification.lock_contact(current_language())
     return page("customer/locked.html", 429, until=until, hotline=hotline, hours=hours)
 
 
@@ -74,7 +75,7 @@ def verify():
     if request.method == "GET":
         until = verification.locked_until(person, index_value)
         if until is not None:
-            return _lockpage(until)
+            return _lock_page(until)
     form = VerifyForm(questions=questions)
     failed = False
     if form.validate_on_submit():
@@ -87,7 +88,7 @@ def verify():
         if outcome.verified:
             return redirect(url_for("customer.notice"))
         if outcome.locked:
-            return _lockpage(outcome.locked_until)
+            return _lock_page(outcome.locked_until)
         failed = True
     status = 401 if failed else (400 if form.errors else 200)
     tail = session.get(customer_session.PENDING_TAIL_KEY) or ""

@@ -10,7 +10,7 @@ from portal.core.i18n import current_language
 from portal.core.shared_pages import render_shared
 from portal.customer import bp
 from portal.customer.forms import ConfirmForm
-from portal.customer.pages import page, use_brand
+from portal.customer.pages import page, use_face
 from portal.customer.session import (
     REVEALED_KEY,
     current_person,
@@ -34,7 +34,7 @@ def _notice_page(person: Person):
     notice, key = notice_cache.lookup(person, person.language, seen_version=seen)
     if notice is None:
         return page("customer/notice_pending.html")
-    use_brand(notice.brand)
+    use_face(notice.brand, notice.time_zone)
     activation_code = None
     if notice.monitoring and session.get(REVEALED_KEY):
         activation_code = assigned_code(person.id)
