@@ -107,7 +107,8 @@ def test_the_lock_page_escapes_the_helpline(app, stored, form_token, payload):
         page = client.post("/verify", data={"date_of_birth": "1901-02-03", "postcode": "0",
                                             "csrf_token": token})
     assert page.status_code == 429
-    _assert_safe(page.text, payload[:40], "the lock page")
+    _assert_safe(page.text, payload[:40], "the lock page's helpline")
+    _assert_safe(page.text, payload, "the lock page's opening hours")
 
 
 @pytest.mark.parametrize("payload", CORPUS)
