@@ -41,11 +41,13 @@ def _login_url(payload: str, raw: bool) -> str:
     return f"/staff/login?next={payload}" if raw else f"/staff/login?next={quote(payload, safe='')}"
 
 
-@pytest.mark.parametrize("raw", [False, True], ids=["encoded", "raw"])
-@pytest.mark.parametrize("payload", PAYLOADS)
+# Each payload percent-encoded, and raw where it can stand in a request line as written.
+CASES = [(payload, False) for payload in PAYLOADS] + [
+    (payload, True) for payload in PAYLOADS if not any(ch in payload for ch in " \t")]
+
+
+@pytest.mark.parametrize("payload, raw", CASES)
 def test_password_sign_in_stays_on_site(app, make_staff, form_token, payload, raw):
-    if raw and any(ch in payload for ch in " \t"):
-        pytest.skip("a raw space or tab is not a valid request line")
     user = make_staff("manager")
     client = app.test_client()
     url = _login_url(payload, raw)
