@@ -10,7 +10,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
+from sqlalchemy.orm import aliased
 
 from portal.audit import log as audit
 from portal.extensions import db
@@ -20,16 +21,27 @@ from portal.models.ticket import Ticket, TicketMessage
 
 
 class DailyLimitReached(Exception):
-    """The person has opened as many tickets as allowed in 24 hours (the refusal is logged)."""
+    """The person has written as much as allowed in 24 hours (the refusal is logged).
 
-    def __init__(self, limit: int):
-        super().__init__(f"at most {limit} tickets in 24 hours")
+    ``scope`` names the cap: ``tickets`` (new tickets), ``replies`` (replies across
+    all the person's tickets) or ``ticket_replies`` (replies to this one ticket).
+    """
+
+    def __init__(self, limit: int, scope: str = "tickets"):
+        super().__init__(f"at most {limit} {scope} in 24 hours")
         self.limit = limit
+        self.scope = scope
 
 
 def tickets_per_day() -> int:
     """How many web tickets one person may open in 24 hours."""
     return int(current_app.config["CUSTOMER_TICKETS_PER_DAY"])
+
+
+def replies_per_day() -> tuple[int, int]:
+    """How many portal replies one person may send in 24 hours: (to one ticket, in all)."""
+    return (int(current_app.config["CUSTOMER_REPLIES_PER_TICKET"]),
+            int(current_app.config["CUSTOMER_REPLIES_PER_DAY"]))
 
 
 def sla_due(hours_setting: str, start: datetime | None = None) -> datetime | None:
@@ -72,6 +84,28 @@ def opened_last_day(person_id: int) -> int:
     ).scalar_one()
 
 
+def replied_last_day(person_id: int, ticket_id: int | None = None) -> int:
+    """The person's portal replies in the last 24 hours (to one ticket, or to any).
+
+    A reply is a customer web message that is not the first message of its ticket
+    (opening messages count against ``CUSTOMER_TICKETS_PER_DAY`` instead).
+    """
+    earlier = aliased(TicketMessage)
+    query = select(func.count(TicketMessage.id)).join(
+        Ticket, Ticket.id == TicketMessage.ticket_id
+    ).where(
+        Ticket.person_id == person_id,
+        TicketMessage.author_type == "customer",
+        TicketMessage.channel == "web",
+        TicketMessage.created_at >= utcnow() - timedelta(hours=24),
+        exists().where(earlier.ticket_id == TicketMessage.ticket_id,
+                       earlier.id < TicketMessage.id),
+    )
+    if ticket_id is not None:
+        query = query.where(TicketMessage.ticket_id == ticket_id)
+    return db.session.execute(query).scalar_one()
+
+
 def open_web_ticket(person: Person, topic: str, body: str) -> Ticket:
     """Open a ticket from the portal with its first message, its SLA clocks started.
 
@@ -109,8 +143,21 @@ def add_customer_reply(ticket: Ticket, person: Person, body: str) -> None:
     """Add the customer's reply from the portal; a waiting or answered ticket reopens.
 
     A paused SLA clock resumes (the pause is added to ``paused_seconds``). The
-    caller refuses replies to a closed ticket.
+    caller refuses replies to a closed ticket. Raises ``DailyLimitReached`` (after
+    logging ``ticket.reply_refused``) when the person already sent
+    ``CUSTOMER_REPLIES_PER_TICKET`` replies to this ticket, or
+    ``CUSTOMER_REPLIES_PER_DAY`` replies in all, in the last 24 hours.
     """
+    per_ticket, per_day = replies_per_day()
+    for limit, scope, count in (
+        (per_ticket, "ticket_replies", lambda: replied_last_day(person.id, ticket.id)),
+        (per_day, "replies", lambda: replied_last_day(person.id)),
+    ):
+        if count() >= limit:
+            audit.record("ticket.reply_refused", incident_id=person.incident_id,
+                         person_id=person.id, ticket_id=ticket.id,
+                         details={"reason": "daily_limit", "scope": scope, "limit": limit})
+            raise DailyLimitReached(limit, scope)
     now = utcnow()
     db.session.add(TicketMessage(ticket_id=ticket.id, author_type="customer",
                                  author_id=person.id, channel="web", body=body.strip(),

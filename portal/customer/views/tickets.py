@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from portal.customer import bp
 from portal.customer.forms import TICKET_TOPICS, ConfirmForm, ReplyForm, TicketForm
@@ -34,6 +35,27 @@ def topic_label(key: str) -> str:
 @bp.app_template_filter("ticket_topic")
 def _ticket_topic_filter(key: str) -> str:
     return topic_label(key)
+
+
+def reply_limit_message(refused: DailyLimitReached) -> str:
+    """Why a reply was refused, in the customer's language."""
+    if refused.scope == "ticket_replies":
+        return ngettext(
+            "You have already sent %(num)d reply to this question in the last 24 hours, the "
+            "most we accept in one day. Your message is still in the box below: please send "
+            "it tomorrow. If it is urgent, call the helpline shown on your notice.",
+            "You have already sent %(num)d replies to this question in the last 24 hours, the "
+            "most we accept in one day. Your message is still in the box below: please send "
+            "it tomorrow. If it is urgent, call the helpline shown on your notice.",
+            refused.limit)
+    return ngettext(
+        "You have already sent %(num)d reply in the last 24 hours, the most we accept in one "
+        "day. Your message is still in the box below: please send it tomorrow. If it is urgent, "
+        "call the helpline shown on your notice.",
+        "You have already sent %(num)d replies in the last 24 hours, the most we accept in one "
+        "day. Your message is still in the box below: please send it tomorrow. If it is urgent, "
+        "call the helpline shown on your notice.",
+        refused.limit)
 
 
 def _own_ticket(person: Person, ticket_id: int) -> Ticket:
@@ -93,7 +115,13 @@ def ticket_reply(ticket_id: int):
         flash(_("This question is closed. Please ask a new question."), "error")
         return redirect(url_for("customer.ticket", ticket_id=item.id))
     if form.validate_on_submit():
-        add_customer_reply(item, person, form.message.data)
+        try:
+            add_customer_reply(item, person, form.message.data)
+        except DailyLimitReached as refused:
+            db.session.commit()  # the refusal is logged; the typed reply stays in the form
+            return page("customer/ticket.html", 429, ticket=item,
+                        messages=visible_messages(item.id), form=form,
+                        close_form=ConfirmForm(), limit_message=reply_limit_message(refused))
         db.session.commit()
         flash(_("Your reply was sent."), "success")
         return redirect(url_for("customer.ticket", ticket_id=item.id))
