@@ -6,10 +6,11 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import BooleanField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from portal.customer.dates import MemorableDateField
 from portal.security.crypto import is_valid_code, normalise_token
 
 LANGUAGE_CHOICES = [
@@ -36,6 +37,17 @@ MESSAGE_MIN = 5
 MESSAGE_MAX = 4000
 
 
+DATE_OF_BIRTH_MESSAGES = {
+    "required": _l("Enter your date of birth."),
+    "day": _l("Date of birth must include a day."),
+    "month": _l("Date of birth must include a month."),
+    "year": _l("Date of birth must include a year."),
+    "day month": _l("Date of birth must include a day and a month."),
+    "day year": _l("Date of birth must include a day and a year."),
+    "month year": _l("Date of birth must include a month and a year."),
+}
+
+
 def _past_date(form, field):
     if field.data and field.data >= date.today():
         raise ValidationError(_l("Date of birth must be in the past."))
@@ -57,12 +69,13 @@ class CodeForm(FlaskForm):
             )
 
 
-def date_of_birth_field() -> DateField:
+def date_of_birth_field() -> MemorableDateField:
     """The date-of-birth question, the same wherever a customer proves who they are."""
-    return DateField(
+    return MemorableDateField(
         _l("Date of birth"),
-        validators=[InputRequired(message=_l("Enter your date of birth.")), _past_date],
-        render_kw={"autocomplete": "bday"},
+        validators=[_past_date],
+        messages=DATE_OF_BIRTH_MESSAGES,
+        autocomplete="bday",
     )
 
 
@@ -114,8 +127,8 @@ class NoLetterForm(FlaskForm):
         render_kw={"autocomplete": "postal-code"},
     )
     policy_number = StringField(
-        _l("Policy number"),
-        validators=[DataRequired(message=_l("Enter your policy number.")), Length(max=40)],
+        _l("Policy number (optional)"),
+        validators=[Optional(), Length(max=40)],
         render_kw={"autocomplete": "off"},
     )
     submit = SubmitField(_l("Send my code"))

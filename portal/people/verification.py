@@ -88,11 +88,16 @@ class Answers:
 
 @dataclass(frozen=True)
 class Outcome:
-    """The result of one attempt: verified, a plain failure, or a lock (and its helpline)."""
+    """The result of one attempt: verified, a plain failure, or a lock (and its helpline).
+
+    After a plain failure, ``attempts_left`` says how many more the code allows before
+    it locks: counted the same way for every code, real or unknown, so it tells nothing.
+    """
 
     verified: bool = False
     locked_until: datetime | None = None
     incident_id: int | None = None
+    attempts_left: int | None = None
 
     @property
     def locked(self) -> bool:
@@ -213,7 +218,7 @@ def _unknown_code_attempt(index_value: str, answers: Answers, method: str) -> Ou
         db.session.commit()
         return Outcome(locked_until=reserved.locks_until)
     db.session.commit()
-    return Outcome()
+    return Outcome(attempts_left=_attempts_left(reserved))
 
 
 def _real_code_attempt(person: Person, answers: Answers, method: str, nonce: str,
@@ -256,30 +261,40 @@ def _real_code_attempt(person: Person, answers: Answers, method: str, nonce: str
         db.session.commit()
         return Outcome(locked_until=reserved.locks_until, incident_id=incident_id)
     db.session.commit()
-    return Outcome(incident_id=incident_id)
+    return Outcome(incident_id=incident_id, attempts_left=_attempts_left(reserved))
+
+
+def _attempts_left(reserved: attempts.Attempt) -> int:
+    """How many more attempts the code allows after this failed one (the lock's own count)."""
+    return max(CODE_LOCK.max_attempts() - reserved.number, 0)
 
 
 
 def find_for_resend(last_name: str, date_of_birth: date, postcode: str,
-                    policy_number: str) -> Person | None:
-    """Match on surname + date of birth, then postcode and policy number.
+                    policy_number: str | None = None) -> Person | None:
+    """Match on surname + date of birth, then postcode, then the policy number if given.
 
-    Every digest is computed and every candidate compared whether or not any
-    record exists, so a match and a miss cost the same.
+    The policy number is optional: a person imported without one is matched on the
+    rest, and so is one whose record has none. Every digest is computed and every
+    candidate compared whether or not a policy number was given or any record exists,
+    so a match, a miss and either kind of request cost the same.
     """
     dob = date_of_birth.isoformat()
     name_index = name_dob_index(last_name, dob)
     postcode_digest = verification_digest("postcode", postcode)
-    policy = policy_index(policy_number)
+    policy_given = bool(normalise_token(policy_number or ""))
+    policy = policy_index(policy_number or "")
     candidates = list(db.session.execute(
         select(Person).where(Person.name_dob_index == name_index,
                              Person.anonymised_at.is_(None))
     ).scalars())
     found = None
     for person in candidates or [None]:
+        on_file = person.policy_index if person else None
         postcode_ok = digests_equal(postcode_digest,
                                     person.postcode_digest if person else _NO_DIGEST)
-        policy_ok = digests_equal(policy, person.policy_index if person else _NO_DIGEST)
+        policy_ok = digests_equal(policy, on_file or _NO_DIGEST)
+        policy_ok = policy_ok | (not policy_given) | (on_file is None)
         if postcode_ok & policy_ok and found is None:
             found = person
     return found

@@ -20,6 +20,15 @@ from tests.support.customer import FULL_CONTACT, add_activation_codes, approve_n
 pytestmark = pytest.mark.browser
 
 
+def fill_date_of_birth(page, iso: str) -> None:
+    """Type an ISO date into the day, month and year fields, as a person would."""
+    year, month, day = iso.split("-")
+    group = page.get_by_role("group", name="Date of birth")
+    group.get_by_label("Day").fill(str(int(day)))
+    group.get_by_label("Month").fill(str(int(month)))
+    group.get_by_label("Year").fill(year)
+
+
 @pytest.fixture
 def journey(db, make_incident, make_person):
     incident = make_incident(**FULL_CONTACT)
@@ -58,10 +67,10 @@ def test_customer_journey(page, live_server, axe_source, artifacts_dir, db, jour
     # The link from an SMS: the code leaves the address bar at once.
     page.goto(f"{live_server}/n/{plain['notice_code']}")
     assert page.url == f"{live_server}/verify"
-    assert page.get_by_label("Date of birth").is_visible()
+    assert page.get_by_role("group", name="Date of birth").is_visible()
     check_page(page, axe_source, artifacts_dir, "customer-verify")
 
-    page.get_by_label("Date of birth").fill(plain["date_of_birth"])
+    fill_date_of_birth(page, plain["date_of_birth"])
     page.get_by_label("Postcode or ZIP code").fill(plain["postcode"])
     page.get_by_role("button", name="Continue").click()
     page.wait_for_url(f"{live_server}/notice")
@@ -133,11 +142,12 @@ def test_five_wrong_dates_of_birth_lock_the_code(page, live_server, axe_source, 
     page.get_by_role("button", name="Continue").click()
     page.wait_for_url(f"{live_server}/verify")
     for attempt in range(5):
-        page.get_by_label("Date of birth").fill(f"1950-01-{attempt + 10:02d}")
+        fill_date_of_birth(page, f"1950-01-{attempt + 10:02d}")
         page.get_by_label("Postcode or ZIP code").fill(plain["postcode"])
         page.get_by_role("button", name="Continue").click()
         if attempt < 4:
             assert page.get_by_text("We could not confirm your details").is_visible()
+            assert page.get_by_text(f"You have {4 - attempt} attempt").is_visible()
             if attempt == 0:
                 check_page(page, axe_source, artifacts_dir, "customer-verify-failed")
     assert page.get_by_role("heading", name="Too many attempts").is_visible()
@@ -161,7 +171,7 @@ def test_anonymous_pages_and_preferences(page, live_server, axe_source, artifact
     check_page(page, axe_source, artifacts_dir, "customer-no-letter")
     page.get_by_label("First name").fill("Jamie")
     page.get_by_label("Last name").fill(plain["last_name"])
-    page.get_by_label("Date of birth").fill(plain["date_of_birth"])
+    fill_date_of_birth(page, plain["date_of_birth"])
     page.get_by_label("Postcode or ZIP code").fill(plain["postcode"])
     page.get_by_label("Policy number").fill(plain["policy_number"])
     page.get_by_role("button", name="Send my code").click()
@@ -188,7 +198,7 @@ def test_anonymous_pages_and_preferences(page, live_server, axe_source, artifact
         staff.close()
 
     page.goto(f"{live_server}/n/{plain['notice_code']}")
-    page.get_by_label("Date of birth").fill(plain["date_of_birth"])
+    fill_date_of_birth(page, plain["date_of_birth"])
     page.get_by_label("Postcode or ZIP code").fill(plain["postcode"])
     page.get_by_role("button", name="Continue").click()
     page.get_by_role("link", name="Preferences", exact=True).click()

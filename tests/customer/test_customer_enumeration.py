@@ -17,6 +17,7 @@ from portal.people import unknown_codes
 from portal.security.crypto import generate_code
 from tests.support import REDIS_URL, csrf_token, make_settings
 from tests.support.customer import answer, approve_notice, enter_code, interactions
+from tests.support.dates import dob_fields
 
 HOTLINE = "+1 800 555 0199"
 
@@ -221,7 +222,7 @@ class TestSameWork:
 
     @staticmethod
     def _post(client, token, plain):
-        return client.post("/verify", data={"date_of_birth": "1901-02-03",
+        return client.post("/verify", data={**dob_fields("1901-02-03"),
                                             "postcode": plain["postcode"], "csrf_token": token})
 
     def test_both_paths_run_the_same_statements(self, app, db, real):

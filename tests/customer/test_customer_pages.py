@@ -20,6 +20,7 @@ from tests.support.customer import (
     personal_values,
     sign_in,
 )
+from tests.support.dates import dob_fields
 
 
 @pytest.fixture
@@ -169,7 +170,7 @@ class TestNoLetter:
         record.preferred_channel = "sms"
         db.session.commit()
         good = {"first_name": "Zoe", "last_name": "muller ludenscheidt",
-                "date_of_birth": plain["date_of_birth"], "postcode": plain["postcode"],
+                **dob_fields(plain["date_of_birth"]), "postcode": plain["postcode"],
                 "policy_number": plain["policy_number"]}
         matched, matched_time = ask_for_code(client, **good)
         missed, missed_time = ask_for_code(client, **dict(good, policy_number="POL00000000"))
@@ -194,19 +195,21 @@ class TestNoLetter:
     def test_email_carries_the_code(self, client, db, incident, make_person):
         _record, plain = make_person(incident)
         ask_for_code(client, first_name="Jamie", last_name=plain["last_name"],
-                     date_of_birth=plain["date_of_birth"], postcode=plain["postcode"],
+                     **dob_fields(plain["date_of_birth"]), postcode=plain["postcode"],
                      policy_number=plain["policy_number"])
         [mail] = outbox(db, "email")
         assert mail.recipient == plain["email"] and plain["notice_code"] in mail.body
 
     def test_form_errors_are_named(self, client):
         response, _elapsed = ask_for_code(client, first_name="", last_name="X",
-                                          date_of_birth="2999-01-01", postcode="",
+                                          **dob_fields("2999-01-01"), postcode="",
                                           policy_number="")
         assert response.status_code == 400
         for message in ("Enter your first name.", "Date of birth must be in the past.",
-                        "Enter your postcode or ZIP code.", "Enter your policy number."):
+                        "Enter your postcode or ZIP code."):
             assert message in response.text
+        # The policy number is optional (issue 13 item 4): leaving it empty is no error.
+        assert "Enter your policy number." not in response.text
 
 
 def test_no_sms_body_ever_contains_personal_data(client, db, incident, make_person):
@@ -221,7 +224,7 @@ def test_no_sms_body_ever_contains_personal_data(client, db, incident, make_pers
     db.session.commit()
     for record, plain in people:
         values = {"csrf_token": csrf_token(client, "/no-letter"), "first_name": "x",
-                  "last_name": plain["last_name"], "date_of_birth": plain["date_of_birth"],
+                  "last_name": plain["last_name"], **dob_fields(plain["date_of_birth"]),
                   "postcode": plain["postcode"], "policy_number": plain["policy_number"]}
         client.post("/no-letter", data=values)
         ticket = db.session.execute(select(Ticket).where(Ticket.person_id == record.id)).scalar()
@@ -295,7 +298,7 @@ class TestResendLimit:
                                                                     make_person):
         _record, plain = make_person(incident)
         values = {"first_name": "Jamie", "last_name": plain["last_name"],
-                  "date_of_birth": plain["date_of_birth"], "postcode": plain["postcode"],
+                  **dob_fields(plain["date_of_birth"]), "postcode": plain["postcode"],
                   "policy_number": plain["policy_number"]}
         pages = [ask_for_code(client, **values)[0] for _ in range(5)]
         assert {page.status_code for page in pages} == {200}

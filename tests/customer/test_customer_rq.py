@@ -8,6 +8,7 @@ from sqlalchemy import select
 from portal.models import Ticket, TicketMessage
 from tests.support import REDIS_URL, csrf_token, make_settings
 from tests.support.customer import actions, approve_notice, outbox
+from tests.support.dates import dob_fields
 
 pytestmark = pytest.mark.redis
 
@@ -37,7 +38,7 @@ def test_no_letter_queues_one_job_per_request_match_or_not(app, db, client, runn
     approve_notice(db, incident)
     record, plain = make_person(incident)
     form = {"first_name": "Jamie", "last_name": plain["last_name"],
-            "date_of_birth": plain["date_of_birth"], "postcode": plain["postcode"],
+            **dob_fields(plain["date_of_birth"]), "postcode": plain["postcode"],
             "policy_number": plain["policy_number"]}
     for values in (form, dict(form, last_name="Nobody")):
         values = dict(values, csrf_token=csrf_token(client, "/no-letter"))

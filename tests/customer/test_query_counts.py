@@ -13,6 +13,7 @@ import pytest
 
 from tests.support import csrf_token
 from tests.support.customer import approve_notice, enter_code
+from tests.support.dates import dob_fields
 
 # (failed POST /verify, successful POST /verify, first GET /notice, later GET /notice)
 EXPECTED = {"sqlite": (5, 6, 9, 1), "postgresql": (3, 4, 7, 1)}
@@ -38,7 +39,7 @@ def _post_answer(client, plain: dict, dob: str, count_queries):
     token = csrf_token(client, "/")
     with count_queries as counted:
         response = client.post("/verify", data={
-            "date_of_birth": dob, "postcode": plain["postcode"], "csrf_token": token})
+            **dob_fields(dob), "postcode": plain["postcode"], "csrf_token": token})
     return response, counted
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from portal.models import Interaction, NoticeVersion
 from portal.models.base import utcnow
+from tests.support.dates import dob_fields
 
 INSURER = "Acme Mutual Assurance"
 
@@ -68,7 +69,7 @@ def verify(client, plain):
     assert response.status_code == 302
     verify_page = client.get("/verify")
     response = client.post("/verify", data={
-        "date_of_birth": plain["date_of_birth"], "postcode": plain["postcode"],
+        **dob_fields(plain["date_of_birth"]), "postcode": plain["postcode"],
         "csrf_token": token_of(client, "/"),
     })
     assert response.status_code == 302 and response.location.endswith("/notice")

@@ -10,6 +10,8 @@ import re
 
 import pytest
 
+from tests.support.dates import dob_fields
+
 STAFF_PASSWORD = "correct horse battery staple"  # noqa: S105 - the shared make_staff fixture's
 
 
@@ -61,7 +63,7 @@ def verify_as(app, form_token):
         token = form_token(client, "/")
         entered = client.post("/", data={"code": plain["notice_code"], "csrf_token": token})
         assert entered.status_code == 302, entered.text
-        answered = client.post("/verify", data={"date_of_birth": plain["date_of_birth"],
+        answered = client.post("/verify", data={**dob_fields(plain["date_of_birth"]),
                                                 "postcode": plain["postcode"],
                                                 "csrf_token": token})
         assert answered.status_code == 302 and answered.location.endswith("/notice"), (

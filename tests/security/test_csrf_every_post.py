@@ -14,11 +14,13 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+from tests.support.dates import dob_fields
+
 # POST routes that may take a request without a CSRF token (none today). Add one only with
 # a reason, e.g. a webhook that checks a signature instead.
 CSRF_EXEMPT: dict[str, str] = {}
 
-FORM = {"code": "AAAA-BBBB-CCCC", "date_of_birth": "1980-01-02", "postcode": "90001",
+FORM = {"code": "AAAA-BBBB-CCCC", **dob_fields("1980-01-02"), "postcode": "90001",
         "message": "A message long enough", "topic": "notice", "email": "x@staff.example",
         "password": "correct horse battery staple", "reason": "A reason", "external_ref": "P-1",
         "title": "Changed", "authority": "An authority", "text": "Some advice",
@@ -28,7 +30,7 @@ FORM = {"code": "AAAA-BBBB-CCCC", "date_of_birth": "1980-01-02", "postcode": "90
 
 def _url(rule, incident) -> str:
     values = {"reference": incident.reference, "language": "en", "number": 1, "element": "x",
-              "ticket_id": 1, "run_id": 1}
+              "ticket_id": 1, "run_id": 1, "message_id": 1}
     url = rule.rule
     for name in rule.arguments:
         url = re.sub(rf"<(?:[a-z]+:)?{name}>", str(values[name]), url)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.dates import dob_fields
+
 LIMIT = 3
 
 
@@ -24,7 +26,7 @@ def app_settings(app_settings, request):
 def _verify_attempts(client, form_token, code: str, forwarded: list[str]) -> list:
     token = form_token(client, "/")
     assert client.post("/", data={"code": code, "csrf_token": token}).status_code == 302
-    return [client.post("/verify", data={"date_of_birth": "1901-02-03", "postcode": "0",
+    return [client.post("/verify", data={**dob_fields("1901-02-03"), "postcode": "0",
                                          "csrf_token": token},
                         headers={"X-Forwarded-For": value})
             for value in forwarded]

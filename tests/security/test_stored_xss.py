@@ -15,6 +15,8 @@ import re
 import pytest
 from markupsafe import escape
 
+from tests.support.dates import dob_fields
+
 CORPUS = [
     "<script>alert(1)</script>",
     '"><img src=x onerror=alert(1)>',
@@ -104,7 +106,7 @@ def test_the_lock_page_escapes_the_helpline(app, stored, form_token, payload):
     client.post("/", data={"code": plain["notice_code"], "csrf_token": token})
     attempts = int(app.config["CUSTOMER_LOCKOUT_ATTEMPTS"])
     for _ in range(attempts + 1):
-        page = client.post("/verify", data={"date_of_birth": "1901-02-03", "postcode": "0",
+        page = client.post("/verify", data={**dob_fields("1901-02-03"), "postcode": "0",
                                             "csrf_token": token})
     assert page.status_code == 429
     _assert_safe(page.text, payload[:40], "the lock page's helpline")

@@ -11,6 +11,7 @@ from portal.models import ActivationCode, Interaction, NoticeVersion, OutboxMess
 from portal.models.base import utcnow
 from portal.security.crypto import code_index, generate_code
 from tests.support import csrf_token
+from tests.support.dates import dob_fields
 
 NARRATIVE = {
     "en": ("Someone accessed our policy system without permission.",
@@ -70,7 +71,7 @@ def enter_code(client, code: str):
 
 def answer(client, dob: str, postcode: str | None = None, policy_last4: str | None = None):
     token = csrf_token(client, "/")  # one token per session; /verify may show the lock page
-    data = {"date_of_birth": dob, "csrf_token": token}
+    data = {**dob_fields(dob), "csrf_token": token}
     if postcode is not None:
         data["postcode"] = postcode
     if policy_last4 is not None:

@@ -1,7 +1,8 @@
 """Entry and verification: the code, date of birth plus postcode or policy digits.
 
-Every failure answers with the same message. Five failures in a row lock the
-code for 30 minutes (counted and locked in ``portal.people.verification``). The
+Every failure answers with the same message and the same count of attempts left
+(the count every code has, real or unknown). Five failures in a row lock the code
+for 30 minutes (counted and locked in ``portal.people.verification``). The
 code never appears in a log line, and leaves the URL at once: ``/n/<code>`` keeps
 only its blind index in the session and redirects.
 """
@@ -77,7 +78,7 @@ def verify():
         if until is not None:
             return _lock_page(until)
     form = VerifyForm(questions=questions)
-    failed = False
+    failed, attempts_left = False, None
     if form.validate_on_submit():
         answers = verification.Answers(form.date_of_birth.data, postcode=form.postcode.data,
                                        policy_last4=form.policy_last4.data, asked=questions)
@@ -89,10 +90,11 @@ def verify():
             return redirect(url_for("customer.notice"))
         if outcome.locked:
             return _lock_page(outcome.locked_until)
-        failed = True
+        failed, attempts_left = True, outcome.attempts_left
     status = 401 if failed else (400 if form.errors else 200)
     tail = session.get(customer_session.PENDING_TAIL_KEY) or ""
     return page("customer/verify.html", status, form=form, questions=questions, failed=failed,
+                 attempts_left=attempts_left,
                  code_hint=format_code("XXXXXXXX" + tail) if len(tail) == 4 else None)
 
 
@@ -142,8 +144,10 @@ def no_letter():
         db.session.commit()
         # The same call in both branches; the job does nothing without a person.
         jobs.enqueue(send_code_reminder, person.id if person else None)
+        # the portal's helpline, whoever asked
+        hotline, hours = verification.lock_contact(current_language())
         remaining = _min_response_seconds() - (time.monotonic() - started)
         if remaining > 0:
             time.sleep(remaining)
-        return page("customer/no_letter_sent.html")
+        return page("customer/no_letter_sent.html", hotline=hotline, hours=hours)
     return page("customer/no_letter.html", 400 if form.errors else 200, form=form)
