@@ -19,8 +19,7 @@ from datetime import date, datetime
 
 from flask import current_app
 from sqlalchemy import and_, bindparam, exists, literal, select, update
-from sqlalchemy.orm import aliased, defer
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm import aliased
 
 from portal.audit import log as audit
 from portal.core import autocommit
@@ -29,7 +28,7 @@ from portal.models.base import UTCDateTime
 from portal.models.incident import Incident
 from portal.models.person import Person
 from portal.people import unknown_codes
-from portal.people.identity import PLAIN_FIELDS, name_dob_index
+from portal.people.identity import name_dob_index
 from portal.security import attempts
 from portal.security.crypto import (
     digests_equal,
@@ -55,18 +54,36 @@ def _portal_asks(method: str):
             .label(f"asks_{method}"))
 
 
+@dataclass(frozen=True)
+class Candidate:
+    """What checking a code's answers needs of its person, as plain values.
+
+    Read as plain columns, not as an ORM object: a real code's row then costs what
+    an unknown code's empty row does (no object built and merged into the session).
+    The person is loaded only by a right answer, from the statement that records it.
+    """
+
+    id: int
+    incident_id: int
+    code_index: str
+    dob_digest: str | None
+    postcode_digest: str | None
+    policy_last4_digest: str | None
+    last_verified_at: datetime | None
+
+
 # In one statement built once: the pending person (or none), their incident's second
 # question, and which questions the portal asks. Compared by digests only: no
-# personal field is decrypted. An anonymised person (retention purge) is treated
+# personal field is read. An anonymised person (retention purge) is treated
 # exactly like an unknown code.
+_CANDIDATE = tuple(getattr(Person, name) for name in Candidate.__dataclass_fields__)
 _ONE_ROW = select(literal(1).label("one")).subquery()
 _PENDING = (
-    select(Person, Incident.verification_method, *(_portal_asks(m) for m in METHODS))
+    select(*_CANDIDATE, Incident.verification_method, *(_portal_asks(m) for m in METHODS))
     .select_from(_ONE_ROW)
     .outerjoin(Person, and_(Person.code_index == bindparam("index_value"),
                             Person.anonymised_at.is_(None)))
     .outerjoin(Incident, Incident.id == Person.incident_id)
-    .options(*(defer(getattr(Person, name)) for name in (*PLAIN_FIELDS, "notice_code")))
 )
 
 @dataclass(frozen=True)
@@ -103,7 +120,7 @@ class Pending:
     """The code being verified: its person (``None`` for an unknown code), the question that
     checks them, and the questions the form asks for every code."""
 
-    person: Person | None
+    person: Candidate | None
     method: str
     questions: tuple[str, ...]
 
@@ -118,7 +135,9 @@ def pending(index_value: str) -> Pending:
     incident's question; any other answer is compared against nothing, the same
     work for every code.
     """
-    person, method, *asks = autocommit.read_row(_PENDING, {"index_value": index_value})
+    row = autocommit.read_row(_PENDING, {"index_value": index_value})
+    method, *asks = row[len(_CANDIDATE):]
+    person = Candidate(*row[:len(_CANDIDATE)]) if row[0] is not None else None
     questions = tuple(m for m, asked in zip(METHODS, asks, strict=True) if asked)
     questions = questions or (default_method(),)
     if person is None:
@@ -126,7 +145,7 @@ def pending(index_value: str) -> Pending:
     return Pending(person, method or "postcode", questions)
 
 
-def answers_match(person: Person | None, answers: Answers, method: str) -> bool:
+def answers_match(person: Candidate | None, answers: Answers, method: str) -> bool:
     """Compare every answer in constant time; all are always computed.
 
     The person is checked on the date of birth and ``method``'s answer; the answers
@@ -148,22 +167,22 @@ def answers_match(person: Person | None, answers: Answers, method: str) -> bool:
     return dob_ok & second_ok  # no short-circuit
 
 
-def _fresh_after(person: Person | None) -> datetime | None:
+def _fresh_after(person: Candidate | None) -> datetime | None:
     """The code's last right answer: failures counted before it are over."""
     return person.last_verified_at if person is not None else None
 
 
-def locked_until(person: Person | None, index_value: str) -> datetime | None:
+def locked_until(person: Candidate | None, index_value: str) -> datetime | None:
     """When the lock on this code ends (real or unknown), or ``None`` when it is not locked."""
     return unknown_codes.locked_until(index_value, _fresh_after(person))
 
 
-def failures(person: Person) -> unknown_codes.State:
+def failures(person: Candidate | Person) -> unknown_codes.State:
     """The failures counted on this person's code in the current window, and its lock."""
     return unknown_codes.state(person.code_index, _fresh_after(person))
 
 
-def lift_lock(person: Person) -> None:
+def lift_lock(person: Candidate | Person) -> None:
     """Lift the lock on this person's code by hand (committed); the next attempt starts afresh."""
     unknown_codes.lift_lock(person.code_index)
 
@@ -194,7 +213,7 @@ def _grant_statement(lock_stands):
         statement = statement.where(~lock_stands)
     return (statement.values(last_verified_at=bindparam("now", type_=UTCDateTime()),
                              session_nonce=bindparam("nonce"))
-            .returning(Person.last_verified_at)
+            .returning(Person)
             .execution_options(synchronize_session=False))
 
 
@@ -207,9 +226,10 @@ _GRANT = {
 }
 
 
-def _grant(person: Person, index_value: str, reserved: attempts.Attempt, nonce: str,
-           fresh_after: datetime | None) -> datetime | None:
-    """Record a right answer on the person's row; ``None`` when a lock stands in the way.
+def _grant(person: Candidate, index_value: str, reserved: attempts.Attempt, nonce: str,
+           fresh_after: datetime | None) -> Person | None:
+    """Record a right answer on the person's row and load them; ``None`` when a lock
+    stands in the way.
 
     The code's counter is not written: the new ``last_verified_at`` ends its window
     (see ``portal.people.unknown_codes``). The same rule as ``attempts.grant``: a lock
@@ -228,7 +248,7 @@ def _grant(person: Person, index_value: str, reserved: attempts.Attempt, nonce: 
     return db.session.execute(statement, params).scalar_one_or_none()
 
 
-def attempt(person: Person | None, index_value: str, answers: Answers, method: str,
+def attempt(person: Candidate | None, index_value: str, answers: Answers, method: str,
             nonce: str, on_verified: Callable[[Person], None]) -> Outcome:
     """One verification attempt; logged and committed.
 
@@ -251,11 +271,9 @@ def attempt(person: Person | None, index_value: str, answers: Answers, method: s
         return Outcome(locked_until=unknown_codes.locked_until(index_value, fresh_after),
                        incident_id=incident_id)
     if answers_match(person, answers, method) and person is not None:
-        verified_at = _grant(person, index_value, reserved, nonce, fresh_after)
-        if verified_at is not None:
-            set_committed_value(person, "last_verified_at", verified_at)
-            set_committed_value(person, "session_nonce", nonce)
-            on_verified(person)
+        verified = _grant(person, index_value, reserved, nonce, fresh_after)
+        if verified is not None:
+            on_verified(verified)
             audit.record("verify.succeeded", details={"method": method,
                                                       "attempt": reserved.number}, **logged)
             db.session.commit()
@@ -284,7 +302,7 @@ def attempt(person: Person | None, index_value: str, answers: Answers, method: s
 
 
 def find_for_resend(last_name: str, date_of_birth: date, postcode: str,
-                    policy_number: str) -> Person | None:
+                    policy_number: str) -> Candidate | None:
     """Match on surname + date of birth, then postcode and policy number.
 
     Every digest is computed and every candidate compared whether or not any
