@@ -1,40 +1,62 @@
-"""Attempt counts and locks for notice codes that match nobody.
+"""Attempt counts and locks for notice codes, real or not, by code index.
 
-A real code locks after five failures; if an unknown code never did, the lock
-page would tell a guesser which codes exist. So attempts on unknown codes are
-counted per code index (the keyed blind index, never the code) exactly as on a
-real one: reserved before the answers are compared, ``CUSTOMER_LOCKOUT_ATTEMPTS``
-within ``CUSTOMER_LOCKOUT_MINUTES`` (the window starts at the first failure), then
-a lock of ``CUSTOMER_LOCKOUT_MINUTES``.
+Every attempt on a code is counted here, whether or not the code belongs to
+anyone, so a wrong answer costs the same statements on the same table (or the
+same Redis commands) for a real code as for an unknown one, and nothing tells a
+guesser which codes exist. Attempts are counted per code index (the keyed blind
+index, never the code): reserved before the answers are compared,
+``CUSTOMER_LOCKOUT_ATTEMPTS`` within ``CUSTOMER_LOCKOUT_MINUTES`` (the window
+starts at the first failure), then a lock of ``CUSTOMER_LOCKOUT_MINUTES``.
+
+A right answer writes only the person's row (``last_verified_at``); the caller
+passes that time back as ``fresh_after``, and a window that began by then is
+over, its count and its lock with it. So the counter is never written on success.
 
 The counts live in Redis (``portal.core.jobs.redis_connection()``) when it is
 configured, so every process sees them without a database write; otherwise in the
 database (``attempt_counter``, through ``portal.security.attempts``), so they
-survive restarts either way. Nothing here is personal data.
+survive restarts either way. The Redis keys keep their ``unknown-code`` prefix
+from when only unknown codes were counted here. Nothing here is personal data.
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from flask import current_app
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, update
 
 from portal.core import autocommit, jobs
+from portal.extensions import db
 from portal.models.attempt import AttemptCounter
 from portal.security import attempts
 
-UNKNOWN_CODE_LOCK = attempts.Lock(
+CODE_COUNTER = attempts.Lock(
     AttemptCounter, key="key", count="failures", until="locked_until",
-    since="failures_since", setting_prefix="CUSTOMER",
+    since="failures_since", setting_prefix="CUSTOMER", fresh_after=True,
 )
-_LOCK_END = select(AttemptCounter.locked_until).where(AttemptCounter.key == bindparam("key"))
+_STATE = select(AttemptCounter.failures, AttemptCounter.failures_since,
+                AttemptCounter.locked_until).where(AttemptCounter.key == bindparam("key"))
+
+
+@dataclass(frozen=True)
+class State:
+    """A code's failures in the current window and the lock that stands, if any."""
+
+    failures: int = 0
+    locked_until: datetime | None = None
 
 
 def clock() -> float:
     """The clock the counts and locks use (tests move it)."""
     return time.time()
+
+
+def now() -> datetime:
+    """``clock()`` as an aware UTC time."""
+    return _as_datetime(clock())
 
 
 def _max_failures() -> int:
@@ -49,7 +71,8 @@ def _redis_key(index_value: str, kind: str) -> str:
     return f"{current_app.config['PORTAL_RQ_QUEUE']}:unknown-code:{kind}:{index_value}"
 
 
-def _row_key(index_value: str) -> str:
+def row_key(index_value: str) -> str:
+    """The code's key in ``attempt_counter``."""
     return f"code:{index_value}"
 
 
@@ -57,41 +80,108 @@ def _as_datetime(timestamp: float) -> datetime:
     return datetime.fromtimestamp(timestamp, UTC)
 
 
-def locked_until(index_value: str) -> datetime | None:
-    """When the lock on this unknown code index ends, or ``None`` when it is not locked."""
+def _ended(since: datetime | None, fresh_after: datetime | None) -> bool:
+    return since is not None and fresh_after is not None and since <= fresh_after
+
+
+def state(index_value: str, fresh_after: datetime | None = None) -> State:
+    """The failures counted on this code index and its lock (``fresh_after`` as for reserve)."""
+    current = now()
     redis = jobs.redis_connection()
     if redis is not None:
-        value = redis.get(_redis_key(index_value, "lock"))
-        until = _as_datetime(float(value)) if value else None
+        count, lock, since = redis.mget(*(_redis_key(index_value, kind)
+                                          for kind in ("count", "lock", "since")))
+        failures = int(count or 0)
+        until = _as_datetime(float(lock)) if lock else None
+        since = _as_datetime(float(since)) if since else None
     else:
-        row = autocommit.read_row(_LOCK_END, {"key": _row_key(index_value)})
-        until = row[0] if row is not None else None
-    return until if until is not None and until > _as_datetime(clock()) else None
+        row = autocommit.read_row(_STATE, {"key": row_key(index_value)})
+        failures, since, until = row if row is not None else (0, None, None)
+    if _ended(since, fresh_after):
+        return State()
+    if until is not None and until <= current:
+        return State()
+    if since is not None and (current - since).total_seconds() >= _window_seconds():
+        failures = 0
+    return State(failures, until)
 
 
-def reserve(index_value: str) -> attempts.Attempt | None:
-    """Count one attempt before anything is compared; ``None`` when the index is locked."""
+def locked_until(index_value: str, fresh_after: datetime | None = None) -> datetime | None:
+    """When the lock on this code index ends, or ``None`` when it is not locked."""
+    return state(index_value, fresh_after).locked_until
+
+
+def reserve(index_value: str, fresh_after: datetime | None = None) -> attempts.Attempt | None:
+    """Count one attempt before anything is compared; ``None`` when the index is locked.
+
+    ``fresh_after``: the code's last right answer (``None`` for a code never
+    verified, or unknown); a window that began by then counts for nothing.
+    """
     redis = jobs.redis_connection()
     if redis is None:
-        return attempts.reserve(UNKNOWN_CODE_LOCK, _row_key(index_value),
-                                now=_as_datetime(clock()))
-    now = clock()
+        return attempts.reserve(CODE_COUNTER, row_key(index_value), now=now(),
+                                fresh_after=fresh_after)
+    current = clock()
     window = _window_seconds()
-    count_key, lock_key = _redis_key(index_value, "count"), _redis_key(index_value, "lock")
-    current = redis.get(lock_key)
-    if current is not None and float(current) > now:
+    count_key, lock_key, since_key = (_redis_key(index_value, kind)
+                                      for kind in ("count", "lock", "since"))
+    lock, since = redis.mget(lock_key, since_key)
+    if since is not None and _ended(_as_datetime(float(since)), fresh_after):
+        redis.delete(count_key, lock_key, since_key)
+        lock = None
+    if lock is not None and float(lock) > current:
         return None
     with redis.pipeline() as pipe:
         pipe.set(count_key, 0, ex=window, nx=True)  # the window starts at the first failure
+        pipe.set(since_key, repr(current), ex=window, nx=True)
         pipe.incr(count_key)
-        count = pipe.execute()[1]
+        count = pipe.execute()[2]
     limit = _max_failures()
     if count < limit:
         return attempts.Attempt(count)
     if count > limit:  # parallel attempts past the limit: the lock is being set
         return None
-    until = now + window
+    until = current + window
     if not redis.set(lock_key, repr(until), ex=window, nx=True):
         return None
     redis.delete(count_key)
     return attempts.Attempt(count, _as_datetime(until))
+
+
+def lock_stands_clause(last: bool):
+    """In the database: the SQL test that a lock stands in a right answer's way (``None``
+    with Redis, where ``lock_stands`` answers before the statement)."""
+    if jobs.redis_connection() is not None:
+        return None
+    return CODE_COUNTER.lock_stands(last)
+
+
+def clause_params(index_value: str, attempt: attempts.Attempt | None, at: datetime,
+                  fresh_after: datetime | None) -> dict:
+    """The parameters of ``lock_stands_clause``."""
+    params = {"row_id": row_key(index_value), "now": at,
+              "fresh_after": fresh_after or attempts.NEVER}
+    if attempt is not None and attempt.reached_limit:
+        params.update(attempt=attempt.number, locks_until=attempt.locks_until)
+    return params
+
+
+def lock_stands(index_value: str, attempt: attempts.Attempt | None,
+                fresh_after: datetime | None) -> bool:
+    """With Redis: whether a lock other than the one ``attempt`` set stands now."""
+    until = locked_until(index_value, fresh_after)
+    if until is None:
+        return False
+    own = attempt is not None and attempt.reached_limit
+    return not (own and abs((attempt.locks_until - until).total_seconds()) < 1e-3)
+
+
+def lift_lock(index_value: str) -> None:
+    """Lift the lock on a code by hand; its next attempt starts a new window."""
+    redis = jobs.redis_connection()
+    if redis is not None:
+        redis.delete(_redis_key(index_value, "lock"))
+        return
+    db.session.execute(update(AttemptCounter).where(AttemptCounter.key == row_key(index_value))
+                       .values(locked_until=None))
+    db.session.commit()

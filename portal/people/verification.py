@@ -1,10 +1,12 @@
 """Verifying a notice code: the second question, the answers, the count and the lock.
 
 A code is verified with the date of birth plus the incident's second question
-(postcode, or the policy number's last four). Attempts on a real code are counted
-and locked by the one mechanism (``portal.security.attempts``, ``CUSTOMER``
-settings); a code that matches nobody gets the same comparison, count and lock
-(``portal.people.unknown_codes``), so nothing tells a guesser which codes exist.
+(postcode, or the policy number's last four). Attempts on every code, real or
+not, are counted and locked on the code index by the one mechanism
+(``portal.people.unknown_codes`` over ``portal.security.attempts``, ``CUSTOMER``
+settings), and every answer is compared whether or not the code is real: a wrong
+answer runs the same statements on both paths, so neither its page nor its time
+tells a guesser which codes exist. Only a right answer writes the person's row.
 The caller (the verify view) passes the code's blind index and the answers; nothing
 here reads the request or the session.
 """
@@ -16,19 +18,18 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask import current_app
-from sqlalchemy import and_, bindparam, exists, literal, select
-from sqlalchemy.orm import aliased, defer
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy import and_, bindparam, exists, literal, select, update
+from sqlalchemy.orm import aliased
 
 from portal.audit import log as audit
 from portal.core import autocommit
 from portal.extensions import db
 from portal.incidents.contacts import contact_text
-from portal.models.base import utcnow
+from portal.models.base import UTCDateTime
 from portal.models.incident import Incident
 from portal.models.person import Person
 from portal.people import unknown_codes
-from portal.people.identity import PLAIN_FIELDS, name_dob_index
+from portal.people.identity import name_dob_index
 from portal.security import attempts
 from portal.security.crypto import (
     digests_equal,
@@ -54,27 +55,37 @@ def _portal_asks(method: str):
             .label(f"asks_{method}"))
 
 
+@dataclass(frozen=True)
+class Candidate:
+    """What checking a code's answers needs of its person, as plain values.
+
+    Read as plain columns, not as an ORM object: a real code's row then costs what
+    an unknown code's empty row does (no object built and merged into the session).
+    The person is loaded only by a right answer, from the statement that records it.
+    """
+
+    id: int
+    incident_id: int
+    code_index: str
+    dob_digest: str | None
+    postcode_digest: str | None
+    policy_last4_digest: str | None
+    last_verified_at: datetime | None
+
+
 # In one statement built once: the pending person (or none), their incident's second
 # question, and which questions the portal asks. Compared by digests only: no
-# personal field is decrypted. An anonymised person (retention purge) is treated
+# personal field is read. An anonymised person (retention purge) is treated
 # exactly like an unknown code.
+_CANDIDATE = tuple(getattr(Person, name) for name in Candidate.__dataclass_fields__)
 _ONE_ROW = select(literal(1).label("one")).subquery()
 _PENDING = (
-    select(Person, Incident.verification_method, *(_portal_asks(m) for m in METHODS))
+    select(*_CANDIDATE, Incident.verification_method, *(_portal_asks(m) for m in METHODS))
     .select_from(_ONE_ROW)
     .outerjoin(Person, and_(Person.code_index == bindparam("index_value"),
                             Person.anonymised_at.is_(None)))
     .outerjoin(Incident, Incident.id == Person.incident_id)
-    .options(*(defer(getattr(Person, name)) for name in (*PLAIN_FIELDS, "notice_code")))
 )
-
-CODE_LOCK = attempts.Lock(
-    Person, count="failed_verifications", until="verification_locked_until",
-    since="verification_failures_since", setting_prefix="CUSTOMER",
-    on_grant={"last_verified_at": "now", "session_nonce": "nonce"},
-    returning=("failed_verifications", "verification_locked_until", "last_verified_at"),
-)
-
 
 @dataclass(frozen=True)
 class Answers:
@@ -115,7 +126,7 @@ class Pending:
     """The code being verified: its person (``None`` for an unknown code), the question that
     checks them, and the questions the form asks for every code."""
 
-    person: Person | None
+    person: Candidate | None
     method: str
     questions: tuple[str, ...]
 
@@ -130,7 +141,9 @@ def pending(index_value: str) -> Pending:
     incident's question; any other answer is compared against nothing, the same
     work for every code.
     """
-    person, method, *asks = autocommit.read_row(_PENDING, {"index_value": index_value})
+    row = autocommit.read_row(_PENDING, {"index_value": index_value})
+    method, *asks = row[len(_CANDIDATE):]
+    person = Candidate(*row[:len(_CANDIDATE)]) if row[0] is not None else None
     questions = tuple(m for m, asked in zip(METHODS, asks, strict=True) if asked)
     questions = questions or (default_method(),)
     if person is None:
@@ -138,7 +151,7 @@ def pending(index_value: str) -> Pending:
     return Pending(person, method or "postcode", questions)
 
 
-def answers_match(person: Person | None, answers: Answers, method: str) -> bool:
+def answers_match(person: Candidate | None, answers: Answers, method: str) -> bool:
     """Compare every answer in constant time; all are always computed.
 
     The person is checked on the date of birth and ``method``'s answer; the answers
@@ -160,12 +173,24 @@ def answers_match(person: Person | None, answers: Answers, method: str) -> bool:
     return dob_ok & second_ok  # no short-circuit
 
 
-def locked_until(person: Person | None, index_value: str) -> datetime | None:
+def _fresh_after(person: Candidate | None) -> datetime | None:
+    """The code's last right answer: failures counted before it are over."""
+    return person.last_verified_at if person is not None else None
+
+
+def locked_until(person: Candidate | None, index_value: str) -> datetime | None:
     """When the lock on this code ends (real or unknown), or ``None`` when it is not locked."""
-    if person is None:
-        return unknown_codes.locked_until(index_value)
-    until = person.verification_locked_until
-    return until if until is not None and until > utcnow() else None
+    return unknown_codes.locked_until(index_value, _fresh_after(person))
+
+
+def failures(person: Candidate | Person) -> unknown_codes.State:
+    """The failures counted on this person's code in the current window, and its lock."""
+    return unknown_codes.state(person.code_index, _fresh_after(person))
+
+
+def lift_lock(person: Candidate | Person) -> None:
+    """Lift the lock on this person's code by hand (committed); the next attempt starts afresh."""
+    unknown_codes.lift_lock(person.code_index)
 
 
 def lock_contact(language: str) -> tuple[str | None, str | None]:
@@ -188,76 +213,94 @@ def lock_contact(language: str) -> tuple[str | None, str | None]:
     return incident.contact_hotline, contact_text(incident, "contact_hours", language)
 
 
-def attempt(person: Person | None, index_value: str, answers: Answers, method: str,
+def _grant_statement(lock_stands):
+    statement = update(Person).where(Person.id == bindparam("person_id"))
+    if lock_stands is not None:
+        statement = statement.where(~lock_stands)
+    return (statement.values(last_verified_at=bindparam("now", type_=UTCDateTime()),
+                             session_nonce=bindparam("nonce"))
+            .returning(Person)
+            .execution_options(synchronize_session=False))
+
+
+# A right answer: the person's row, unless a lock on the code stands in the way (checked in
+# the same statement when the counts are in the database; before it, with Redis).
+_GRANT = {
+    "database": {last: _grant_statement(unknown_codes.CODE_COUNTER.lock_stands(last))
+                 for last in (False, True)},
+    "redis": _grant_statement(None),
+}
+
+
+def _grant(person: Candidate, index_value: str, reserved: attempts.Attempt, nonce: str,
+           fresh_after: datetime | None) -> Person | None:
+    """Record a right answer on the person's row and load them; ``None`` when a lock
+    stands in the way.
+
+    The code's counter is not written: the new ``last_verified_at`` ends its window
+    (see ``portal.people.unknown_codes``). The same rule as ``attempts.grant``: a lock
+    refuses, except the one this very attempt set.
+    """
+    at = unknown_codes.now()
+    params = {"person_id": person.id, "now": at, "nonce": nonce}
+    clause = unknown_codes.lock_stands_clause(reserved.reached_limit)
+    if clause is None:
+        if unknown_codes.lock_stands(index_value, reserved, fresh_after):
+            return None
+        statement = _GRANT["redis"]
+    else:
+        statement = _GRANT["database"][reserved.reached_limit]
+        params.update(unknown_codes.clause_params(index_value, reserved, at, fresh_after))
+    return db.session.execute(statement, params).scalar_one_or_none()
+
+
+def attempt(person: Candidate | None, index_value: str, answers: Answers, method: str,
             nonce: str, on_verified: Callable[[Person], None]) -> Outcome:
     """One verification attempt; logged and committed.
 
-    On right answers the person's row gets ``nonce``, then ``on_verified(person)``
-    runs (the caller starts the session) before the success is logged and
-    committed, in the same transaction.
+    Real and unknown codes take the same steps: the attempt is counted on the code
+    index (``portal.people.unknown_codes``) before anything is compared, then every
+    answer is compared. Only right answers, which only a real code can have, write
+    the person's row: ``nonce`` and the time, then ``on_verified(person)`` runs (the
+    caller starts the session) before the success is logged and committed, in the
+    same transaction.
     """
-    if person is None:
-        return _unknown_code_attempt(index_value, answers, method)
-    return _real_code_attempt(person, answers, method, nonce, on_verified)
-
-
-def _unknown_code_attempt(index_value: str, answers: Answers, method: str) -> Outcome:
-    """An attempt on a code that matches nobody: the same steps, count and lock as a real one."""
-    reserved = unknown_codes.reserve(index_value)
+    fresh_after = _fresh_after(person)
+    logged = ({"incident_id": person.incident_id, "person_id": person.id}
+              if person is not None else {})
+    incident_id = logged.get("incident_id")
+    reserved = unknown_codes.reserve(index_value, fresh_after)
     if reserved is None:  # locked: nothing is compared
-        audit.record("verify.failed", actor_type="customer",
-                     details={"reason": "unknown_code", "locked": True})
+        details = {"reason": "locked"} if person else {"reason": "unknown_code", "locked": True}
+        audit.record("verify.failed", actor_type="customer", details=details, **logged)
         db.session.commit()
-        return Outcome(locked_until=unknown_codes.locked_until(index_value))
-    answers_match(None, answers, method)  # the same work as for a real code
-    audit.record("verify.failed", actor_type="customer", details={"reason": "unknown_code"})
-    if reserved.reached_limit:
-        audit.record("verify.locked", actor_type="customer",
-                     details={"reason": "unknown_code", "until": reserved.locks_until.isoformat(),
-                              "minutes": current_app.config["CUSTOMER_LOCKOUT_MINUTES"]})
-        db.session.commit()
-        return Outcome(locked_until=reserved.locks_until)
-    db.session.commit()
-    return Outcome(attempts_left=_attempts_left(reserved))
-
-
-def _real_code_attempt(person: Person, answers: Answers, method: str, nonce: str,
-                       on_verified: Callable[[Person], None]) -> Outcome:
-    """Reserve, compare, then grant; a wrong answer was already counted by the reservation."""
-    person_id, incident_id = person.id, person.incident_id
-    reserved = attempts.reserve(CODE_LOCK, person_id)
-    if reserved is None:  # locked: nothing is compared
-        audit.record("verify.failed", actor_type="customer", incident_id=incident_id,
-                     person_id=person_id, details={"reason": "locked"})
-        db.session.commit()
-        db.session.refresh(person)
-        return Outcome(locked_until=person.verification_locked_until, incident_id=incident_id)
-    if answers_match(person, answers, method):
-        granted = attempts.grant(CODE_LOCK, person_id, reserved, nonce=nonce)
-        if granted is not None:
-            for name, value in zip(CODE_LOCK.returning, granted, strict=True):
-                set_committed_value(person, name, value)
-            set_committed_value(person, "session_nonce", nonce)
-            on_verified(person)
-            audit.record("verify.succeeded", incident_id=incident_id, person_id=person_id,
-                         details={"method": method, "attempt": reserved.number})
+        return Outcome(locked_until=unknown_codes.locked_until(index_value, fresh_after),
+                       incident_id=incident_id)
+    if answers_match(person, answers, method) and person is not None:
+        verified = _grant(person, index_value, reserved, nonce, fresh_after)
+        if verified is not None:
+            on_verified(verified)
+            audit.record("verify.succeeded", details={"method": method,
+                                                      "attempt": reserved.number}, **logged)
             db.session.commit()
             return Outcome(verified=True, incident_id=incident_id)
         # Right answers, but a parallel attempt locked the code after this one was counted.
-        audit.record("verify.failed", actor_type="customer", incident_id=incident_id,
-                     person_id=person_id, details={"reason": "locked",
-                                                   "attempt": reserved.number})
+        audit.record("verify.failed", actor_type="customer",
+                     details={"reason": "locked", "attempt": reserved.number}, **logged)
         db.session.commit()
-        db.session.refresh(person)
-        return Outcome(locked_until=person.verification_locked_until, incident_id=incident_id)
-    audit.record("verify.failed", actor_type="customer", incident_id=incident_id,
-                 person_id=person_id, details={"reason": "mismatch",
-                                               "failures": reserved.number})
+        return Outcome(locked_until=unknown_codes.locked_until(index_value, fresh_after),
+                       incident_id=incident_id)
+    if person is None:
+        details = {"reason": "unknown_code"}
+    else:
+        details = {"reason": "mismatch", "failures": reserved.number}
+    audit.record("verify.failed", actor_type="customer", details=details, **logged)
     if reserved.reached_limit:
-        audit.record("verify.locked", actor_type="customer", incident_id=incident_id,
-                     person_id=person_id,
-                     details={"until": reserved.locks_until.isoformat(),
-                              "minutes": current_app.config["CUSTOMER_LOCKOUT_MINUTES"]})
+        locked = {"until": reserved.locks_until.isoformat(),
+                  "minutes": current_app.config["CUSTOMER_LOCKOUT_MINUTES"]}
+        if person is None:
+            locked = {"reason": "unknown_code", **locked}
+        audit.record("verify.locked", actor_type="customer", details=locked, **logged)
         db.session.commit()
         return Outcome(locked_until=reserved.locks_until, incident_id=incident_id)
     db.session.commit()
@@ -266,8 +309,7 @@ def _real_code_attempt(person: Person, answers: Answers, method: str, nonce: str
 
 def _attempts_left(reserved: attempts.Attempt) -> int:
     """How many more attempts the code allows after this failed one (the lock's own count)."""
-    return max(CODE_LOCK.max_attempts() - reserved.number, 0)
-
+    return max(int(current_app.config["CUSTOMER_LOCKOUT_ATTEMPTS"]) - reserved.number, 0)
 
 
 def find_for_resend(last_name: str, date_of_birth: date, postcode: str,
@@ -290,9 +332,9 @@ def find_for_resend(last_name: str, date_of_birth: date, postcode: str,
     ).scalars())
     found = None
     for person in candidates or [None]:
-        on_file = person.policy_index if person else None
         postcode_ok = digests_equal(postcode_digest,
                                     person.postcode_digest if person else _NO_DIGEST)
+        on_file = person.policy_index if person else None
         policy_ok = digests_equal(policy, on_file or _NO_DIGEST)
         policy_ok = policy_ok | (not policy_given) | (on_file is None)
         if postcode_ok & policy_ok and found is None:

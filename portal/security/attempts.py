@@ -24,7 +24,10 @@ Reserved attempts beyond the limit are never compared at all.
 
 A new window starts when a lock has expired, when the count is full but the lock
 was lifted by hand, and (for locks with a ``since`` column) when the first
-counted failure is older than ``MINUTES``. A keyed lock (``key`` other than
+counted failure is older than ``MINUTES``, and (for locks with ``fresh_after``) when
+the window began by the time the caller passes as ``fresh_after``: a right
+answer recorded on another row (a code's last verification) ends the window without
+writing to the counter. A keyed lock (``key`` other than
 ``id``, e.g. ``attempt_counter``) creates its row with its first attempt, in the
 same single statement (``INSERT ... ON CONFLICT DO UPDATE ... WHERE unlocked``).
 Nothing here reads the request.
@@ -33,10 +36,10 @@ Nothing here reads the request.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import Integer, and_, bindparam, case, func, null, or_, update
+from sqlalchemy import Integer, and_, bindparam, case, func, null, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -47,6 +50,9 @@ from portal.models.base import UTCDateTime, utcnow
 
 _NOW = bindparam("now", type_=UTCDateTime())
 _MAX = bindparam("max_attempts", type_=Integer())
+_FRESH_AFTER = bindparam("fresh_after", type_=UTCDateTime())
+# ``fresh_after`` when there is none: never NULL, so no comparison with it is unknown.
+NEVER = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -79,9 +85,12 @@ class Lock:
     key: str = "id"
     on_grant: dict[str, str] = field(default_factory=dict)
     returning: tuple[str, ...] = ()
+    fresh_after: bool = False
     _statements: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        if self.fresh_after and self.since is None:
+            raise ValueError("fresh_after needs a since column (the window's start)")
         self._statements["reserve"] = self._reserve_statement()
         if self.key != "id":  # a keyed counter: its row is created by its first attempt
             for dialect in ("postgresql", "sqlite"):
@@ -100,14 +109,37 @@ class Lock:
 
     def unlocked(self):
         until = self.column(self.until)
-        return or_(until.is_(None), until <= _NOW)
+        return or_(until.is_(None), until <= _NOW, *self._ended())
+
+    def _ended(self) -> list:
+        """The window began at or before ``fresh_after`` (a definite true or false)."""
+        if not self.fresh_after:
+            return []
+        since = self.column(self.since)
+        return [and_(since.is_not(None), since <= _FRESH_AFTER)]
+
+    def lock_stands(self, last: bool):
+        """Whether a lock on the keyed row stands in the way of a right answer (a clause).
+
+        For a right answer recorded on another row (``grant`` resets this row's own
+        count instead): the same rule, with the same parameters as ``grant``.
+        """
+        blocked = ~self.unlocked()
+        if last:
+            blocked = and_(blocked, ~self._own_lock())
+        return (select(self.column(self.key))
+                .where(self.column(self.key) == bindparam("row_id"), blocked).exists())
+
+    def _own_lock(self):
+        return and_(self.column(self.count) == bindparam("attempt"),
+                    self.column(self.until) == bindparam("locks_until", type_=UTCDateTime()))
 
     def _counting_values(self) -> dict:
         """The reservation's new count, lock (and window start), from the row's current ones."""
         count, until = self.column(self.count), self.column(self.until)
         # Past the WHERE guard a lock that is still set has expired, and a full count
         # without a lock was lifted by hand: either way a new window starts.
-        restart = [until.is_not(None), count >= _MAX]
+        restart = [until.is_not(None), count >= _MAX, *self._ended()]
         if self.since is not None:
             restart.append(self.column(self.since) <= bindparam("window_start",
                                                                 type_=UTCDateTime()))
@@ -154,9 +186,7 @@ class Lock:
         allowed = self.unlocked()
         if last:
             # The lock this very attempt set: nothing has been counted since.
-            allowed = or_(allowed, and_(
-                self.column(self.count) == bindparam("attempt"),
-                self.column(self.until) == bindparam("locks_until", type_=UTCDateTime())))
+            allowed = or_(allowed, self._own_lock())
         values = {self.count: 0, self.until: None}
         if self.since is not None:
             values[self.since] = None
@@ -172,7 +202,8 @@ class Lock:
         return statement.returning(*(self.column(name) for name in returning))
 
 
-def reserve(lock: Lock, row_id: int | str, now: datetime | None = None) -> Attempt | None:
+def reserve(lock: Lock, row_id: int | str, now: datetime | None = None,
+            fresh_after: datetime | None = None) -> Attempt | None:
     """Count one attempt before anything is compared; ``None`` when the row is locked.
 
     Committed at once: on PostgreSQL in autocommit mode, elsewhere in the request's
@@ -186,6 +217,8 @@ def reserve(lock: Lock, row_id: int | str, now: datetime | None = None) -> Attem
     params = {"row_id": row_id, "now": now, "max_attempts": limit, "until": until}
     if lock.since is not None:
         params["window_start"] = now - minutes
+    if lock.fresh_after:
+        params["fresh_after"] = fresh_after or NEVER
     statement = lock._statements["reserve"]
     if lock.key != "id":
         statement = lock._statements[db.engine.dialect.name]
@@ -216,6 +249,8 @@ def grant(lock: Lock, row_id: int | str, attempt: Attempt | None, now: datetime 
     """
     last = attempt is not None and attempt.reached_limit
     values = {"row_id": row_id, "now": now or utcnow(), **params}
+    if lock.fresh_after:
+        values["fresh_after"] = values.get("fresh_after") or NEVER
     if last:
         values.update(attempt=attempt.number, locks_until=attempt.locks_until)
     row = db.session.execute(lock._statements[last], values).one_or_none()

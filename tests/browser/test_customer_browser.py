@@ -14,6 +14,7 @@ from sqlalchemy import select
 from portal.dispatch.replies import notify_reply
 from portal.models import Answer, AnswerVersion, Ticket, TicketMessage
 from portal.models.base import utcnow
+from portal.people import verification
 from tests.browser.browser_support import axe_violations, fits_width, shoot
 from tests.support.customer import FULL_CONTACT, add_activation_codes, approve_notice, outbox
 
@@ -155,7 +156,7 @@ def test_five_wrong_dates_of_birth_lock_the_code(page, live_server, axe_source, 
     assert page.get_by_text("You can try again after").is_visible()
     check_page(page, axe_source, artifacts_dir, "customer-locked")
     db.session.refresh(journey["person"])
-    assert journey["person"].verification_locked_until is not None
+    assert verification.failures(journey["person"]).locked_until is not None
 
 
 def test_anonymous_pages_and_preferences(page, live_server, axe_source, artifacts_dir, db,

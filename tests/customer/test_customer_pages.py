@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from portal.models import Answer, AnswerVersion, Person
 from portal.models.base import utcnow
+from portal.people import verification
 from tests.support import csrf_token
 from tests.support.customer import (
     actions,
@@ -282,7 +283,7 @@ def test_person_is_untouched_by_anonymous_pages(client, db, incident, make_perso
     client.get("/faq?lang=de")
     db.session.refresh(record)
     assert record.language == "en"
-    assert db.session.get(Person, record.id).failed_verifications == 0
+    assert verification.failures(db.session.get(Person, record.id)).failures == 0
 
 
 # --- L4: at most CUSTOMER_RESEND_PER_DAY code reminders per person in 24 hours ----------------

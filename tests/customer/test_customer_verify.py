@@ -11,6 +11,7 @@ import pytest
 
 from portal.customer import session as customer_session
 from portal.models.base import utcnow
+from portal.people import unknown_codes, verification
 from tests.support import csrf_token
 from tests.support.customer import (
     actions,
@@ -130,7 +131,7 @@ def test_five_failures_lock_for_thirty_minutes(client, db, person):
     assert "Too many attempts" in locked.text
     assert "+1 800 555 0142" in locked.text and "Mon-Fri 9-17" in locked.text
     db.session.refresh(record)
-    remaining = record.verification_locked_until - utcnow()
+    remaining = verification.failures(record).locked_until - utcnow()
     assert timedelta(minutes=29) < remaining <= timedelta(minutes=30)
     # The right answers are refused while locked; the lock page shows again.
     again = answer(client, plain["date_of_birth"], postcode=plain["postcode"])
@@ -143,13 +144,17 @@ def test_five_failures_lock_for_thirty_minutes(client, db, person):
     assert "verify.succeeded" not in logged
 
 
-def test_lock_expires(client, db, person):
+def test_lock_expires(client, db, person, monkeypatch):
     record, plain = person
-    record.verification_locked_until = utcnow() - timedelta(seconds=1)
-    db.session.commit()
+    enter_code(client, plain["notice_code"])
+    for _ in range(5):
+        answer(client, "1901-02-03", postcode=plain["postcode"])
+    assert verification.failures(record).locked_until is not None
+    later = unknown_codes.clock() + 30 * 60 + 1
+    monkeypatch.setattr(unknown_codes, "clock", lambda: later)
     sign_in(client, plain)
     db.session.refresh(record)
-    assert record.verification_locked_until is None and record.failed_verifications == 0
+    assert verification.failures(record) == unknown_codes.State(0, None)
 
 
 def test_success_resets_the_failure_count(client, db, person):
@@ -158,10 +163,10 @@ def test_success_resets_the_failure_count(client, db, person):
     for _ in range(3):
         answer(client, "1901-02-03", postcode=plain["postcode"])
     db.session.refresh(record)
-    assert record.failed_verifications == 3
+    assert verification.failures(record).failures == 3
     answer(client, plain["date_of_birth"], postcode=plain["postcode"])
     db.session.refresh(record)
-    assert record.failed_verifications == 0
+    assert verification.failures(record).failures == 0
 
 
 def test_policy_last4_method(client, db, make_incident, make_person):
@@ -283,7 +288,7 @@ def test_parallel_wrong_answers_are_all_counted(app, db, person):
     assert sorted(counts) == [1, 2, 3, 4, 5]  # no count lost, none past the lock
     assert len(interactions(db, "verify.locked")) == 1
     db.session.refresh(record)
-    assert record.verification_locked_until is not None
+    assert verification.failures(record).locked_until is not None
 
 
 # --- H3: the attempt is reserved before anything is compared --------------------------------
@@ -340,20 +345,15 @@ def test_right_answers_counted_before_a_parallel_lock_do_not_verify(app, db, per
     """The right answer is compared first, then 19 wrong answers lock the code: no session."""
     import threading
 
-    from sqlalchemy import select as sa_select
-
-    from portal.models import Person
-
     record, plain = person
     entered = threading.Event()
 
-    def hold_until_locked(_person):
+    def hold_until_locked(compared):
         entered.set()
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
-            with db.engine.connect() as connection:
-                until = connection.execute(sa_select(Person.verification_locked_until)
-                                           .where(Person.id == record.id)).scalar()
+            with app.app_context():  # a session of its own: sees what others committed
+                until = verification.failures(compared).locked_until
             if until is not None:
                 return
             time.sleep(0.02)
@@ -367,7 +367,7 @@ def test_right_answers_counted_before_a_parallel_lock_do_not_verify(app, db, per
     assert len(calls) <= 5, f"{len(calls)} attempts were compared in one window"
     assert len(interactions(db, "verify.locked")) == 1
     db.session.refresh(record)
-    assert record.verification_locked_until is not None
+    assert verification.failures(record).locked_until is not None
     late_statuses = _parallel_posts(app, plain, [True] * 3 + [False] * 3)
     assert set(late_statuses) == {429}
     assert len(calls) <= 5  # nothing compared while locked
@@ -403,7 +403,7 @@ def test_fifth_attempt_with_the_right_answers_verifies(client, db, person):
     response = answer(client, plain["date_of_birth"], postcode=plain["postcode"])
     assert response.status_code == 302
     db.session.refresh(record)
-    assert record.failed_verifications == 0 and record.verification_locked_until is None
+    assert verification.failures(record) == unknown_codes.State(0, None)
     assert interactions(db, "verify.locked") == []
 
 
@@ -456,10 +456,11 @@ def test_a_session_without_a_nonce_is_ended(client, db, person):
 
 def test_a_lock_cleared_by_hand_starts_a_new_window(client, db, person):
     record, plain = person
-    record.failed_verifications = 5
-    record.verification_locked_until = None
-    db.session.commit()
     enter_code(client, plain["notice_code"])
+    for _ in range(5):
+        answer(client, "1901-02-03", postcode=plain["postcode"])
+    verification.lift_lock(record)  # the count stays full
+    assert verification.failures(record) == unknown_codes.State(5, None)
     assert answer(client, "1901-02-03", postcode=plain["postcode"]).status_code == 401
     db.session.refresh(record)
-    assert record.failed_verifications == 1 and record.verification_locked_until is None
+    assert verification.failures(record) == unknown_codes.State(1, None)

@@ -106,7 +106,8 @@ def test_errors_say_which_part_is_wrong(post_form, typed, message, wrong):
 def test_two_wrong_parts_name_the_first_on_the_page(post_form):
     response = post_form("/no-letter", {**NO_LETTER, **dob("40", "13", "1980")}, lang="de")
     assert invalid_parts(response.text) == ["day", "month"]
-    assert "Enter a day between 1 and 31." in response.text  # day comes first in German
+    # day comes first in German (and the page speaks German)
+    assert "Geben Sie einen Tag zwischen 1 und 31 ein." in response.text
     response = post_form("/no-letter", {**NO_LETTER, **dob("40", "13", "1980")}, lang="en")
     assert invalid_parts(response.text) == ["month", "day"]
     assert "Enter a month between 1 and 12." in response.text

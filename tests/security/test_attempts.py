@@ -1,8 +1,9 @@
 """The one attempt-and-lock mechanism (portal.security.attempts), for every lock that uses it.
 
-Each test runs against staff sign-in's two locks (account; account and address),
-customer verification's lock and the keyed counter of unknown codes: one
-semantics, one set of tests. The race runs on
+Each test runs against staff sign-in's two locks (account; account and address)
+and the keyed counter of notice codes (every code, real or unknown, is counted
+there; a right answer is recorded on the person's row, see test_customer_verify):
+one semantics, one set of tests. The race runs on
 whichever database the suite uses (SQLite by default, PostgreSQL with
 ``PORTAL_TEST_DB=postgresql``).
 """
@@ -15,8 +16,7 @@ from datetime import timedelta
 import pytest
 
 from portal.models.base import utcnow
-from portal.people.unknown_codes import UNKNOWN_CODE_LOCK
-from portal.people.verification import CODE_LOCK
+from portal.people.unknown_codes import CODE_COUNTER
 from portal.security import attempts
 from portal.security.sign_in import ACCOUNT_LOCK, ADDRESS_LOCK
 
@@ -34,18 +34,15 @@ def app_settings(app_settings):
     return app_settings
 
 
-@pytest.fixture(params=["staff_account", "staff_address", "customer", "unknown_code"])
-def locked_row(request, db, make_staff, make_person):
-    """``(lock, row)``: a staff account, a staff account and address pair, an affected
-    person or an unknown code's counter."""
+@pytest.fixture(params=["staff_account", "staff_address", "code"])
+def locked_row(request, db, make_staff):
+    """``(lock, row)``: a staff account, a staff account and address pair, or a notice
+    code's counter."""
     if request.param == "staff_account":
         return ACCOUNT_LOCK, Row(make_staff("agent").id)
     if request.param == "staff_address":
         return ADDRESS_LOCK, Row(f"staff:{make_staff('agent').id}:192.0.2.7")
-    if request.param == "unknown_code":
-        return UNKNOWN_CODE_LOCK, Row("code:" + "ab" * 32)
-    person, _plain = make_person()
-    return CODE_LOCK, Row(person.id)
+    return CODE_COUNTER, Row("code:" + "ab" * 32)
 
 
 def _state(db, lock, row) -> tuple[int, object]:
