@@ -203,6 +203,20 @@ def records(path: Path, progress) -> Iterator[Record]:
             start = reader.line_num + 1
 
 
+def in_line_order(errors_text: str) -> str:
+    """The errors CSV with its rows sorted by line (batches finish out of order)."""
+    rows = list(csv.reader(io.StringIO(errors_text)))
+    if len(rows) < 3:
+        return errors_text
+    header, body = rows[0], rows[1:]
+    body.sort(key=lambda row: int(row[0]) if row and row[0].isdigit() else 0)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    writer.writerows(body)
+    return out.getvalue()
+
+
 def errors_csv(errors: list[RowError]) -> str:
     """An errors CSV as text (for a handful of errors kept in memory)."""
     out = io.StringIO()

@@ -15,6 +15,7 @@ import tempfile
 
 from portal.audit import log as audit
 from portal.extensions import db
+from portal.imports.csv_file import in_line_order
 from portal.imports.run import MAX_KEPT_ERRORS, ImportFileError, ImportSummary, import_persons
 from portal.models import ImportRun
 from portal.models.base import utcnow
@@ -102,7 +103,7 @@ def run_import(run_id: int) -> str:
             for e in summary.errors[:ERRORS_SAMPLE]
         ]
         if summary.rejected:
-            run.errors_csv = errors.getvalue()
+            run.errors_csv = in_line_order(errors.getvalue())
         if summary.rejected > MAX_KEPT_ERRORS:
             log.info("import run %s: %s rejected rows", run_id, summary.rejected)
     finally:

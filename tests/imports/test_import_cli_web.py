@@ -170,3 +170,13 @@ def test_runs_of_another_incident_are_not_found(db, client, login, make_staff, m
     run_id = response.location.rstrip("/").rsplit("/", 1)[1]
     assert client.get(f"/helpdesk/incidents/{second.reference}/imports/{run_id}"
                       ).status_code == 404
+
+
+def test_the_uploaded_errors_csv_lists_problems_in_line_order():
+    from portal.imports.csv_file import in_line_order
+
+    text = "line,column,problem\r\n12,email,bad\r\n3,date_of_birth,bad\r\n7,,bad\r\n"
+    lines = in_line_order(text).splitlines()
+    assert lines[0] == "line,column,problem"
+    assert [row.split(",")[0] for row in lines[1:]] == ["3", "7", "12"]
+    assert in_line_order("line,column,problem\r\n") == "line,column,problem\r\n"
