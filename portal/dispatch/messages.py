@@ -13,7 +13,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from portal.dispatch.channels import ChannelError, email, sms
-from portal.incidents.brand import incident_brand
+from portal.incidents.brand import incident_face
 from portal.models.person import Person
 
 # An insurer's name longer than this is shortened in an SMS, which must stay short.
@@ -49,7 +49,7 @@ def send(person: Person, channel: str, subject: str, sms_body: str, email_body: 
 
 def insurer_name(person: Person) -> str | None:
     """The display name of the person's insurer, if the incident has one."""
-    brand = incident_brand(person.incident_id)
+    brand = incident_face(person.incident_id)[0]
     return brand.name if brand else None
 
 

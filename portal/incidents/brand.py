@@ -59,15 +59,16 @@ def brand_of(incident: Incident | None) -> Brand | None:
     return Brand(incident.insurer_name, incident.insurer_logo_digest, incident.insurer_logo_type)
 
 
-def incident_brand(incident_id: int) -> Brand | None:
-    """The brand of the incident with this id, read with one small query."""
+def incident_face(incident_id: int) -> tuple[Brand | None, str | None]:
+    """The incident's brand (None when it names no insurer) and time zone, in one query."""
     row = db.session.execute(
-        select(Incident.insurer_name, Incident.insurer_logo_digest, Incident.insurer_logo_type)
+        select(Incident.insurer_name, Incident.insurer_logo_digest, Incident.insurer_logo_type,
+               Incident.time_zone)
         .where(Incident.id == incident_id)
     ).first()
-    if row is None or not row[0]:
-        return None
-    return Brand(row[0], row[1], row[2])
+    if row is None:
+        return None, None
+    return (Brand(row[0], row[1], row[2]) if row[0] else None), row[3]
 
 
 def cached_incident_face(incident_id: int) -> tuple[Brand | None, str | None]:
@@ -82,14 +83,7 @@ def cached_incident_face(incident_id: int) -> tuple[Brand | None, str | None]:
     found = store.get(incident_id)
     if found is not None and found[0] > now:
         return found[1]
-    row = db.session.execute(
-        select(Incident.insurer_name, Incident.insurer_logo_digest, Incident.insurer_logo_type,
-               Incident.time_zone)
-        .where(Incident.id == incident_id)
-    ).first()
-    face: tuple[Brand | None, str | None] = (None, None)
-    if row is not None:
-        face = (Brand(row[0], row[1], row[2]) if row[0] else None, row[3])
+    face = incident_face(incident_id)
     store.put(incident_id, (now + float(current_app.config["NOTICE_STAMP_SECONDS"]), face))
     return face
 

@@ -14,8 +14,6 @@ from babel import Locale
 from babel.core import get_global
 
 from portal.core.i18n import is_time_zone
-from portal.extensions import db
-from portal.models import Incident
 
 # Countries with several zones: the zone most of their people live in.
 MAIN_ZONE = {
@@ -105,9 +103,3 @@ def zone_from_address(address: str | None) -> str | None:
 def default_time_zone(postal_address: str | None) -> str:
     """The zone a new incident gets when none is chosen: its address's, else UTC."""
     return zone_from_address(postal_address) or "UTC"
-
-
-def incident_time_zone(incident_id: int | None) -> str | None:
-    """The zone an incident's customers read times in (None for no incident)."""
-    incident = db.session.get(Incident, incident_id) if incident_id is not None else None
-    return incident.time_zone if incident is not None else None
