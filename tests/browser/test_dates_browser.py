@@ -9,11 +9,6 @@ from tests.browser.browser_support import axe_violations, fits_width, shoot
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def app_settings(app_settings):
-    app_settings["CUSTOMER_RESEND_MIN_SECONDS"] = 0
-    return app_settings
-
 
 def test_no_letter_date_in_german_order_with_part_errors(page, live_server, axe_source,
                                                          artifacts_dir, make_incident):

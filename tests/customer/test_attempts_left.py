@@ -7,6 +7,8 @@ import re
 import pytest
 
 from portal.security.crypto import generate_code
+from tests.support import csrf_token
+from tests.support.dates import dob_fields
 
 
 @pytest.fixture
@@ -27,8 +29,7 @@ def fail(app):
 
     def attempts(code: str, postcode: str, times: int) -> list[tuple[int, str]]:
         client = app.test_client()
-        page = client.get("/")
-        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.text)[1]
+        token = csrf_token(client, "/")
         client.post("/", data={"code": code, "csrf_token": token})
         pages = []
         for _ in range(times):
@@ -62,11 +63,10 @@ def test_a_right_answer_resets_the_count(app, fail, real_code):
     plain = real_code
     fail(plain["notice_code"], plain["postcode"], 2)
     client = app.test_client()
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', client.get("/").text)[1]
+    token = csrf_token(client, "/")
     client.post("/", data={"code": plain["notice_code"], "csrf_token": token})
-    year, month, day = plain["date_of_birth"].split("-")
     response = client.post("/verify", data={
-        "date_of_birth-day": day, "date_of_birth-month": month, "date_of_birth-year": year,
+        **dob_fields(plain["date_of_birth"]),
         "postcode": plain["postcode"], "csrf_token": token})
     assert response.status_code == 302
     [(status, page)] = fail(plain["notice_code"], plain["postcode"], 1)
@@ -75,7 +75,7 @@ def test_a_right_answer_resets_the_count(app, fail, real_code):
 
 def test_a_form_error_counts_nothing_and_says_nothing(app, real_code):
     client = app.test_client()
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', client.get("/").text)[1]
+    token = csrf_token(client, "/")
     client.post("/", data={"code": real_code["notice_code"], "csrf_token": token})
     response = client.post("/verify", data={"postcode": "1", "csrf_token": token})
     assert response.status_code == 400 and "attempts left" not in response.text

@@ -290,11 +290,6 @@ def test_person_is_untouched_by_anonymous_pages(client, db, incident, make_perso
 
 
 class TestResendLimit:
-    @pytest.fixture
-    def app_settings(self, app_settings):
-        app_settings["CUSTOMER_RESEND_MIN_SECONDS"] = 0
-        return app_settings
-
     def test_at_most_three_reminders_a_day_and_the_page_never_tells(self, client, db, incident,
                                                                     make_person):
         _record, plain = make_person(incident)

@@ -8,12 +8,7 @@ from datetime import date
 import pytest
 
 from portal.customer.dates import part_order
-
-
-@pytest.fixture
-def app_settings(app_settings):
-    app_settings["CUSTOMER_RESEND_MIN_SECONDS"] = 0
-    return app_settings
+from tests.support import csrf_token
 
 
 @pytest.fixture
@@ -21,8 +16,7 @@ def post_form(client):
     """POST a customer form with the CSRF token of its page (in ``lang`` when given)."""
 
     def post(url: str, values: dict, lang: str | None = None):
-        page = client.get(url + (f"?lang={lang}" if lang else ""))
-        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.text)[1]
+        token = csrf_token(client, url + (f"?lang={lang}" if lang else ""))
         return client.post(url, data={**values, "csrf_token": token})
 
     return post
@@ -68,8 +62,7 @@ def test_three_labelled_numeric_fields_in_the_language_order(client, lang, first
 
 def test_the_verify_page_uses_the_same_field(client, db, make_incident, make_person):
     _record, plain = make_person(make_incident())
-    page = client.get("/")
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.text)[1]
+    token = csrf_token(client, "/")
     client.post("/", data={"code": plain["notice_code"], "csrf_token": token})
     html = client.get("/verify").text
     assert inputs(html) == ["date_of_birth-month", "date_of_birth-day", "date_of_birth-year"]

@@ -10,14 +10,11 @@ from sqlalchemy import select
 
 from portal.models import OutboxMessage
 from portal.people import verification
+from tests.support import csrf_token
+from tests.support.dates import dob_fields
 
 HOTLINE = "+1 800 555 0123"
 
-
-@pytest.fixture
-def app_settings(app_settings):
-    app_settings["CUSTOMER_RESEND_MIN_SECONDS"] = 0
-    return app_settings
 
 
 @pytest.fixture
@@ -32,11 +29,8 @@ def ask(client):
     def send(plain: dict, **changes):
         values = {"first_name": plain["first_name"], "last_name": plain["last_name"],
                   "postcode": plain["postcode"], "policy_number": plain["policy_number"] or ""}
-        year, month, day = plain["date_of_birth"].split("-")
-        values.update({"date_of_birth-day": day, "date_of_birth-month": month,
-                       "date_of_birth-year": year}, **changes)
-        page = client.get("/no-letter")
-        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.text)[1]
+        values.update(dob_fields(plain["date_of_birth"]), **changes)
+        token = csrf_token(client, "/no-letter")
         response = client.post("/no-letter", data={**values, "csrf_token": token})
         assert response.status_code == 200, response.text
         return re.search(r"<main.*</main>", response.text, re.S)[0]
