@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple, TextIO
 
+from portal.core.csv_cells import safe_cell
 from portal.imports.rows import COLUMNS, Record, reason_text
 
 _COLUMN_NAME = re.compile(r"[a-z][a-z0-9_ ]{0,39}")
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 ERROR_HEADER = ("line", "column", "reason")
 
 
@@ -75,11 +75,6 @@ class ImportSummary:
             "rejected": self.rejected,
         }
 
-
-def safe_cell(value) -> str:
-    """A CSV cell that spreadsheets will not run as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
 
 
 class ErrorWriter:
