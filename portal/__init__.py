@@ -116,5 +116,6 @@ def _register_template_helpers(app: Flask) -> None:
     from portal.security.permissions import has_role
 
     app.jinja_env.globals["has_role"] = has_role
+    app.jinja_env.globals["has_endpoint"] = lambda name: name in app.view_functions
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -175,6 +175,18 @@ class Config:
     SMTP_STARTTLS = True
     MAIL_FROM = "notices@example.invalid"
 
+    # Dispatch: campaigns, channels' rates, retries, leases, letters (docs/campaigns.md).
+    # (end of dispatch settings)
+
+    # Helpdesk: queue, SLA, answers, look-up limits (docs/helpdesk.md).
+    # (end of helpdesk settings)
+
+    # Audit: keyed chain, sealer, checkpoints, retention (docs/audit.md).
+    # (end of audit settings)
+
+    # Oversight: log review, export, staff administration, reports (docs/oversight.md).
+    # (end of oversight settings)
+
 
 class TestConfig(Config):
     """Settings for the test-suite; the fixtures fill in the database URL."""
@@ -324,6 +336,19 @@ def load(instance_path: str | Path) -> type[Config] | dict:
         settings[name] = _env(name) or settings[name]
     settings["SMTP_PORT"] = as_int(_env("SMTP_PORT"), settings["SMTP_PORT"])
     settings["SMTP_STARTTLS"] = as_bool(_env("SMTP_STARTTLS"), settings["SMTP_STARTTLS"])
+
+    # Dispatch settings from the environment.
+    # (end of dispatch environment)
+
+    # Helpdesk settings from the environment.
+    # (end of helpdesk environment)
+
+    # Audit settings from the environment.
+    # (end of audit environment)
+
+    # Oversight settings from the environment.
+    # (end of oversight environment)
+
     settings["ENV_NAME"] = env_name
     return settings
 

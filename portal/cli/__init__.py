@@ -18,3 +18,11 @@ def register(app: Flask) -> None:
     from portal.cli import incidents_cmd  # incidents
 
     incidents_cmd.register(app)
+    # campaigns (issue 9)
+
+    # helpdesk (issue 10)
+
+    # audit chain and retention (issue 11)
+
+    # oversight (issue 11)
+

