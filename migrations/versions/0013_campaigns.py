@@ -1,4 +1,4 @@
-"""Campaigns: notifications engine, letters (issue 9)
+"""Campaigns: the notification engine (issue 9)
 
 Revision ID: 0013
 Revises: 0012

@@ -1,14 +1,14 @@
-"""Reports: dashboards' indexes, substitute notice (issue 11)
+"""Campaigns: print runs of letters, evidence (issue 9)
 
-Revision ID: 0017
-Revises: 0016
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-11-28 15:30:00
 """
 import sqlalchemy as sa  # noqa: F401
 from alembic import op  # noqa: F401
 
-revision = "0017"
-down_revision = "0016"
+revision = "0014"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 

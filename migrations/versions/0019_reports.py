@@ -1,14 +1,14 @@
-"""Keyed audit chain, sequence and sealer (issue 11)
+"""Reports: dashboards' indexes, substitute notice (issue 11)
 
-Revision ID: 0015
-Revises: 0014
+Revision ID: 0019
+Revises: 0018
 Create Date: 2026-11-28 15:30:00
 """
 import sqlalchemy as sa  # noqa: F401
 from alembic import op  # noqa: F401
 
-revision = "0015"
-down_revision = "0014"
+revision = "0019"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 

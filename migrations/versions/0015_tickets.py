@@ -1,14 +1,14 @@
-"""Oversight: staff set-up links, log review (issue 11)
+"""Helpdesk: ticket SLA due times, presence, replies (issue 10)
 
-Revision ID: 0016
-Revises: 0015
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-11-28 15:30:00
 """
 import sqlalchemy as sa  # noqa: F401
 from alembic import op  # noqa: F401
 
-revision = "0016"
-down_revision = "0015"
+revision = "0015"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 

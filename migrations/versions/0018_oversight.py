@@ -1,14 +1,14 @@
-"""Helpdesk: ticket SLA due times, calls, answers library (issue 10)
+"""Oversight: staff set-up links, log review (issue 11)
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0018
+Revises: 0017
 Create Date: 2026-11-28 15:30:00
 """
 import sqlalchemy as sa  # noqa: F401
 from alembic import op  # noqa: F401
 
-revision = "0014"
-down_revision = "0013"
+revision = "0018"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
