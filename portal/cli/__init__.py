@@ -25,4 +25,7 @@ def register(app: Flask) -> None:
     # audit chain and retention (issue 11)
 
     # oversight (issue 11)
+    from portal.cli import audit_export_cmd
+
+    audit_export_cmd.register(app)
 
