@@ -78,7 +78,8 @@ def _charts(funnel, tickets, times, agents, verification) -> dict:
             _("People reached at each stage, per channel; the table below has the numbers.")),
         "tickets": svg.column_chart(
             short_days,
-            [(_("Opened"), tickets.series["opened"]), (_("Resolved"), tickets.series["resolved"])],
+            [(_("Tickets opened"), tickets.series["opened"]),
+             (_("Tickets resolved"), tickets.series["resolved"])],
             _("Tickets opened and resolved per day"),
             _("One pair of columns per day (UTC); the table below has the numbers.")),
         "response": svg.bar_chart(
