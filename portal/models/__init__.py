@@ -9,7 +9,7 @@ from portal.models.incident import Incident, IncidentAdvice, NoticeVersion, Regu
 from portal.models.interaction import Interaction
 from portal.models.person import ActivationCode, Person
 from portal.models.staff import StaffUser
-from portal.models.ticket import Ticket, TicketMessage, TicketViewer
+from portal.models.ticket import Ticket, TicketMessage, TicketSla, TicketViewer
 
 __all__ = [
     "ActivationCode",
@@ -31,6 +31,7 @@ __all__ = [
     "StaffUser",
     "Ticket",
     "TicketMessage",
+    "TicketSla",
     "TicketViewer",
     "UTCDateTime",
     "utcnow",
