@@ -194,6 +194,9 @@ class Config:
     # (end of audit settings)
 
     # Oversight: log review, export, staff administration, reports (docs/oversight.md).
+    # Reports: days the dashboards show; a substitute notice's minimum days up (HIPAA: 90).
+    REPORTS_DAYS = 30
+    SUBSTITUTE_NOTICE_MIN_DAYS = 90
     # (end of oversight settings)
 
 
@@ -410,6 +413,14 @@ def load(instance_path: str | Path) -> type[Config] | dict:
     # (end of audit environment)
 
     # Oversight settings from the environment.
+    settings["REPORTS_DAYS"] = as_int(_env("PORTAL_REPORTS_DAYS"), settings["REPORTS_DAYS"])
+    if not 1 <= settings["REPORTS_DAYS"] <= 366:
+        raise ConfigError("PORTAL_REPORTS_DAYS must be between 1 and 366")
+    settings["SUBSTITUTE_NOTICE_MIN_DAYS"] = as_int(
+        _env("PORTAL_SUBSTITUTE_NOTICE_MIN_DAYS"), settings["SUBSTITUTE_NOTICE_MIN_DAYS"])
+    if settings["SUBSTITUTE_NOTICE_MIN_DAYS"] < 90:
+        raise ConfigError("PORTAL_SUBSTITUTE_NOTICE_MIN_DAYS must be at least 90 "
+                          "(HIPAA's substitute notice stays up 90 days)")
     # (end of oversight environment)
 
     settings["ENV_NAME"] = env_name
