@@ -19,6 +19,9 @@ def register(app: Flask) -> None:
 
     incidents_cmd.register(app)
     # campaigns (issue 9)
+    from portal.cli import campaigns_cmd
+
+    campaigns_cmd.register(app)
 
     # helpdesk (issue 10)
 
