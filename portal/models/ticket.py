@@ -20,6 +20,7 @@ CALL_DIRECTIONS = ("inbound", "outbound")
 # stopped clock (resolved, closed, no SLA) after those.
 PAUSED_DUE = datetime(9000, 1, 1, tzinfo=UTC)
 NO_DUE = datetime(9999, 12, 31, tzinfo=UTC)
+CALL_OUTCOMES = ("answered", "callback_promised", "escalated", "no_answer", "voicemail")
 
 
 class Ticket(db.Model):
@@ -68,6 +69,7 @@ class TicketMessage(db.Model):
         one_of("author_type", MESSAGE_AUTHOR_TYPES),
         one_of("channel", TICKET_CHANNELS),
         one_of("call_direction", CALL_DIRECTIONS),
+        one_of("call_outcome", CALL_OUTCOMES),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -83,6 +85,7 @@ class TicketMessage(db.Model):
     deviation_diff: Mapped[str | None] = mapped_column(EncryptedString)
     call_direction: Mapped[str | None] = mapped_column(String(8))
     call_seconds: Mapped[int | None] = mapped_column(Integer)
+    call_outcome: Mapped[str | None] = mapped_column(String(20))  # phone calls (issue 10)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     ticket: Mapped[Ticket] = relationship(back_populates="messages")
