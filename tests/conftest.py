@@ -13,4 +13,5 @@ pytest_plugins = [
     "tests.fixtures.people",
     "tests.fixtures.services",
     "tests.fixtures.reports",
+    "tests.fixtures.answers",
 ]

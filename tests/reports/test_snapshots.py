@@ -1,4 +1,4 @@
-"""Dashboards are read from a snapshot: reused while fresh, recomputed when stale or periodically."""
+"""Dashboards come from a snapshot: reused while fresh, recomputed when stale or periodically."""
 
 from __future__ import annotations
 
