@@ -188,6 +188,10 @@ class Config:
     # (end of dispatch settings)
 
     # Helpdesk: queue, SLA, answers, look-up limits (docs/helpdesk.md).
+    # Tickets: how long a page load keeps an agent "present" (collision warning),
+    # rows per queue page.
+    TICKET_PRESENCE_SECONDS = 45
+    TICKET_QUEUE_PAGE_SIZE = 50
     # (end of helpdesk settings)
 
     # Audit: keyed chain, sealer, checkpoints, retention (docs/audit.md).
@@ -205,6 +209,8 @@ class Config:
     # Oversight: log review, export, staff administration, reports (docs/oversight.md).
     # Reports: days the dashboards show; a substitute notice's minimum days up (HIPAA: 90).
     REPORTS_DAYS = 30
+    REPORTS_SNAPSHOT_SECONDS = 300  # a dashboard older than this is recomputed on reading
+    REPORTS_REFRESH_SECONDS = 120  # the periodic refresh of active incidents' dashboards
     SUBSTITUTE_NOTICE_MIN_DAYS = 90
     # (end of oversight settings)
 
@@ -409,6 +415,14 @@ def load(instance_path: str | Path) -> type[Config] | dict:
     # (end of dispatch environment)
 
     # Helpdesk settings from the environment.
+    settings["TICKET_FIRST_RESPONSE_HOURS"] = as_int(
+        _env("PORTAL_TICKET_FIRST_RESPONSE_HOURS"), settings["TICKET_FIRST_RESPONSE_HOURS"])
+    settings["TICKET_RESOLUTION_HOURS"] = as_int(
+        _env("PORTAL_TICKET_RESOLUTION_HOURS"), settings["TICKET_RESOLUTION_HOURS"])
+    settings["TICKET_PRESENCE_SECONDS"] = as_int(
+        _env("PORTAL_TICKET_PRESENCE_SECONDS"), settings["TICKET_PRESENCE_SECONDS"])
+    settings["TICKET_QUEUE_PAGE_SIZE"] = as_int(
+        _env("PORTAL_TICKET_QUEUE_PAGE_SIZE"), settings["TICKET_QUEUE_PAGE_SIZE"])
     # (end of helpdesk environment)
 
     # Audit settings from the environment.
@@ -436,6 +450,10 @@ def load(instance_path: str | Path) -> type[Config] | dict:
     settings["REPORTS_DAYS"] = as_int(_env("PORTAL_REPORTS_DAYS"), settings["REPORTS_DAYS"])
     if not 1 <= settings["REPORTS_DAYS"] <= 366:
         raise ConfigError("PORTAL_REPORTS_DAYS must be between 1 and 366")
+    for name in ("REPORTS_SNAPSHOT_SECONDS", "REPORTS_REFRESH_SECONDS"):
+        settings[name] = as_int(_env("PORTAL_" + name), settings[name])
+        if settings[name] < 0:
+            raise ConfigError(f"PORTAL_{name} cannot be negative")
     settings["SUBSTITUTE_NOTICE_MIN_DAYS"] = as_int(
         _env("PORTAL_SUBSTITUTE_NOTICE_MIN_DAYS"), settings["SUBSTITUTE_NOTICE_MIN_DAYS"])
     if settings["SUBSTITUTE_NOTICE_MIN_DAYS"] < 90:
