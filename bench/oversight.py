@@ -245,6 +245,20 @@ def measure(url: str, runs: int) -> None:
         print(f"  {'/helpdesk/log/':40} {summary(timed(log_page, runs))}", flush=True)
     else:
         print("  (no /helpdesk/log on this branch: log page and export not measured)")
+    export = next((rule.rule for rule in app.url_map.iter_rules()
+                   if rule.endpoint == "audit_log.export"), None)
+    if export:
+        import resource
+
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        started = time.perf_counter()
+        response = client.get(f"{export}?action=notice.viewed", buffered=False)
+        lines = sum(chunk.count(b"\n") for chunk in response.response)
+        response.close()
+        elapsed = time.perf_counter() - started
+        after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"  export of {lines - 1:,} rows: {elapsed:.1f} s, peak RSS {before:.0f} -> "
+              f"{after:.0f} MB", flush=True)
 
 
 def main() -> None:
