@@ -118,7 +118,6 @@ def incident(reference: str):
         verification=verification, stages=stage_names(), channels=channel_names(),
         stage_keys=dashboards.FUNNEL_STAGES, buckets=bucket_names(),
         computed_at=found_dashboards.computed_at,
-        refresh_minutes=max(1, int(current_app.config["REPORTS_SNAPSHOT_SECONDS"]) // 60),
         charts=_charts(funnel, tickets, times, agents, verification),
     )
 
