@@ -109,6 +109,8 @@ def incident(reference: str):
     found = get_incident_or_404(reference)
     days = _days()
     found_dashboards = snapshots.dashboards_of(found.id, days)
+    if found_dashboards is None:  # a job is computing the first snapshot
+        return render_template("reports/computing.html", incident=found, days=days)
     funnel, tickets, times, agents, verification = (
         found_dashboards.funnel, found_dashboards.tickets, found_dashboards.times,
         found_dashboards.agents, found_dashboards.verification)
