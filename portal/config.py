@@ -188,6 +188,12 @@ class Config:
     # (end of dispatch settings)
 
     # Helpdesk: queue, SLA, answers, look-up limits (docs/helpdesk.md).
+    # Person look-up and calls: an agent may lift a person's verification lock and resend
+    # their notice code this many times per person in 24 hours; a person reached through a
+    # search or a ticket stays reachable (page, calls) for this many minutes.
+    HELPDESK_UNLOCKS_PER_PERSON_PER_DAY = 2
+    HELPDESK_RESENDS_PER_PERSON_PER_DAY = 2
+    HELPDESK_PERSON_GRANT_MINUTES = 120
     # (end of helpdesk settings)
 
     # Audit: keyed chain, sealer, checkpoints, retention (docs/audit.md).
@@ -364,6 +370,11 @@ def load(instance_path: str | Path) -> type[Config] | dict:
     # (end of dispatch environment)
 
     # Helpdesk settings from the environment.
+    for name in ("HELPDESK_UNLOCKS_PER_PERSON_PER_DAY", "HELPDESK_RESENDS_PER_PERSON_PER_DAY",
+                 "HELPDESK_PERSON_GRANT_MINUTES"):
+        settings[name] = as_int(_env(name), settings[name])
+        if settings[name] < (1 if name == "HELPDESK_PERSON_GRANT_MINUTES" else 0):
+            raise ConfigError(f"{name} is out of range: {settings[name]}")
     # (end of helpdesk environment)
 
     # Audit settings from the environment.
