@@ -23,15 +23,20 @@ from portal.notices.advice import category_name
 from portal.people import lookup
 from portal.security.headers import no_store
 from portal.security.permissions import staff_required
-from portal.tickets import calls
+from portal.tickets import access, calls
 
 
 def _person_or_404(person_id: int) -> Person:
-    """The person, if this session reached them by a search or a ticket recently."""
+    """The person, if this session reached them by a search or a ticket recently.
+
+    The incidents a staff member may work (``portal.tickets.access``, shared with the
+    queue and the ticket pages) bound the people too.
+    """
     if not grants.allowed(person_id):
         abort(404)
     person = lookup.get_person(person_id)
-    if person is None:
+    visible = access.visible_incident_ids(current_user)
+    if person is None or (visible is not None and person.incident_id not in visible):
         abort(404)
     return person
 
@@ -41,13 +46,8 @@ def _page(template: str, status: int = 200, **context):
     return no_store(make_response(render_template(template, **context), status))
 
 
-def _ticket_url(ticket) -> str | None:
-    from flask import current_app
-
-    for endpoint in ("tickets.show", "tickets.ticket", "tickets.detail"):
-        if endpoint in current_app.view_functions:
-            return url_for(endpoint, ticket_id=ticket.id)
-    return None
+def _ticket_url(ticket) -> str:
+    return url_for("tickets.show", ticket_id=ticket.id)
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -62,7 +62,8 @@ def search():
     q = " ".join(source.get("q", "").split())[:lookup.MAX_QUERY]
     results = None
     if q:
-        people = lookup.search(q, current_user.id)
+        people = lookup.search(q, current_user.id,
+                               access.visible_incident_ids(current_user))
         for person in people:
             grants.remember(person.id)
         results = lookup.masked_people(people)
@@ -145,7 +146,7 @@ def open_ticket(person_id: int):
         else:
             db.session.commit()
             flash(_("Ticket %(id)d opened and assigned to you.", id=ticket.id), "success")
-            return redirect(_ticket_url(ticket) or url_for("people.show", person_id=person.id))
+            return redirect(_ticket_url(ticket))
     return _render_person(person, ticket_form=form, status=400)
 
 
@@ -175,7 +176,7 @@ def log_call(person_id: int):
         else:
             db.session.commit()
             flash(_("Call logged on ticket %(id)d.", id=saved.id), "success")
-            return redirect(_ticket_url(saved) or url_for("people.show", person_id=person.id))
+            return redirect(_ticket_url(saved))
     shown = lookup.masked_people([person])[0]
     return _page("people/call.html", 400 if form.errors else 200, form=form, person=shown,
                  ticket=ticket)

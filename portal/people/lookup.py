@@ -105,16 +105,20 @@ def _indexes(query: str) -> dict:
     }
 
 
-def search(query: str, staff_id: int) -> list[Person]:
+def search(query: str, staff_id: int, incident_ids: list[int] | None = None) -> list[Person]:
     """People whose reference, code, email, phone or policy number is ``query``; logged.
 
-    The look-up is logged with how many people matched, never with what was typed.
+    ``incident_ids`` bounds the search to the incidents the staff member may work
+    (None: every incident). The look-up is logged with how many people matched,
+    never with what was typed.
     """
     query = " ".join((query or "").split())[:MAX_QUERY]
     if not query:
         return []
     found = _indexes(query)
     incidents = list(db.session.execute(select(Incident.id)).scalars())
+    if incident_ids is not None:
+        incidents = [incident for incident in incidents if incident in set(incident_ids)]
     people = list(db.session.execute(
         select(Person).where(
             Person.incident_id.in_(incidents), Person.anonymised_at.is_(None),

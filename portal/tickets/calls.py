@@ -19,7 +19,8 @@ from portal.extensions import db
 from portal.models import Person, Ticket, TicketMessage
 from portal.models.base import utcnow
 from portal.models.ticket import CALL_DIRECTIONS, CALL_OUTCOMES
-from portal.tickets.operations import sla_due
+from portal.tickets import sla
+from portal.tickets.operations import set_status
 
 SUMMARY_MIN = 5
 SUMMARY_MAX = 4000
@@ -74,13 +75,10 @@ def person_ticket(person: Person, ticket_id: int) -> Ticket | None:
 
 
 def _new_ticket(person: Person, channel: str, topic: str, staff_id: int) -> Ticket:
-    now = utcnow()
     ticket = Ticket(
         incident_id=person.incident_id, person_id=person.id, channel=channel, status="open",
-        topic=topic, language=person.language or "en", assignee_id=staff_id,
-        first_response_due=sla_due("TICKET_FIRST_RESPONSE_HOURS", now),
-        resolution_due=sla_due("TICKET_RESOLUTION_HOURS", now),
-    )
+        topic=topic, language=person.language or "en", assignee_id=staff_id)
+    sla.start_clocks(ticket, utcnow())
     db.session.add(ticket)
     db.session.flush()
     audit.record("ticket.created", actor_type="staff", actor_id=staff_id,
@@ -104,13 +102,14 @@ def log_call(person: Person, call: Call, staff_id: int, ticket: Ticket | None = 
         ticket_id=ticket.id, author_type="staff", author_id=staff_id, channel="phone",
         body=call.summary, internal=True, call_direction=call.direction,
         call_seconds=call.minutes * 60, call_outcome=call.outcome))
-    if call.outcome != "no_answer" and call.outcome != "voicemail":
+    if call.outcome not in ("no_answer", "voicemail"):
         if ticket.first_response_at is None:
             ticket.first_response_at = now  # the customer heard from us
         if call.direction == "inbound" and ticket.status in REOPENS:
-            ticket.status = "open"
+            set_status(ticket, "open", now)  # the clocks resume; logged
     if ticket.status == "new":
-        ticket.status = "open"
+        set_status(ticket, "open", now)
+    sla.refresh_due(ticket)
     ticket.updated_at = now
     db.session.flush()
     audit.record("call.logged", actor_type="staff", actor_id=staff_id,

@@ -202,3 +202,24 @@ def test_open_a_ticket_for_a_person(db, agent, found):
     bad = agent.post(f"{page}/tickets", data={"channel": "fax", "topic": "notice", "note": "x",
                                               "csrf_token": csrf_token(agent, page)})
     assert bad.status_code == 400
+
+
+def test_a_ticket_page_grants_its_person_and_offers_log_a_call(db, agent, found):
+    person, _plain, _other = found
+    ticket = Ticket(incident_id=person.incident_id, person_id=person.id, topic="notice",
+                    channel="web", status="pending_customer")
+    db.session.add(ticket)
+    db.session.commit()
+    call_url = f"{BASE}/{person.id}/call?ticket_id={ticket.id}"
+    assert agent.get(call_url).status_code == 404  # not reached yet
+    page = agent.get(f"/helpdesk/tickets/{ticket.id}").text
+    assert call_url.replace("?", "?").replace("&", "&amp;") in page and "Log a call" in page
+    response = agent.post(call_url, data={
+        "direction": "inbound", "minutes": "3", "outcome": "answered", "topic": "other",
+        "summary": "Called back about the reply.", "csrf_token": csrf_token(agent, call_url)})
+    assert response.location.endswith(f"/helpdesk/tickets/{ticket.id}")
+    db.session.expire_all()
+    ticket = db.session.get(Ticket, ticket.id)
+    assert ticket.status == "open"  # the customer's call reopens a waiting ticket
+    assert logged(db, "ticket.status_changed")[-1].details == {"from": "pending_customer",
+                                                               "to": "open"}
