@@ -176,6 +176,9 @@ class Config:
     MAIL_FROM = "notices@example.invalid"
 
     # Dispatch: campaigns, channels' rates, retries, leases, letters (docs/campaigns.md).
+    DISPATCH_LETTER_BATCH_SIZE = 500  # letters per print file (one PDF + one manifest)
+    DISPATCH_LETTER_DIR = ""  # print files (names, addresses), owner-only; "" = instance/letters
+    DISPATCH_LEASE_SECONDS = 300
     # (end of dispatch settings)
 
     # Helpdesk: queue, SLA, answers, look-up limits (docs/helpdesk.md).
@@ -338,6 +341,12 @@ def load(instance_path: str | Path) -> type[Config] | dict:
     settings["SMTP_STARTTLS"] = as_bool(_env("SMTP_STARTTLS"), settings["SMTP_STARTTLS"])
 
     # Dispatch settings from the environment.
+    settings["DISPATCH_LETTER_BATCH_SIZE"] = as_int(_env("DISPATCH_LETTER_BATCH_SIZE"),
+                                                    settings["DISPATCH_LETTER_BATCH_SIZE"])
+    if settings["DISPATCH_LETTER_BATCH_SIZE"] < 1:
+        raise ConfigError("DISPATCH_LETTER_BATCH_SIZE must be at least 1")
+    settings["DISPATCH_LETTER_DIR"] = (_env("DISPATCH_LETTER_DIR")
+                                       or str(instance_path / "letters"))
     # (end of dispatch environment)
 
     # Helpdesk settings from the environment.
