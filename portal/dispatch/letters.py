@@ -239,7 +239,9 @@ def print_batch(campaign_id: int, *, actor_id: int | None = None) -> LetterBatch
         manifest_rows.append([letter_id, number, position, first, last, notice.language,
                               _name(person), person.address_line1, person.address_line2,
                               person.city, person.region, person.postcode, person.country])
-    db.session.expunge_all()  # decrypted people leave the session as soon as they are printed
+    for person in people.values():  # decrypted people leave the session once printed
+        db.session.expunge(person)
+    people.clear()
 
     directory = letter_dir(campaign_id)
     pdf_path = manifest_path = None
