@@ -49,6 +49,9 @@ def create_app(config: type | Mapping | None = None) -> Flask:
     i18n.init_app(app)
     errors.init_app(app)
     notice_cache.init_app(app)
+    from portal import dispatch  # campaigns (issue 9): periodic lease recovery
+
+    dispatch.init_app(app)
     _register_blueprints(app)
     _register_template_helpers(app)
     _warn_if_outbox_exposed(app)

@@ -176,9 +176,17 @@ class Config:
     MAIL_FROM = "notices@example.invalid"
 
     # Dispatch: campaigns, channels' rates, retries, leases, letters (docs/campaigns.md).
+    DISPATCH_RETRY_BASE_SECONDS = 10  # first retry after this, doubling each time
+    DISPATCH_MAX_ATTEMPTS = 6
+    DISPATCH_SMS_PER_SECOND = 100  # shared by every worker; 0 = unlimited
+    DISPATCH_EMAIL_PER_SECOND = 0  # 0 = unlimited
+    DISPATCH_LEASE_SECONDS = 300
+    DISPATCH_CHUNK_SIZE = 500
+    DISPATCH_RECOVER_EVERY_SECONDS = 60
+    DISPATCH_SMTP_TIMEOUT_SECONDS = 30
+    DISPATCH_TWILIO_TIMEOUT_SECONDS = 30
     DISPATCH_LETTER_BATCH_SIZE = 500  # letters per print file (one PDF + one manifest)
     DISPATCH_LETTER_DIR = ""  # print files (names, addresses), owner-only; "" = instance/letters
-    DISPATCH_LEASE_SECONDS = 300
     # (end of dispatch settings)
 
     # Helpdesk: queue, SLA, answers, look-up limits (docs/helpdesk.md).
@@ -341,6 +349,17 @@ def load(instance_path: str | Path) -> type[Config] | dict:
     settings["SMTP_STARTTLS"] = as_bool(_env("SMTP_STARTTLS"), settings["SMTP_STARTTLS"])
 
     # Dispatch settings from the environment.
+    for name in ("DISPATCH_RETRY_BASE_SECONDS", "DISPATCH_MAX_ATTEMPTS",
+                 "DISPATCH_SMS_PER_SECOND", "DISPATCH_EMAIL_PER_SECOND",
+                 "DISPATCH_LEASE_SECONDS", "DISPATCH_CHUNK_SIZE",
+                 "DISPATCH_RECOVER_EVERY_SECONDS", "DISPATCH_SMTP_TIMEOUT_SECONDS",
+                 "DISPATCH_TWILIO_TIMEOUT_SECONDS"):
+        settings[name] = as_int(_env(name), settings[name])
+        if settings[name] < 0:
+            raise ConfigError(f"{name} must not be negative")
+    for name in ("DISPATCH_MAX_ATTEMPTS", "DISPATCH_LEASE_SECONDS", "DISPATCH_CHUNK_SIZE"):
+        if settings[name] < 1:
+            raise ConfigError(f"{name} must be at least 1")
     settings["DISPATCH_LETTER_BATCH_SIZE"] = as_int(_env("DISPATCH_LETTER_BATCH_SIZE"),
                                                     settings["DISPATCH_LETTER_BATCH_SIZE"])
     if settings["DISPATCH_LETTER_BATCH_SIZE"] < 1:

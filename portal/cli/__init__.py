@@ -19,6 +19,12 @@ def register(app: Flask) -> None:
 
     incidents_cmd.register(app)
     # campaigns (issue 9)
+    from portal.cli import campaigns_cmd
+
+    campaigns_cmd.register(app)
+    from portal.cli import campaign_files_cmd  # evidence and letters (campaign-ui)
+
+    campaign_files_cmd.register(campaigns_cmd.campaigns)
 
     # helpdesk (issue 10)
 
