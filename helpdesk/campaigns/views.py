@@ -262,7 +262,9 @@ def letters_print(reference: str, campaign_id: int):
     if ConfirmForm().validate_on_submit():
         waiting = letters.pending_letters(campaign.id)
         db.session.rollback()
-        if not waiting:
+        if campaign.status == "paused":
+            flash(_("The campaign is paused: resume it to print its letters."), "error")
+        elif not waiting:
             flash(_("No letter is waiting to be printed."), "info")
         else:
             job = jobs.enqueue(letters.print_run_job, campaign.id, current_user.id,

@@ -34,6 +34,7 @@ from sqlalchemy import func, select, update
 from portal.audit import log as audit
 from portal.audit.log import canonical_json
 from portal.core.csv_cells import safe_row
+from portal.dispatch.campaigns import finish_if_done
 from portal.extensions import db
 from portal.incidents.brand import logo_bytes
 from portal.models import Campaign, Letter, LetterBatch, Notification, Person
@@ -188,6 +189,8 @@ def print_batch(campaign_id: int, *, actor_id: int | None = None) -> LetterBatch
     campaign = db.session.get(Campaign, campaign_id)
     if campaign is None:
         raise LetterError("no such campaign")
+    if campaign.status == "paused":  # a print run is a claim like any other: none while paused
+        return None
     size = current_app.config["DISPATCH_LETTER_BATCH_SIZE"]
     now = utcnow()
     claimed = _claim(campaign_id, size, now)
@@ -299,6 +302,8 @@ def print_run(campaign_id: int, *, actor_id: int | None = None,
         run.batches.append(batch.id)
         run.letters += batch.letters
         run.failed += before - pending_letters(campaign_id) - batch.letters
+    if run.batches or run.failed:
+        finish_if_done(campaign_id)  # a campaign with letters completes once they are printed
     return run
 
 

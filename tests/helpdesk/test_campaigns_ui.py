@@ -124,6 +124,12 @@ def test_pause_and_resume(db, client, setup):
     assert db.session.get(Campaign, campaign.id).status == "paused"
     page = client.get(launched.location)
     assert "Resume" in page.text
+    letters_url = f"{launched.location}/letters"
+    assert "resume it to print" in client.get(letters_url).text
+    printed = client.post(f"{letters_url}/print", data={"csrf_token": token},
+                          follow_redirects=True)
+    assert "resume it to print" in printed.text
+    assert {row.status for row in rows(db, campaign.id)} == {"pending"}
     client.post(f"{launched.location}/resume", data={"csrf_token": token})
     db.session.expire_all()
     assert db.session.get(Campaign, campaign.id).status == "running"
@@ -162,6 +168,8 @@ def test_letters_page_prints_downloads_mails_and_takes_returns(db, client, setup
     printed = client.post(f"{letters_url}/print", data={"csrf_token": token},
                           follow_redirects=True)
     assert "3 letters printed." in printed.text
+    db.session.expire_all()
+    assert db.session.get(Campaign, campaign.id).status == "completed"  # letters were all
     pdfs = re.findall(rf'href="({letters_url}/(\d+)\.pdf)"', printed.text)
     assert len(pdfs) == 2  # batches of two
     pdf = client.get(pdfs[0][0])
