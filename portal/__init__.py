@@ -96,9 +96,11 @@ def _register_blueprints(app: Flask) -> None:
     from helpdesk import register as register_helpdesk
     from portal.core.health import bp as health_bp
     from portal.customer import bp as customer_bp
+    from portal.public import bp as public_bp
 
     app.register_blueprint(health_bp)
     app.register_blueprint(customer_bp)
+    app.register_blueprint(public_bp)  # the substitute notice (issue 11)
     register_helpdesk(app)
     if app.config["DEV_PAGES"] and app.config["ENV_NAME"] != "production":
         from portal.dev import bp as dev_bp

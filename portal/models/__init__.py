@@ -1,5 +1,6 @@
 """All models, imported here so metadata and migrations see every table."""
 
+from portal.models import report_indexes  # noqa: F401  (the reports area's indexes)
 from portal.models.answer import Answer, AnswerVersion
 from portal.models.attempt import AttemptCounter
 from portal.models.base import Base, UTCDateTime, utcnow
@@ -10,6 +11,7 @@ from portal.models.interaction import Interaction
 from portal.models.letter import Letter  # letters (issue 9)
 from portal.models.person import ActivationCode, Person
 from portal.models.staff import StaffUser
+from portal.models.substitute import SubstituteNotice
 from portal.models.ticket import Ticket, TicketMessage, TicketViewer
 
 __all__ = [
@@ -31,6 +33,7 @@ __all__ = [
     "Person",
     "RegulatorFiling",
     "StaffUser",
+    "SubstituteNotice",
     "Ticket",
     "TicketMessage",
     "TicketViewer",

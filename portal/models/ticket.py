@@ -15,6 +15,7 @@ TICKET_CHANNELS = ("web", "sms", "email", "phone")
 TICKET_STATUSES = ("new", "open", "pending_customer", "resolved", "closed")
 MESSAGE_AUTHOR_TYPES = ("customer", "staff", "system")
 CALL_DIRECTIONS = ("inbound", "outbound")
+CALL_OUTCOMES = ("answered", "callback_promised", "escalated", "no_answer", "voicemail")
 
 
 class Ticket(db.Model):
@@ -56,6 +57,7 @@ class TicketMessage(db.Model):
         one_of("author_type", MESSAGE_AUTHOR_TYPES),
         one_of("channel", TICKET_CHANNELS),
         one_of("call_direction", CALL_DIRECTIONS),
+        one_of("call_outcome", CALL_OUTCOMES),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -69,6 +71,7 @@ class TicketMessage(db.Model):
     deviated: Mapped[bool] = mapped_column(Boolean, default=False)
     call_direction: Mapped[str | None] = mapped_column(String(8))
     call_seconds: Mapped[int | None] = mapped_column(Integer)
+    call_outcome: Mapped[str | None] = mapped_column(String(20))  # phone calls (issue 10)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     ticket: Mapped[Ticket] = relationship(back_populates="messages")
