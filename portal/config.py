@@ -190,6 +190,10 @@ class Config:
     # (end of dispatch settings)
 
     # Helpdesk: queue, SLA, answers, look-up limits (docs/helpdesk.md).
+    # Tickets: how long a page load keeps an agent "present" (collision warning),
+    # rows per queue page.
+    TICKET_PRESENCE_SECONDS = 45
+    TICKET_QUEUE_PAGE_SIZE = 50
     # (end of helpdesk settings)
 
     # Audit: keyed chain, sealer, checkpoints, retention (docs/audit.md).
@@ -417,6 +421,14 @@ def load(instance_path: str | Path) -> type[Config] | dict:
     # (end of dispatch environment)
 
     # Helpdesk settings from the environment.
+    settings["TICKET_FIRST_RESPONSE_HOURS"] = as_int(
+        _env("PORTAL_TICKET_FIRST_RESPONSE_HOURS"), settings["TICKET_FIRST_RESPONSE_HOURS"])
+    settings["TICKET_RESOLUTION_HOURS"] = as_int(
+        _env("PORTAL_TICKET_RESOLUTION_HOURS"), settings["TICKET_RESOLUTION_HOURS"])
+    settings["TICKET_PRESENCE_SECONDS"] = as_int(
+        _env("PORTAL_TICKET_PRESENCE_SECONDS"), settings["TICKET_PRESENCE_SECONDS"])
+    settings["TICKET_QUEUE_PAGE_SIZE"] = as_int(
+        _env("PORTAL_TICKET_QUEUE_PAGE_SIZE"), settings["TICKET_QUEUE_PAGE_SIZE"])
     # (end of helpdesk environment)
 
     # Audit settings from the environment.

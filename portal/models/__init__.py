@@ -12,7 +12,7 @@ from portal.models.letter import Letter  # letters (issue 9)
 from portal.models.person import ActivationCode, Person
 from portal.models.staff import StaffUser
 from portal.models.substitute import SubstituteNotice
-from portal.models.ticket import Ticket, TicketMessage, TicketViewer
+from portal.models.ticket import Ticket, TicketMessage, TicketSla, TicketViewer
 
 __all__ = [
     "ActivationCode",
@@ -36,6 +36,7 @@ __all__ = [
     "SubstituteNotice",
     "Ticket",
     "TicketMessage",
+    "TicketSla",
     "TicketViewer",
     "UTCDateTime",
     "utcnow",
