@@ -11,7 +11,7 @@ from portal.models.interaction import Interaction
 from portal.models.letter import Letter  # letters (issue 9)
 from portal.models.person import ActivationCode, Person
 from portal.models.staff import StaffUser
-from portal.models.substitute import SubstituteNotice
+from portal.models.substitute import ReportSnapshot, SubstituteNotice
 from portal.models.ticket import Ticket, TicketMessage, TicketSla, TicketViewer
 
 __all__ = [
@@ -32,6 +32,7 @@ __all__ = [
     "OutboxMessage",
     "Person",
     "RegulatorFiling",
+    "ReportSnapshot",
     "StaffUser",
     "SubstituteNotice",
     "Ticket",
