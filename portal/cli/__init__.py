@@ -29,6 +29,9 @@ def register(app: Flask) -> None:
     # helpdesk (issue 10)
 
     # audit chain and retention (issue 11)
+    from portal.cli import data_cmd
+
+    data_cmd.register(app)
 
     # oversight (issue 11)
 
