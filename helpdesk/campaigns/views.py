@@ -152,8 +152,8 @@ def show(reference: str, campaign_id: int):
     progress = _progress(campaign)
     names = channel_names()
     return no_store(make_response(render_template(
-        "campaigns/show.html", channel_headers=[
-            (names.get(channel, channel), "num") for channel in progress["channels"]], incident=incident, campaign=campaign,
+        "campaigns/show.html", incident=incident, campaign=campaign, channel_headers=[
+            (names.get(channel, channel), "num") for channel in progress["channels"]],
         progress=progress, statuses=STATUS_ORDER,
         status_names=status_names(),
         states=campaign_state_names(), channel_names=channel_names(), form=ConfirmForm(),
