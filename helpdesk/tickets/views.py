@@ -12,7 +12,16 @@ from __future__ import annotations
 import importlib.util
 from datetime import datetime, time, timedelta
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -197,8 +206,16 @@ def _show(ticket: Ticket, *, reply_form: ReplyForm | None = None, revealed=None,
         note_form=NoteForm(formdata=None), reveal_form=reveal_form, status_form=status_form,
         assign_form=assign_form, take_form=TakeForm(formdata=None),
         others=presence.others(ticket.id, current_user.id), stale=stale or [],
+        presence_every=max(5, presence.window() // 2),
         due=sla.shown_due(ticket), now=utcnow(), language_names=LANGUAGE_NAMES,
     ), status
+
+
+def _arrive(ticket: Ticket) -> None:
+    """Mark the staff member present; an arrival (not a reload) is logged as viewed."""
+    if presence.touch(ticket.id, current_user.id):
+        audit.record("ticket.viewed", incident_id=ticket.incident_id,
+                     person_id=ticket.person_id, ticket_id=ticket.id)
 
 
 @bp.get("/<int:ticket_id>")
@@ -206,13 +223,23 @@ def _show(ticket: Ticket, *, reply_form: ReplyForm | None = None, revealed=None,
 def show(ticket_id: int):
     """One ticket: the person's context, the thread, the composer."""
     ticket = ticket_or_404(ticket_id)
-    if presence.touch(ticket.id, current_user.id):
-        # Logged once per arrival (not per reload within the presence window).
-        audit.record("ticket.viewed", incident_id=ticket.incident_id,
-                     person_id=ticket.person_id, ticket_id=ticket.id)
+    _arrive(ticket)
     _remember_person(ticket.person_id)
     db.session.commit()
     return _show(ticket)
+
+
+@bp.post("/<int:ticket_id>/presence")
+@staff_required(access.TICKET_ROLE)
+def ping(ticket_id: int):
+    """Keep the page's presence alive (the page's script calls this); who else is here."""
+    ticket = ticket_or_404(ticket_id)
+    _arrive(ticket)
+    db.session.commit()
+    response = jsonify(others=presence.others(ticket.id, current_user.id),
+                       interval=max(5, presence.window() // 2))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.post("/<int:ticket_id>/reply")
