@@ -209,6 +209,8 @@ class Config:
     # Oversight: log review, export, staff administration, reports (docs/oversight.md).
     # Reports: days the dashboards show; a substitute notice's minimum days up (HIPAA: 90).
     REPORTS_DAYS = 30
+    REPORTS_SNAPSHOT_SECONDS = 300  # a dashboard older than this is recomputed on reading
+    REPORTS_REFRESH_SECONDS = 120  # the periodic refresh of active incidents' dashboards
     SUBSTITUTE_NOTICE_MIN_DAYS = 90
     # (end of oversight settings)
 
@@ -448,6 +450,10 @@ def load(instance_path: str | Path) -> type[Config] | dict:
     settings["REPORTS_DAYS"] = as_int(_env("PORTAL_REPORTS_DAYS"), settings["REPORTS_DAYS"])
     if not 1 <= settings["REPORTS_DAYS"] <= 366:
         raise ConfigError("PORTAL_REPORTS_DAYS must be between 1 and 366")
+    for name in ("REPORTS_SNAPSHOT_SECONDS", "REPORTS_REFRESH_SECONDS"):
+        settings[name] = as_int(_env("PORTAL_" + name), settings[name])
+        if settings[name] < 0:
+            raise ConfigError(f"PORTAL_{name} cannot be negative")
     settings["SUBSTITUTE_NOTICE_MIN_DAYS"] = as_int(
         _env("PORTAL_SUBSTITUTE_NOTICE_MIN_DAYS"), settings["SUBSTITUTE_NOTICE_MIN_DAYS"])
     if settings["SUBSTITUTE_NOTICE_MIN_DAYS"] < 90:

@@ -10,7 +10,7 @@ from portal.models.incident import Incident, IncidentAdvice, NoticeVersion, Regu
 from portal.models.interaction import Interaction
 from portal.models.person import ActivationCode, Person
 from portal.models.staff import StaffUser
-from portal.models.substitute import SubstituteNotice
+from portal.models.substitute import ReportSnapshot, SubstituteNotice
 from portal.models.ticket import Ticket, TicketMessage, TicketSla, TicketViewer
 
 __all__ = [
@@ -30,6 +30,7 @@ __all__ = [
     "OutboxMessage",
     "Person",
     "RegulatorFiling",
+    "ReportSnapshot",
     "StaffUser",
     "SubstituteNotice",
     "Ticket",
