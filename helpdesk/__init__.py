@@ -31,6 +31,7 @@ def _register_areas(app: Flask) -> None:
     from helpdesk.log import bp as log_bp
     from helpdesk.people import bp as people_bp
     from helpdesk.reports import bp as reports_bp
+    from helpdesk.reports import incident_bp as incident_reports_bp
     from helpdesk.staff import bp as staff_bp
     from helpdesk.tickets import bp as tickets_bp
 
@@ -46,5 +47,7 @@ def _register_areas(app: Flask) -> None:
     app.register_blueprint(log_bp, url_prefix="/helpdesk/log")
 
     app.register_blueprint(reports_bp, url_prefix="/helpdesk/reports")
+    # the regulator report and the substitute notice live under an incident
+    app.register_blueprint(incident_reports_bp, url_prefix="/helpdesk/incidents/<reference>")
 
     app.register_blueprint(staff_bp, url_prefix="/helpdesk/staff")

@@ -49,6 +49,15 @@ def create_app(config: type | Mapping | None = None) -> Flask:
     i18n.init_app(app)
     errors.init_app(app)
     notice_cache.init_app(app)
+    from portal import dispatch  # campaigns (issue 9): periodic lease recovery
+
+    dispatch.init_app(app)
+    from portal import audit  # audit chain (issue 11): the sealer and checkpoint jobs
+
+    audit.init_app(app)
+    from portal.reports import snapshots as report_snapshots  # issue 11: dashboards' refresh
+
+    report_snapshots.init_app(app)
     _register_blueprints(app)
     _register_template_helpers(app)
     _warn_if_outbox_exposed(app)
@@ -93,9 +102,11 @@ def _register_blueprints(app: Flask) -> None:
     from helpdesk import register as register_helpdesk
     from portal.core.health import bp as health_bp
     from portal.customer import bp as customer_bp
+    from portal.public import bp as public_bp
 
     app.register_blueprint(health_bp)
     app.register_blueprint(customer_bp)
+    app.register_blueprint(public_bp)  # the substitute notice (issue 11)
     register_helpdesk(app)
     if app.config["DEV_PAGES"] and app.config["ENV_NAME"] != "production":
         from portal.dev import bp as dev_bp

@@ -176,15 +176,50 @@ class Config:
     MAIL_FROM = "notices@example.invalid"
 
     # Dispatch: campaigns, channels' rates, retries, leases, letters (docs/campaigns.md).
+    DISPATCH_RETRY_BASE_SECONDS = 10  # first retry after this, doubling each time
+    DISPATCH_MAX_ATTEMPTS = 6
+    DISPATCH_SMS_PER_SECOND = 100  # shared by every worker; 0 = unlimited
+    DISPATCH_EMAIL_PER_SECOND = 0  # 0 = unlimited
+    DISPATCH_LEASE_SECONDS = 300
+    DISPATCH_CHUNK_SIZE = 500
+    DISPATCH_RECOVER_EVERY_SECONDS = 60
+    DISPATCH_SMTP_TIMEOUT_SECONDS = 30
+    DISPATCH_TWILIO_TIMEOUT_SECONDS = 30
+    DISPATCH_LETTER_BATCH_SIZE = 500  # letters per print file (one PDF + one manifest)
+    DISPATCH_LETTER_DIR = ""  # print files (names, addresses), owner-only; "" = instance/letters
     # (end of dispatch settings)
 
     # Helpdesk: queue, SLA, answers, look-up limits (docs/helpdesk.md).
+    # Tickets: how long a page load keeps an agent "present" (collision warning),
+    # rows per queue page.
+    TICKET_PRESENCE_SECONDS = 45
+    TICKET_QUEUE_PAGE_SIZE = 50
+    # Person look-up and calls: an agent may lift a person's verification lock and resend
+    # their notice code this many times per person in 24 hours; a person reached through a
+    # search or a ticket stays reachable (page, calls) for this many minutes.
+    HELPDESK_UNLOCKS_PER_PERSON_PER_DAY = 2
+    HELPDESK_RESENDS_PER_PERSON_PER_DAY = 2
+    HELPDESK_PERSON_GRANT_MINUTES = 120
     # (end of helpdesk settings)
 
     # Audit: keyed chain, sealer, checkpoints, retention (docs/audit.md).
+    # PORTAL_AUDIT_KEY (HMAC key of the chain) and PORTAL_AUDIT_SIGNING_KEY (Ed25519 private
+    # key, base64 of its 32 raw bytes) come from the environment or, in development, instance/.
+    PORTAL_AUDIT_KEY: str | None = None
+    PORTAL_AUDIT_SIGNING_KEY: str | None = None
+    PORTAL_AUDIT_CHECKPOINT_DIR: str | None = None  # load(): instance/checkpoints
+    PORTAL_AUDIT_CHECKPOINT_MINUTES = 60
+    PORTAL_AUDIT_CHECKPOINT_EMAIL: str | None = None  # the compliance address, optional
+    PORTAL_AUDIT_SEAL_SECONDS = 5  # PostgreSQL: how often the sealer chains new rows
+    PORTAL_RETENTION_DAYS = 365 * 3  # an incident's people are purged after this, by hand
     # (end of audit settings)
 
     # Oversight: log review, export, staff administration, reports (docs/oversight.md).
+    # Reports: days the dashboards show; a substitute notice's minimum days up (HIPAA: 90).
+    REPORTS_DAYS = 30
+    REPORTS_SNAPSHOT_SECONDS = 300  # a dashboard older than this is recomputed on reading
+    REPORTS_REFRESH_SECONDS = 120  # the periodic refresh of active incidents' dashboards
+    SUBSTITUTE_NOTICE_MIN_DAYS = 90
     # (end of oversight settings)
 
 
@@ -209,6 +244,9 @@ class TestConfig(Config):
     ARGON2_PARALLELISM = 1
     CUSTOMER_RESEND_MIN_SECONDS = 0
     STAFF_LOGIN_RATE_LIMIT = "15 per minute;200 per hour"
+    # Audit chain: fixed test keys; tests of checkpoints give each app its own directory.
+    PORTAL_AUDIT_KEY = "test-audit-key-0123456789abcdef0123456789"
+    PORTAL_AUDIT_SIGNING_KEY = "dGVzdC1zaWduaW5nLWtleS0zMi1ieXRlcy1sb25nISE="
 
 
 class ProductionConfig(Config):
@@ -221,16 +259,46 @@ class ProductionConfig(Config):
     OUTBOX_ENABLED = False
 
 
+def _new_signing_key() -> str:
+    """A new Ed25519 private key as base64 of its 32 raw bytes."""
+    import base64
+
+    return base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def _check_signing_key(value: str) -> str:
+    import base64
+    import binascii
+
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raw = b""
+    if len(raw) != 32:
+        raise ConfigError("PORTAL_AUDIT_SIGNING_KEY must be base64 of 32 bytes "
+                          "(an Ed25519 private key; docs/audit.md shows how to make one)")
+    return value
+
+
 def _dev_secrets(instance_path: Path) -> dict[str, str]:
     """Load development secrets from ``instance/``, creating them on first use."""
     instance_path.mkdir(parents=True, exist_ok=True)
     path = instance_path / "dev-secrets.json"
     if path.exists():
-        return json.loads(path.read_text())
+        values = json.loads(path.read_text())
+        missing = {"PORTAL_AUDIT_KEY", "PORTAL_AUDIT_SIGNING_KEY"} - set(values)
+        if missing:
+            # A file from before the keyed audit chain: add its keys, keep the others.
+            values.setdefault("PORTAL_AUDIT_KEY", secrets.token_urlsafe(48))
+            values.setdefault("PORTAL_AUDIT_SIGNING_KEY", _new_signing_key())
+            path.write_text(json.dumps(values))
+        return values
     values = {
         "SECRET_KEY": secrets.token_urlsafe(48),
         "PORTAL_DATA_KEYS": Fernet.generate_key().decode(),
         "PORTAL_INDEX_KEY": secrets.token_urlsafe(48),
+        "PORTAL_AUDIT_KEY": secrets.token_urlsafe(48),
+        "PORTAL_AUDIT_SIGNING_KEY": _new_signing_key(),
     }
     # Written with owner-only permissions: these keys decrypt the demo's personal data.
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -243,7 +311,8 @@ def load(instance_path: str | Path) -> type[Config] | dict:
     """Build the settings for this process from the environment.
 
     ``PORTAL_ENV=production`` refuses to start without ``SECRET_KEY``,
-    ``PORTAL_DATA_KEYS``, ``PORTAL_INDEX_KEY`` and ``DATABASE_URL``.
+    ``PORTAL_DATA_KEYS``, ``PORTAL_INDEX_KEY``, ``PORTAL_AUDIT_KEY``,
+    ``PORTAL_AUDIT_SIGNING_KEY``, ``DATABASE_URL`` and ``REDIS_URL``.
     """
     instance_path = Path(instance_path)
     env_name = (_env("PORTAL_ENV") or "development").lower()
@@ -256,6 +325,8 @@ def load(instance_path: str | Path) -> type[Config] | dict:
         "SECRET_KEY": _env("SECRET_KEY"),
         "PORTAL_DATA_KEYS": _env("PORTAL_DATA_KEYS"),
         "PORTAL_INDEX_KEY": _env("PORTAL_INDEX_KEY"),
+        "PORTAL_AUDIT_KEY": _env("PORTAL_AUDIT_KEY"),
+        "PORTAL_AUDIT_SIGNING_KEY": _env("PORTAL_AUDIT_SIGNING_KEY"),
     }
     database_url = _env("DATABASE_URL")
     if env_name == "production":
@@ -338,15 +409,75 @@ def load(instance_path: str | Path) -> type[Config] | dict:
     settings["SMTP_STARTTLS"] = as_bool(_env("SMTP_STARTTLS"), settings["SMTP_STARTTLS"])
 
     # Dispatch settings from the environment.
+    for name in ("DISPATCH_RETRY_BASE_SECONDS", "DISPATCH_MAX_ATTEMPTS",
+                 "DISPATCH_SMS_PER_SECOND", "DISPATCH_EMAIL_PER_SECOND",
+                 "DISPATCH_LEASE_SECONDS", "DISPATCH_CHUNK_SIZE",
+                 "DISPATCH_RECOVER_EVERY_SECONDS", "DISPATCH_SMTP_TIMEOUT_SECONDS",
+                 "DISPATCH_TWILIO_TIMEOUT_SECONDS"):
+        settings[name] = as_int(_env(f"PORTAL_{name}"), settings[name])
+        if settings[name] < 0:
+            raise ConfigError(f"{name} must not be negative")
+    for name in ("DISPATCH_MAX_ATTEMPTS", "DISPATCH_LEASE_SECONDS", "DISPATCH_CHUNK_SIZE"):
+        if settings[name] < 1:
+            raise ConfigError(f"{name} must be at least 1")
+    settings["DISPATCH_LETTER_BATCH_SIZE"] = as_int(_env("DISPATCH_LETTER_BATCH_SIZE"),
+                                                    settings["DISPATCH_LETTER_BATCH_SIZE"])
+    if settings["DISPATCH_LETTER_BATCH_SIZE"] < 1:
+        raise ConfigError("DISPATCH_LETTER_BATCH_SIZE must be at least 1")
+    settings["DISPATCH_LETTER_DIR"] = (_env("DISPATCH_LETTER_DIR")
+                                       or str(instance_path / "letters"))
     # (end of dispatch environment)
 
     # Helpdesk settings from the environment.
+    settings["TICKET_FIRST_RESPONSE_HOURS"] = as_int(
+        _env("PORTAL_TICKET_FIRST_RESPONSE_HOURS"), settings["TICKET_FIRST_RESPONSE_HOURS"])
+    settings["TICKET_RESOLUTION_HOURS"] = as_int(
+        _env("PORTAL_TICKET_RESOLUTION_HOURS"), settings["TICKET_RESOLUTION_HOURS"])
+    settings["TICKET_PRESENCE_SECONDS"] = as_int(
+        _env("PORTAL_TICKET_PRESENCE_SECONDS"), settings["TICKET_PRESENCE_SECONDS"])
+    settings["TICKET_QUEUE_PAGE_SIZE"] = as_int(
+        _env("PORTAL_TICKET_QUEUE_PAGE_SIZE"), settings["TICKET_QUEUE_PAGE_SIZE"])
+    for name in ("HELPDESK_UNLOCKS_PER_PERSON_PER_DAY", "HELPDESK_RESENDS_PER_PERSON_PER_DAY",
+                 "HELPDESK_PERSON_GRANT_MINUTES"):
+        settings[name] = as_int(_env(f"PORTAL_{name}"), settings[name])
+        if settings[name] < (1 if name == "HELPDESK_PERSON_GRANT_MINUTES" else 0):
+            raise ConfigError(f"{name} is out of range: {settings[name]}")
     # (end of helpdesk environment)
 
     # Audit settings from the environment.
+    settings["PORTAL_AUDIT_KEY"] = provided["PORTAL_AUDIT_KEY"]
+    if len(settings["PORTAL_AUDIT_KEY"]) < 32:
+        raise ConfigError("PORTAL_AUDIT_KEY must be at least 32 characters")
+    settings["PORTAL_AUDIT_SIGNING_KEY"] = _check_signing_key(provided["PORTAL_AUDIT_SIGNING_KEY"])
+    settings["PORTAL_AUDIT_CHECKPOINT_DIR"] = (
+        _env("PORTAL_AUDIT_CHECKPOINT_DIR") or str(instance_path / "checkpoints"))
+    settings["PORTAL_AUDIT_CHECKPOINT_MINUTES"] = as_int(
+        _env("PORTAL_AUDIT_CHECKPOINT_MINUTES"), settings["PORTAL_AUDIT_CHECKPOINT_MINUTES"])
+    if settings["PORTAL_AUDIT_CHECKPOINT_MINUTES"] < 1:
+        raise ConfigError("PORTAL_AUDIT_CHECKPOINT_MINUTES must be at least 1")
+    settings["PORTAL_AUDIT_CHECKPOINT_EMAIL"] = (
+        _env("PORTAL_AUDIT_CHECKPOINT_EMAIL") or settings["PORTAL_AUDIT_CHECKPOINT_EMAIL"])
+    settings["PORTAL_AUDIT_SEAL_SECONDS"] = as_int(
+        _env("PORTAL_AUDIT_SEAL_SECONDS"), settings["PORTAL_AUDIT_SEAL_SECONDS"])
+    if settings["PORTAL_AUDIT_SEAL_SECONDS"] < 1:
+        raise ConfigError("PORTAL_AUDIT_SEAL_SECONDS must be at least 1")
+    settings["PORTAL_RETENTION_DAYS"] = as_int(
+        _env("PORTAL_RETENTION_DAYS"), settings["PORTAL_RETENTION_DAYS"])
     # (end of audit environment)
 
     # Oversight settings from the environment.
+    settings["REPORTS_DAYS"] = as_int(_env("PORTAL_REPORTS_DAYS"), settings["REPORTS_DAYS"])
+    if not 1 <= settings["REPORTS_DAYS"] <= 366:
+        raise ConfigError("PORTAL_REPORTS_DAYS must be between 1 and 366")
+    for name in ("REPORTS_SNAPSHOT_SECONDS", "REPORTS_REFRESH_SECONDS"):
+        settings[name] = as_int(_env("PORTAL_" + name), settings[name])
+        if settings[name] < 0:
+            raise ConfigError(f"PORTAL_{name} cannot be negative")
+    settings["SUBSTITUTE_NOTICE_MIN_DAYS"] = as_int(
+        _env("PORTAL_SUBSTITUTE_NOTICE_MIN_DAYS"), settings["SUBSTITUTE_NOTICE_MIN_DAYS"])
+    if settings["SUBSTITUTE_NOTICE_MIN_DAYS"] < 90:
+        raise ConfigError("PORTAL_SUBSTITUTE_NOTICE_MIN_DAYS must be at least 90 "
+                          "(HIPAA's substitute notice stays up 90 days)")
     # (end of oversight environment)
 
     settings["ENV_NAME"] = env_name

@@ -19,10 +19,19 @@ def register(app: Flask) -> None:
 
     incidents_cmd.register(app)
     # campaigns (issue 9)
+    from portal.cli import campaigns_cmd
+
+    campaigns_cmd.register(app)
+    from portal.cli import campaign_files_cmd  # evidence and letters (campaign-ui)
+
+    campaign_files_cmd.register(campaigns_cmd.campaigns)
 
     # helpdesk (issue 10)
 
     # audit chain and retention (issue 11)
+    from portal.cli import data_cmd
+
+    data_cmd.register(app)
 
     # oversight (issue 11)
     from portal.cli import audit_export_cmd

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+
 import click
 from flask import Flask, current_app
 
-from portal.core import jobs
+from portal.core import jobs, periodic
 
 
 def _worker_class():
@@ -38,7 +40,14 @@ def worker(burst: bool) -> None:
         raise click.ClickException("REDIS_URL is not set: jobs run inline, no worker is needed")
     worker_ = _worker_class()([queue], connection=queue.connection)
     current_app.logger.info("worker listening on %s", queue.name)
-    worker_.work(burst=burst, with_scheduler=True)
+    stop = threading.Event()
+    if not burst:
+        # Periodic jobs (portal.core.periodic): offered to the queue once per period.
+        periodic.start_ticker(current_app._get_current_object(), stop)
+    try:
+        worker_.work(burst=burst, with_scheduler=True)
+    finally:
+        stop.set()
 
 
 def register(app: Flask) -> None:

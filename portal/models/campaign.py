@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.extensions import db
@@ -13,9 +13,12 @@ from portal.models.person import CHANNELS
 from portal.security.crypto import EncryptedString
 
 CAMPAIGN_STATUSES = ("draft", "running", "paused", "completed", "cancelled")
-NOTIFICATION_STATUSES = ("pending", "sending", "sent", "delivered", "undelivered", "failed")
-# Status callbacks only move a notification forward along this order.
-STATUS_RANK = {name: rank for rank, name in enumerate(NOTIFICATION_STATUSES)}
+NOTIFICATION_STATUSES = ("pending", "sending", "sent", "delivered", "undelivered", "failed",
+                         "cancelled", "skipped")
+# Status callbacks only move a notification forward along this order; the outcomes
+# share the last rank, so a late callback never turns one outcome into another.
+STATUS_RANK = {"pending": 0, "sending": 1, "sent": 2, "delivered": 3, "undelivered": 3,
+               "failed": 3, "cancelled": 3, "skipped": 3}
 
 
 class Campaign(db.Model):
@@ -33,13 +36,20 @@ class Campaign(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     launched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Sent to people who already had this notice version on a channel (``--again``).
+    again: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # People left out per channel because they already had this notice version.
+    skipped: Mapped[dict | None] = mapped_column(JSON)
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Notification(db.Model):
     __tablename__ = "notification"
     __table_args__ = (
         UniqueConstraint("campaign_id", "person_id", "channel"),
-        Index("ix_notification_campaign_status", "campaign_id", "status"),
+        # The chunk jobs' claim (campaign, channel, pending, in id order) and the counts.
+        Index("ix_notification_claim", "campaign_id", "channel", "status", "id"),
         Index("ix_notification_due", "status", "next_attempt_at"),
         one_of("status", NOTIFICATION_STATUSES),
         one_of("channel", CHANNELS),
@@ -66,6 +76,7 @@ class Notification(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
@@ -80,6 +91,13 @@ class LetterBatch(db.Model):
     pdf_path: Mapped[str | None] = mapped_column(String(500))
     manifest_path: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Letters (issue 9, campaign-ui): the batch's number within its campaign, its pages,
+    # who printed it, and when the print house mailed it.
+    number: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    pages: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    mailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    mailed_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
 
 
 class OutboxMessage(db.Model):

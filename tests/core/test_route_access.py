@@ -13,6 +13,7 @@ PUBLIC = {
     "customer.faq", "customer.signed_out", "customer.sign_out", "health.healthz", "static",
     "staff_auth.login", "staff_auth.login_totp", "staff_auth.totp_setup", "staff_auth.logout",
     "customer.insurer_logo",
+    "public.incident",  # the substitute notice: published pages only, else 404
 }
 # Endpoints for a verified customer only.
 CUSTOMER = {

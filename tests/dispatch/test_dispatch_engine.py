@@ -1,0 +1,164 @@
+"""The campaign engine on the embedded default: inline jobs, the outbox, either database."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from portal.dispatch import campaigns
+from tests.support.customer import actions, outbox
+from tests.support.dispatch import assert_sms_carries_no_personal_data, incident_with_people, rows
+
+
+@pytest.fixture
+def people(db, make_incident, make_person):
+    return incident_with_people(db, make_incident, make_person, 6, languages=("en", "es", "de"))
+
+
+def test_launch_sends_one_message_per_person_and_channel(db, people):
+    incident, persons = people
+    expected = campaigns.preview(incident.id, ["sms", "email", "letter"])
+    assert expected == {channel: {"reached": 6, "skipped": 0}
+                        for channel in ("sms", "email", "letter")}
+    campaign, summary = campaigns.launch(incident.id, ["sms", "email", "letter"])
+    assert summary.created == {"sms": 6, "email": 6, "letter": 6}
+    sms = outbox(db, "sms")
+    emails = outbox(db, "email")
+    assert sorted(m.recipient for m in sms) == sorted(p["phone"] for _r, p in persons)
+    assert sorted(m.recipient for m in emails) == sorted(p["email"] for _r, p in persons)
+    by_phone = {plain["phone"]: plain for _record, plain in persons}
+    for message in sms:
+        plain = by_phone[message.recipient]
+        assert_sms_carries_no_personal_data(message.body, plain)
+        assert message.body.startswith("Demo Mutual: ")
+        assert message.body.endswith(f"http://localhost/n/{plain['notice_code']}")
+        assert len(message.body) <= 160
+    for message in emails:
+        assert "Demo Mutual" in message.subject
+    table = campaigns.counts(campaign.id)
+    assert table["sms"]["sent"] == 6 and table["email"]["sent"] == 6
+    assert table["letter"]["pending"] == 6  # the print runs take letters, not the engine
+    db.session.refresh(campaign)
+    assert campaign.status == "running"  # until the letters are printed
+    assert campaigns.eta_seconds(campaign.id) == 0
+    recorded = rows(db, campaign.id)
+    sent = [row for row in recorded if row.channel != "letter"]
+    assert all(row.provider_id and row.content_digest and row.sent_at and row.attempts == 1
+               and row.notice_version_id for row in sent)
+    assert actions(db, "campaign.") == ["campaign.launched"]
+
+
+def test_a_second_launch_skips_people_already_notified_unless_again(db, people):
+    incident, _persons = people
+    first, _summary = campaigns.launch(incident.id, ["sms"])
+    assert campaigns.preview(incident.id, ["sms", "email"]) == {
+        "sms": {"reached": 0, "skipped": 6}, "email": {"reached": 6, "skipped": 0}}
+    second, summary = campaigns.launch(incident.id, ["sms", "email"])
+    assert summary.created == {"sms": 0, "email": 6} and summary.skipped == {"sms": 6, "email": 0}
+    assert second.skipped == {"sms": 6, "email": 0}
+    assert len(outbox(db, "sms")) == 6
+    third, summary = campaigns.launch(incident.id, ["sms"], again=True)
+    assert summary.created == {"sms": 6} and third.again
+    assert len(outbox(db, "sms")) == 12
+    assert first.id < second.id < third.id
+
+
+def test_consent_and_opt_outs_decide_the_channels(db, make_incident, make_person):
+    incident, persons = incident_with_people(db, make_incident, make_person, 4)
+    (a, _), (b, _), (c, _), (d, _) = persons
+    a.sms_opt_out = True
+    b.consent_email = False
+    c.phone = None
+    d.anonymised_at = d.created_at
+    db.session.commit()
+    assert campaigns.preview(incident.id, ["sms", "email"]) == {
+        "sms": {"reached": 1, "skipped": 0}, "email": {"reached": 2, "skipped": 0}}
+    campaign, _summary = campaigns.launch(incident.id, ["sms", "email"])
+    got = Counter((row.person_id, row.channel) for row in rows(db, campaign.id))
+    assert set(got) == {(b.id, "sms"), (a.id, "email"), (c.id, "email")}
+
+
+def test_launch_refuses_bad_requests(db, make_incident, people):
+    incident, _persons = people
+    with pytest.raises(campaigns.CampaignError, match="channel"):
+        campaigns.launch(incident.id, ["fax"])
+    with pytest.raises(campaigns.CampaignError, match="channel"):
+        campaigns.launch(incident.id, [])
+    bare = make_incident()
+    with pytest.raises(campaigns.CampaignError, match="approved notice"):
+        campaigns.launch(bare.id, ["sms"])
+
+
+def test_pause_resume_and_cancel(app, db, people):
+    incident, _persons = people
+    app.config["DISPATCH_CHUNK_SIZE"] = 2
+    campaign = campaigns.Campaign(incident_id=incident.id, name="x", notice_version=1,
+                                  channels=["sms"], status="paused")
+    db.session.add(campaign)
+    db.session.commit()
+    with pytest.raises(campaigns.CampaignError, match="running or paused"):
+        campaigns.launch(incident.id, ["sms"])
+    db.session.delete(campaign)
+    db.session.commit()
+    # Pause before the jobs run: with inline jobs, pause the campaign inside the first chunk.
+    from portal.dispatch import chunks
+
+    real_claim = chunks.claim
+    calls = []
+
+    def claim_then_pause(campaign_id, channel, size):
+        calls.append(campaign_id)
+        claimed = real_claim(campaign_id, channel, size)
+        if len(calls) == 1:
+            campaigns.pause(campaign_id)
+        return claimed
+
+    chunks.claim = claim_then_pause
+    try:
+        launched, _summary = campaigns.launch(incident.id, ["sms"])
+    finally:
+        chunks.claim = real_claim
+    assert len(outbox(db, "sms")) == 2  # the chunk under way finished; nothing new claimed
+    assert campaigns.counts(launched.id)["sms"]["pending"] == 4
+    assert campaigns.resume(launched.id)
+    assert len(outbox(db, "sms")) == 6
+    assert campaigns.counts(launched.id)["sms"]["sent"] == 6
+    assert campaigns.cancel(launched.id) is None  # completed: nothing to cancel
+    assert actions(db, "campaign.") == ["campaign.launched", "campaign.paused",
+                                        "campaign.resumed", "campaign.completed"]
+
+
+def test_cancel_leaves_pending_rows_cancelled_and_counted(app, db, people):
+    incident, _persons = people
+    campaign, _summary = campaigns.launch(incident.id, ["letter"])
+    assert campaign.status == "running"  # letters wait for their print run
+    assert campaigns.cancel(campaign.id) == 6
+    assert campaigns.counts(campaign.id) == {"letter": dict(
+        dict.fromkeys(campaigns.SHOWN_STATUSES, 0), cancelled=6)}
+    assert actions(db, "campaign.")[-1] == "campaign.cancelled"
+
+
+def test_cli_launch_list_status(app, db, runner, people):
+    incident, _persons = people
+    result = runner.invoke(args=["campaigns", "launch", "--incident", incident.reference,
+                                 "--channels", "sms,email", "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "sms: 6 to reach, 0 skipped" in result.output
+    result = runner.invoke(args=["campaigns", "launch", "--incident", incident.reference,
+                                 "--channels", "sms,email"])
+    assert result.exit_code == 0, result.output
+    campaign_id = int(result.output.strip().splitlines()[-1].split()[-1])
+    assert "sms: 6 messages, 0 skipped" in result.output
+    result = runner.invoke(args=["campaigns", "list", "--incident", incident.reference])
+    assert result.output.startswith(f"{campaign_id}\tcompleted\tsms,email\t12 messages")
+    result = runner.invoke(args=["campaigns", "status", str(campaign_id), "--watch"])
+    assert result.exit_code == 0, result.output
+    assert "sms\t0\t0\t6\t0" in result.output and "left: done" in result.output
+    for args, message in ((["--channels", "fax"], "choose among"),
+                          (["--channels", "sms", "--incident", "NOPE"], "no incident")):
+        base = ["campaigns", "launch", "--incident", incident.reference]
+        result = runner.invoke(args=base + args)
+        assert result.exit_code == 2 and message in result.output
+    result = runner.invoke(args=["campaigns", "status", "999"])
+    assert result.exit_code == 2 and "no campaign 999" in result.output
