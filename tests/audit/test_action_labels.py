@@ -20,10 +20,19 @@ PAIR = re.compile(r"^([a-z0-9_]+\.[a-z0-9_]+)\|([a-z0-9_]+\.[a-z0-9_]+)$")
 WORKFLOW_KINDS = ("notice", "answer")
 REPLACED_STEPS = ("superseded", "retired")  # approval.log(workflow, workflow.replaced, ...)
 
-# record(...) sites whose action is computed: "path:function" -> why the scan covers it.
+# record(...) sites whose action is computed: "path:function" -> the names it can write
+# (empty when the scan below finds them: approval steps, deliver()'s pairs).
 DYNAMIC = {
-    "portal/core/approval.py:log": "<kind>.<step>: the steps are scanned below",
-    "portal/dispatch/messages.py:deliver": "the 'success|failure' pairs given to deliver()",
+    "portal/core/approval.py:log": (),
+    "portal/dispatch/messages.py:deliver": (),
+    "portal/audit/checkpoints.py:make_checkpoint": ("audit.checkpointed",),
+    "portal/audit/checkpoints.py:record_verification": ("audit.verified",),
+    "portal/dispatch/chunks.py:record_sms_opt_out": ("sms.opted_out", "sms.opted_in"),
+    "portal/tickets/operations.py:_log": ("ticket.assigned", "ticket.status_changed",
+                                          "ticket.note_added", "ticket.replied"),
+    "portal/people/lookup.py:_check_limit": ("person.unlocked_refused",
+                                             "person.code_resend_refused"),
+    "portal/people/retention.py:purge": ("data.purged",),
 }
 
 
@@ -68,6 +77,8 @@ def _written_actions() -> tuple[set[str], list[str]]:
                     found.update(f"{kind}.{step.value}" for kind in WORKFLOW_KINDS)
     for kind in WORKFLOW_KINDS:
         found.update(f"{kind}.{step}" for step in REPLACED_STEPS)
+    for names in DYNAMIC.values():
+        found.update(names)
     return found, unexplained
 
 
