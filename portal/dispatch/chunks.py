@@ -73,16 +73,18 @@ def _job_options() -> dict:
 
 
 def outstanding(campaign_id: int, channel: str) -> int:
-    """Chunk jobs of this campaign and channel queued or running now (0 inline)."""
+    """Chunk jobs of this campaign and channel waiting in the queue (0 inline).
+
+    Running jobs do not count: a job claims its rows as it starts, so they are no
+    longer among the due rows; and a job whose worker was killed stays "started"
+    in rq's registry until rq notices, while its rows come back through recover.
+    """
     queue = jobs.queue()
     if queue is None:
         return 0
-    from rq.registry import StartedJobRegistry
-
     prefix = f"campaign-{campaign_id}-{channel}-"
-    ids = list(queue.get_job_ids()) + list(
-        StartedJobRegistry(queue=queue).get_job_ids())
-    return sum(1 for value in ids if value.startswith(prefix) and "retry" not in value)
+    return sum(1 for value in queue.get_job_ids()
+               if value.startswith(prefix) and "retry" not in value)
 
 
 def queue_chunks(campaign_id: int, channel: str, rows: int) -> int:
