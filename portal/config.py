@@ -188,9 +188,22 @@ class Config:
     # (end of dispatch settings)
 
     # Helpdesk: queue, SLA, answers, look-up limits (docs/helpdesk.md).
+    # Tickets: how long a page load keeps an agent "present" (collision warning),
+    # rows per queue page.
+    TICKET_PRESENCE_SECONDS = 45
+    TICKET_QUEUE_PAGE_SIZE = 50
     # (end of helpdesk settings)
 
     # Audit: keyed chain, sealer, checkpoints, retention (docs/audit.md).
+    # PORTAL_AUDIT_KEY (HMAC key of the chain) and PORTAL_AUDIT_SIGNING_KEY (Ed25519 private
+    # key, base64 of its 32 raw bytes) come from the environment or, in development, instance/.
+    PORTAL_AUDIT_KEY: str | None = None
+    PORTAL_AUDIT_SIGNING_KEY: str | None = None
+    PORTAL_AUDIT_CHECKPOINT_DIR: str | None = None  # load(): instance/checkpoints
+    PORTAL_AUDIT_CHECKPOINT_MINUTES = 60
+    PORTAL_AUDIT_CHECKPOINT_EMAIL: str | None = None  # the compliance address, optional
+    PORTAL_AUDIT_SEAL_SECONDS = 5  # PostgreSQL: how often the sealer chains new rows
+    PORTAL_RETENTION_DAYS = 365 * 3  # an incident's people are purged after this, by hand
     # (end of audit settings)
 
     # Oversight: log review, export, staff administration, reports (docs/oversight.md).
@@ -221,6 +234,9 @@ class TestConfig(Config):
     ARGON2_PARALLELISM = 1
     CUSTOMER_RESEND_MIN_SECONDS = 0
     STAFF_LOGIN_RATE_LIMIT = "15 per minute;200 per hour"
+    # Audit chain: fixed test keys; tests of checkpoints give each app its own directory.
+    PORTAL_AUDIT_KEY = "test-audit-key-0123456789abcdef0123456789"
+    PORTAL_AUDIT_SIGNING_KEY = "dGVzdC1zaWduaW5nLWtleS0zMi1ieXRlcy1sb25nISE="
 
 
 class ProductionConfig(Config):
@@ -233,16 +249,46 @@ class ProductionConfig(Config):
     OUTBOX_ENABLED = False
 
 
+def _new_signing_key() -> str:
+    """A new Ed25519 private key as base64 of its 32 raw bytes."""
+    import base64
+
+    return base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def _check_signing_key(value: str) -> str:
+    import base64
+    import binascii
+
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raw = b""
+    if len(raw) != 32:
+        raise ConfigError("PORTAL_AUDIT_SIGNING_KEY must be base64 of 32 bytes "
+                          "(an Ed25519 private key; docs/audit.md shows how to make one)")
+    return value
+
+
 def _dev_secrets(instance_path: Path) -> dict[str, str]:
     """Load development secrets from ``instance/``, creating them on first use."""
     instance_path.mkdir(parents=True, exist_ok=True)
     path = instance_path / "dev-secrets.json"
     if path.exists():
-        return json.loads(path.read_text())
+        values = json.loads(path.read_text())
+        missing = {"PORTAL_AUDIT_KEY", "PORTAL_AUDIT_SIGNING_KEY"} - set(values)
+        if missing:
+            # A file from before the keyed audit chain: add its keys, keep the others.
+            values.setdefault("PORTAL_AUDIT_KEY", secrets.token_urlsafe(48))
+            values.setdefault("PORTAL_AUDIT_SIGNING_KEY", _new_signing_key())
+            path.write_text(json.dumps(values))
+        return values
     values = {
         "SECRET_KEY": secrets.token_urlsafe(48),
         "PORTAL_DATA_KEYS": Fernet.generate_key().decode(),
         "PORTAL_INDEX_KEY": secrets.token_urlsafe(48),
+        "PORTAL_AUDIT_KEY": secrets.token_urlsafe(48),
+        "PORTAL_AUDIT_SIGNING_KEY": _new_signing_key(),
     }
     # Written with owner-only permissions: these keys decrypt the demo's personal data.
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -255,7 +301,8 @@ def load(instance_path: str | Path) -> type[Config] | dict:
     """Build the settings for this process from the environment.
 
     ``PORTAL_ENV=production`` refuses to start without ``SECRET_KEY``,
-    ``PORTAL_DATA_KEYS``, ``PORTAL_INDEX_KEY`` and ``DATABASE_URL``.
+    ``PORTAL_DATA_KEYS``, ``PORTAL_INDEX_KEY``, ``PORTAL_AUDIT_KEY``,
+    ``PORTAL_AUDIT_SIGNING_KEY``, ``DATABASE_URL`` and ``REDIS_URL``.
     """
     instance_path = Path(instance_path)
     env_name = (_env("PORTAL_ENV") or "development").lower()
@@ -268,6 +315,8 @@ def load(instance_path: str | Path) -> type[Config] | dict:
         "SECRET_KEY": _env("SECRET_KEY"),
         "PORTAL_DATA_KEYS": _env("PORTAL_DATA_KEYS"),
         "PORTAL_INDEX_KEY": _env("PORTAL_INDEX_KEY"),
+        "PORTAL_AUDIT_KEY": _env("PORTAL_AUDIT_KEY"),
+        "PORTAL_AUDIT_SIGNING_KEY": _env("PORTAL_AUDIT_SIGNING_KEY"),
     }
     database_url = _env("DATABASE_URL")
     if env_name == "production":
@@ -364,9 +413,35 @@ def load(instance_path: str | Path) -> type[Config] | dict:
     # (end of dispatch environment)
 
     # Helpdesk settings from the environment.
+    settings["TICKET_FIRST_RESPONSE_HOURS"] = as_int(
+        _env("PORTAL_TICKET_FIRST_RESPONSE_HOURS"), settings["TICKET_FIRST_RESPONSE_HOURS"])
+    settings["TICKET_RESOLUTION_HOURS"] = as_int(
+        _env("PORTAL_TICKET_RESOLUTION_HOURS"), settings["TICKET_RESOLUTION_HOURS"])
+    settings["TICKET_PRESENCE_SECONDS"] = as_int(
+        _env("PORTAL_TICKET_PRESENCE_SECONDS"), settings["TICKET_PRESENCE_SECONDS"])
+    settings["TICKET_QUEUE_PAGE_SIZE"] = as_int(
+        _env("PORTAL_TICKET_QUEUE_PAGE_SIZE"), settings["TICKET_QUEUE_PAGE_SIZE"])
     # (end of helpdesk environment)
 
     # Audit settings from the environment.
+    settings["PORTAL_AUDIT_KEY"] = provided["PORTAL_AUDIT_KEY"]
+    if len(settings["PORTAL_AUDIT_KEY"]) < 32:
+        raise ConfigError("PORTAL_AUDIT_KEY must be at least 32 characters")
+    settings["PORTAL_AUDIT_SIGNING_KEY"] = _check_signing_key(provided["PORTAL_AUDIT_SIGNING_KEY"])
+    settings["PORTAL_AUDIT_CHECKPOINT_DIR"] = (
+        _env("PORTAL_AUDIT_CHECKPOINT_DIR") or str(instance_path / "checkpoints"))
+    settings["PORTAL_AUDIT_CHECKPOINT_MINUTES"] = as_int(
+        _env("PORTAL_AUDIT_CHECKPOINT_MINUTES"), settings["PORTAL_AUDIT_CHECKPOINT_MINUTES"])
+    if settings["PORTAL_AUDIT_CHECKPOINT_MINUTES"] < 1:
+        raise ConfigError("PORTAL_AUDIT_CHECKPOINT_MINUTES must be at least 1")
+    settings["PORTAL_AUDIT_CHECKPOINT_EMAIL"] = (
+        _env("PORTAL_AUDIT_CHECKPOINT_EMAIL") or settings["PORTAL_AUDIT_CHECKPOINT_EMAIL"])
+    settings["PORTAL_AUDIT_SEAL_SECONDS"] = as_int(
+        _env("PORTAL_AUDIT_SEAL_SECONDS"), settings["PORTAL_AUDIT_SEAL_SECONDS"])
+    if settings["PORTAL_AUDIT_SEAL_SECONDS"] < 1:
+        raise ConfigError("PORTAL_AUDIT_SEAL_SECONDS must be at least 1")
+    settings["PORTAL_RETENTION_DAYS"] = as_int(
+        _env("PORTAL_RETENTION_DAYS"), settings["PORTAL_RETENTION_DAYS"])
     # (end of audit environment)
 
     # Oversight settings from the environment.

@@ -12,4 +12,5 @@ pytest_plugins = [
     "tests.fixtures.staff",
     "tests.fixtures.people",
     "tests.fixtures.services",
+    "tests.fixtures.answers",
 ]

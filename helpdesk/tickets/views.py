@@ -1,3 +1,332 @@
-"""Views of the tickets area (thin: they call domain functions)."""
+"""``/helpdesk/tickets``: the queue, the ticket page and what agents do on it.
 
-from helpdesk.tickets import bp  # noqa: F401
+Threat model: every route needs a signed-in agent (or higher) and goes through
+``portal.tickets.access.may_work`` (the queue through the same incidents); ids in
+URLs only name a ticket, they grant nothing. Customer text is escaped by the
+templates. Personal data stays masked until revealed with a reason (logged as
+``pii.revealed``), and a revealed value is rendered into that one response only.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from datetime import datetime, time, timedelta
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from helpdesk.tickets import bp
+from helpdesk.tickets.forms import (
+    AssignForm,
+    NoteForm,
+    ReplyForm,
+    RevealForm,
+    StatusForm,
+    TakeForm,
+)
+from portal.answers import render
+from portal.answers.choose import approved_for
+from portal.audit import log as audit
+from portal.core.i18n import LANGUAGE_NAMES, display_zone_name, zone
+from portal.core.jobs import enqueue
+from portal.dispatch.replies import notify_reply
+from portal.extensions import db
+from portal.models.base import utcnow
+from portal.models.ticket import TICKET_CHANNELS, TICKET_STATUSES, Ticket
+from portal.notices.advice import category_name
+from portal.security.permissions import staff_required
+from portal.tickets import access, presence, sla
+from portal.tickets.operations import (
+    STAFF_REPLY_STATUSES,
+    AnswerNotUsable,
+    StaleReply,
+    add_note,
+    assign,
+    find_ticket,
+    last_customer_message_id,
+    reply,
+    set_status,
+    thread,
+)
+from portal.tickets.page import person_context, staff_names
+from portal.tickets.queue import agents, parse_filters, queue_page
+from portal.tickets.reveal import REVEAL_REASONS, REVEALABLE, masked
+from portal.tickets.reveal import reveal as reveal_field
+
+STATUS_LABELS = {
+    "new": _l("New"), "open": _l("Open"), "pending_customer": _l("Waiting for customer"),
+    "resolved": _l("Resolved"), "closed": _l("Closed"),
+}
+CHANNEL_LABELS = {"web": _l("Portal"), "sms": _l("SMS"), "email": _l("Email"),
+                  "phone": _l("Phone")}
+FIELD_LABELS = {
+    "last_name": _l("Last name"), "date_of_birth": _l("Date of birth"), "email": _l("Email"),
+    "phone": _l("Phone"), "postal_address": _l("Postal address"),
+    "policy_number": _l("Policy number"),
+}
+REASON_LABELS = {
+    "verify_identity": _l("Verify the caller's identity"),
+    "customer_request": _l("The customer asked for it"),
+    "contact_customer": _l("Contact the customer"),
+    "correct_record": _l("Correct their record"),
+    "suspected_fraud": _l("Suspected fraud or misuse"),
+}
+SLA_LABELS = {"breached": _l("Overdue"), "due_today": _l("Due today")}
+FILTER_LABELS = {
+    "status": _l("Status"), "assignee": _l("Assigned to"), "channel": _l("Channel"),
+    "language": _l("Language"), "incident": _l("Incident"), "sla": _l("SLA"),
+    "q": _l("Search"), "after": _l("Page"),
+}
+
+
+@bp.app_context_processor
+def _ticket_labels():
+    return {"ticket_status_labels": STATUS_LABELS, "ticket_channel_labels": CHANNEL_LABELS}
+
+
+def _languages() -> list[str]:
+    return list(current_app.config["LANGUAGES"])
+
+
+def _day_end(now: datetime) -> datetime:
+    """Midnight at the end of today in the staff member's zone."""
+    local = now.astimezone(zone(display_zone_name()))
+    return datetime.combine(local.date() + timedelta(days=1), time(0), tzinfo=local.tzinfo)
+
+
+def _topic_keys(q: str) -> set[str]:
+    """Ticket topics whose key or name (in the page language) contains ``q``."""
+    from portal.customer.forms import TICKET_TOPICS
+
+    needle = q.strip().casefold()
+    if len(needle) < 3:
+        return set()
+    return {key for key, label in TICKET_TOPICS
+            if needle in key.casefold() or needle in str(label).casefold()}
+
+
+def ticket_or_404(ticket_id: int) -> Ticket:
+    """The ticket if the signed-in staff member may work it (404 otherwise)."""
+    ticket = find_ticket(ticket_id)
+    if not access.may_work(current_user, ticket):
+        abort(404)
+    return ticket
+
+
+@bp.get("/")
+@staff_required(access.TICKET_ROLE)
+def queue():
+    """The queue: filters as query parameters, next due first, keyset pages."""
+    filters = parse_filters(request.args, _languages())
+    now = utcnow()
+    page = queue_page(filters, staff_id=current_user.id, now=now, day_end=_day_end(now),
+                      topic_keys=_topic_keys(filters.q),
+                      limit=int(current_app.config["TICKET_QUEUE_PAGE_SIZE"]),
+                      within=access.visible_incident_ids(current_user))
+    problems = [str(FILTER_LABELS[name]) for name in filters.problems]
+    return render_template(
+        "tickets/queue.html", page=page, filters=filters, now=now, problems=problems,
+        statuses=TICKET_STATUSES, channels=TICKET_CHANNELS, languages=_languages(),
+        language_names=LANGUAGE_NAMES, sla_labels=SLA_LABELS, agents=agents(),
+        take_form=TakeForm(),
+    ), 400 if problems else 200
+
+
+def _remember_person(person_id: int | None) -> None:
+    """Let the people area know this person was reached through a ticket (if installed)."""
+    if person_id is None or importlib.util.find_spec("helpdesk.people.grants") is None:
+        return
+    from helpdesk.people import grants  # the partner's module, when it exists
+
+    grants.remember(person_id)
+
+
+def _composer(ticket: Ticket, form: ReplyForm | None):
+    """The reply form, filled with the chosen answer when "Use" was pressed."""
+    problem = None
+    if form is None:
+        form = ReplyForm(formdata=None)
+        form.seen_message_id.data = str(last_customer_message_id(ticket.id))
+        form.status.data = "pending_customer"
+        chosen = request.args.get("use", "")
+        if chosen.isdigit():
+            version = render.approved_version(int(chosen))
+            if version is None:
+                problem = _("That answer is not approved any more. Choose another one.")
+            else:
+                try:
+                    form.body.data = render.fill_for_ticket(version, ticket)
+                    form.answer_version_id.data = str(version.id)
+                except render.RenderError:
+                    problem = _("That answer could not be filled in. Tell a manager, and "
+                                "choose another answer or write your own reply.")
+    form.status.choices = [(value, str(STATUS_LABELS[value])) for value in STAFF_REPLY_STATUSES]
+    return form, problem
+
+
+def _show(ticket: Ticket, *, reply_form: ReplyForm | None = None, revealed=None,
+          stale=None, status: int = 200):
+    context = person_context(ticket)
+    messages = thread(ticket.id)
+    form, problem = _composer(ticket, reply_form)
+    aq = (request.args.get("aq") or "")[:100]
+    answers = approved_for(ticket.language, aq, ticket.incident_id)
+    reveal_form = RevealForm(formdata=None)
+    reveal_form.field.choices = [(name, str(FIELD_LABELS[name])) for name in REVEALABLE]
+    reveal_form.reason.choices = [("", _("Choose a reason"))] + [
+        (name, str(REASON_LABELS[name])) for name in REVEAL_REASONS]
+    status_form = StatusForm(formdata=None)
+    status_form.status.choices = [(value, str(STATUS_LABELS[value])) for value in TICKET_STATUSES]
+    status_form.status.data = ticket.status
+    assign_form = AssignForm(formdata=None)
+    assign_form.assignee.choices = [("", _("Nobody"))] + [
+        (str(staff_id), name) for staff_id, name in agents()]
+    assign_form.assignee.data = str(ticket.assignee_id or "")
+    chosen = form.answer_version_id.data
+    return render_template(
+        "tickets/show.html", ticket=ticket, person=context.person, incident=context.incident,
+        categories=[category_name(key) for key in context.categories],
+        notifications=context.notifications, messages=messages,
+        names=staff_names(messages, ticket.assignee_id),
+        masked=masked(context.person) if context.person else {},
+        revealed=revealed or {}, field_labels=FIELD_LABELS, reason_labels=REASON_LABELS,
+        reply_form=form, compose_problem=problem, answers=answers, aq=aq,
+        chosen_answer=int(chosen) if chosen and str(chosen).isdigit() else None,
+        note_form=NoteForm(formdata=None), reveal_form=reveal_form, status_form=status_form,
+        assign_form=assign_form, take_form=TakeForm(formdata=None),
+        others=presence.others(ticket.id, current_user.id), stale=stale or [],
+        due=sla.shown_due(ticket), now=utcnow(), language_names=LANGUAGE_NAMES,
+    ), status
+
+
+@bp.get("/<int:ticket_id>")
+@staff_required(access.TICKET_ROLE)
+def show(ticket_id: int):
+    """One ticket: the person's context, the thread, the composer."""
+    ticket = ticket_or_404(ticket_id)
+    if presence.touch(ticket.id, current_user.id):
+        # Logged once per arrival (not per reload within the presence window).
+        audit.record("ticket.viewed", incident_id=ticket.incident_id,
+                     person_id=ticket.person_id, ticket_id=ticket.id)
+    _remember_person(ticket.person_id)
+    db.session.commit()
+    return _show(ticket)
+
+
+@bp.post("/<int:ticket_id>/reply")
+@staff_required(access.TICKET_ROLE)
+def reply_to(ticket_id: int):
+    """Send a reply; a customer message newer than the page asks for confirmation first."""
+    ticket = ticket_or_404(ticket_id)
+    form = ReplyForm()
+    form.status.choices = [(value, str(STATUS_LABELS[value])) for value in STAFF_REPLY_STATUSES]
+    if ticket.status == "closed":
+        flash(_("This ticket is closed. Reopen it before replying."), "error")
+        return _show(ticket, reply_form=form, status=409)
+    if not form.validate_on_submit():
+        return _show(ticket, reply_form=form, status=400)
+    answer_id = form.answer_version_id.data
+    seen = form.seen_message_id.data
+    try:
+        message = reply(
+            ticket, current_user.id, form.body.data,
+            seen_message_id=int(seen) if seen and seen.isdigit() else 0,
+            answer_version_id=int(answer_id) if answer_id and answer_id.isdigit() else None,
+            status=form.status.data, confirmed=bool(form.confirm_stale.data))
+    except StaleReply as stale:
+        db.session.rollback()
+        form.seen_message_id.data = str(stale.messages[-1].id)
+        form.confirm_stale.data = False
+        return _show(ticket, reply_form=form, stale=stale.messages, status=409)
+    except AnswerNotUsable:
+        db.session.rollback()
+        form.answer_version_id.data = ""
+        flash(_("That answer is no longer approved; your text was kept. Send it as your own "
+                "reply, or choose another answer."), "error")
+        return _show(ticket, reply_form=form, status=409)
+    db.session.commit()
+    if ticket.person_id is not None:
+        enqueue(notify_reply, ticket.id, job_id=f"reply-notice-{message.id}")
+    flash(_("Reply sent. The customer is told by their preferred channel."), "success")
+    return redirect(url_for("tickets.show", ticket_id=ticket.id))
+
+
+@bp.post("/<int:ticket_id>/note")
+@staff_required(access.TICKET_ROLE)
+def note(ticket_id: int):
+    """Add an internal note."""
+    ticket = ticket_or_404(ticket_id)
+    form = NoteForm()
+    if not form.validate_on_submit():
+        flash(form.body.errors[0] if form.body.errors else _("Your form expired. Please try "
+                                                              "again."), "error")
+        return redirect(url_for("tickets.show", ticket_id=ticket.id))
+    add_note(ticket, current_user.id, form.body.data)
+    db.session.commit()
+    flash(_("Note added."), "success")
+    return redirect(url_for("tickets.show", ticket_id=ticket.id))
+
+
+@bp.post("/<int:ticket_id>/status")
+@staff_required(access.TICKET_ROLE)
+def change_status(ticket_id: int):
+    """Change the status without a reply."""
+    ticket = ticket_or_404(ticket_id)
+    form = StatusForm()
+    form.status.choices = [(value, value) for value in TICKET_STATUSES]
+    if form.validate_on_submit() and set_status(ticket, form.status.data):
+        db.session.commit()
+        flash(_("Status changed to %(status)s.", status=STATUS_LABELS[form.status.data]),
+              "success")
+    elif form.errors:
+        flash(_("Choose a status from the list."), "error")
+    return redirect(url_for("tickets.show", ticket_id=ticket.id))
+
+
+@bp.post("/<int:ticket_id>/take")
+@staff_required(access.TICKET_ROLE)
+def take(ticket_id: int):
+    """Assign the ticket to me."""
+    ticket = ticket_or_404(ticket_id)
+    if TakeForm().validate_on_submit() and assign(ticket, current_user.id):
+        db.session.commit()
+        flash(_("Ticket %(number)d is now yours.", number=ticket.id), "success")
+    return redirect(url_for("tickets.show", ticket_id=ticket.id))
+
+
+@bp.post("/<int:ticket_id>/assign")
+@staff_required(access.TICKET_ROLE)
+def assign_to(ticket_id: int):
+    """Assign the ticket to another staff member (or to nobody)."""
+    ticket = ticket_or_404(ticket_id)
+    form = AssignForm()
+    form.assignee.choices = [("", "")] + [(str(staff_id), name) for staff_id, name in agents()]
+    if form.validate_on_submit():
+        target = int(form.assignee.data) if form.assignee.data else None
+        if assign(ticket, target):
+            db.session.commit()
+            flash(_("Assignment saved."), "success")
+    else:
+        flash(_("Choose a staff member from the list."), "error")
+    return redirect(url_for("tickets.show", ticket_id=ticket.id))
+
+
+@bp.post("/<int:ticket_id>/reveal")
+@staff_required(access.TICKET_ROLE)
+def reveal(ticket_id: int):
+    """Show one personal field for this page view, with the reason logged."""
+    ticket = ticket_or_404(ticket_id)
+    context = person_context(ticket)
+    if context.person is None:
+        abort(404)
+    form = RevealForm()
+    form.field.choices = [(name, name) for name in REVEALABLE]
+    form.reason.choices = [(name, name) for name in REVEAL_REASONS]
+    if not form.validate_on_submit():
+        flash(_("Choose the field and the reason for revealing it."), "error")
+        return redirect(url_for("tickets.show", ticket_id=ticket.id))
+    value = reveal_field(context.person, form.field.data, form.reason.data, ticket_id=ticket.id)
+    db.session.commit()
+    return _show(ticket, revealed={form.field.data: value})

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 from flask import current_app
 from jinja2.sandbox import SandboxedEnvironment
-from sqlalchemy import or_, select
 
+from portal.answers.queries import public_approved
+from portal.core.i18n import format_when
 from portal.extensions import db
 from portal.incidents.contacts import contact_text
 from portal.models.answer import Answer, AnswerVersion
@@ -47,11 +48,20 @@ def _sandbox() -> SandboxedEnvironment:
 def placeholders(incident: Incident | None, language: str = "en") -> dict:
     """The values an answer text may name, from ``incident`` (none without one).
 
-    The contact texts are in ``language``, else English.
+    The contact texts are in ``language``, else English. The library's
+    placeholders (``portal.answers.library.PLACEHOLDERS``) that concern no one
+    person are filled as in a reply; ``first_name`` and ``categories`` are empty
+    on this public page.
     """
     if incident is None:
         return {}
     return {
+        "first_name": "",
+        "categories": "",
+        "incident": incident.title,
+        "enroll_by": (format_when(incident.monitoring_enroll_by, "long")
+                      if incident.monitoring_enroll_by else ""),
+        "portal_url": current_app.config["PORTAL_BASE_URL"],
         "hotline": incident.contact_hotline or "",
         "hours": contact_text(incident, "contact_hours", language) or "",
         "postal_address": contact_text(incident, "contact_postal_address", language) or "",
@@ -82,17 +92,8 @@ def faq_entries(language: str, incident_id: int | None) -> list[FaqEntry]:
     their own incident; a visitor sees every public answer. Placeholders are
     filled from the answer's incident, else the reader's.
     """
-    query = (
-        select(Answer, AnswerVersion)
-        .join(AnswerVersion, AnswerVersion.answer_id == Answer.id)
-        .where(Answer.public.is_(True), AnswerVersion.state == "approved",
-               AnswerVersion.language.in_({language, "en"}))
-        .order_by(Answer.category, Answer.key, AnswerVersion.version)
-    )
-    if incident_id is not None:
-        query = query.where(or_(Answer.incident_id.is_(None), Answer.incident_id == incident_id))
     chosen: dict[int, tuple[Answer, AnswerVersion]] = {}
-    for answer, version in db.session.execute(query).all():
+    for answer, version in public_approved({language, "en"}, incident_id):
         current = chosen.get(answer.id)
         if current is None or (version.language == language, version.version) > (
             current[1].language == language, current[1].version

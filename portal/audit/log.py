@@ -1,32 +1,48 @@
-"""The interaction log: the one way to write it, and the check of its hash chain.
+"""The interaction log: the one way to write it, the sealer that chains it, and the check.
 
-Each row's ``hash`` is SHA-256 over the previous row's hash and the row's own
-fields (with ``details`` represented by its digest), so changing, deleting or
-reordering any row breaks the chain at that row. ``record`` adds the row to the
-caller's transaction, so an action and its log entry commit or roll back together.
+Each row, once *sealed*, has a place in the chain (``seq``: 1, 2, 3 ...), the hash of
+the row before it and its own hash: HMAC-SHA256 under ``PORTAL_AUDIT_KEY`` (a secret
+that is never in the database) over the previous hash, its place and its *message*,
+the JSON array of its fields with ``details`` represented by their digest. Without
+the key nobody can write a row, or recompute the hashes after a changed one, that
+``verify`` accepts; deleting the newest rows is caught by the signed checkpoints of
+``portal.audit.checkpoints``.
+
+``record`` adds the row to the caller's transaction, so an action and its log entry
+commit or roll back together. On SQLite (one writer at a time) it seals the row at
+once. On PostgreSQL it only inserts it: writers never wait on each other, and the
+sealer (``seal``, a periodic job and the first step of ``audit verify`` and ``audit
+checkpoint``) chains committed rows in id order a few seconds later. PostgreSQL builds
+the messages it seals and verifies itself (``_PG_MESSAGE``), the same text as
+``row_message`` builds in Python, and checks the details' digests in C, which is what
+lets verification run at a few hundred thousand rows a second.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import bindparam, select, text
+from sqlalchemy import bindparam, func, select, text
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import make_transient_to_detached
 
 from portal.audit import context as audit_context
+from portal.audit.keys import audit_key
 from portal.extensions import db
 from portal.models.base import UTCDateTime, utcnow
 from portal.models.interaction import ACTOR_TYPES, Interaction
 
 GENESIS = "0" * 64
 REDACTED_KEY = "_redacted"
-# Any constant works; it only has to be the same in every process.
-_PG_LOCK_KEY = 0x5EA1_0A0D
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+# One sealer at a time (any constant works; it only has to be the same in every process).
+_SEAL_LOCK_KEY = 0x5EA1_0A0E
 
 
 def canonical_json(value) -> str:
@@ -39,52 +55,45 @@ def digest_details(details: dict) -> str:
     return hashlib.sha256(canonical_json(details).encode()).hexdigest()
 
 
-def _fields_after_prev(row: Interaction | dict) -> list:
+def at_micros(at: datetime) -> int:
+    """Microseconds since 1970 (UTC): how the chain represents a row's time."""
+    return (at - _EPOCH) // _MICROSECOND
+
+
+def row_message(row: Interaction | dict) -> str:
+    """The JSON array of a row's chained fields, exactly as ``_PG_MESSAGE`` writes it."""
     get = row.get if isinstance(row, dict) else lambda name: getattr(row, name)
-    at: datetime = get("at")
-    return [
-        at.isoformat(timespec="microseconds"),
-        get("actor_type"),
-        get("actor_id"),
-        get("action"),
-        get("incident_id"),
-        get("person_id"),
-        get("ticket_id"),
-        get("campaign_id"),
-        get("details_digest"),
-        get("ip"),
-    ]
+    return json.dumps([
+        get("id"), at_micros(get("at")), get("actor_type"), get("actor_id"), get("action"),
+        get("incident_id"), get("person_id"), get("ticket_id"), get("campaign_id"),
+        get("details_digest"), get("ip"),
+    ], ensure_ascii=False)
 
 
-def _row_hash(prev_hash: str, row: Interaction | dict) -> str:
-    fields = [prev_hash, *_fields_after_prev(row)]
-    return hashlib.sha256(canonical_json(fields).encode()).hexdigest()
+# PostgreSQL's json_build_array writes '[1, "a", null]' as Python's json.dumps does.
+_PG_MESSAGE = (
+    "json_build_array(id, (extract(epoch FROM at) * 1000000)::bigint, actor_type, actor_id, "
+    "action, incident_id, person_id, ticket_id, campaign_id, details_digest, ip)::text"
+)
+# Whether the stored details still match their digest (or are a bare redaction marker).
+# PostgreSQL's json type keeps the text record() inserted: the canonical JSON.
+_PG_DETAILS_OK = (
+    "CASE WHEN redacted_at IS NULL "
+    "THEN encode(sha256(convert_to(details::text, 'UTF8')), 'hex') = details_digest "
+    "WHEN jsonb_typeof(details::jsonb) = 'object' "
+    f"THEN details::jsonb - '{REDACTED_KEY}' = '{{}}'::jsonb ELSE false END"
+)
+
+_SELECT = "SELECT "  # the statements below are constants: no value is formatted into them
+_PG_UNSEALED = text(_SELECT + "id, " + _PG_MESSAGE
+                    + " FROM interaction WHERE seq IS NULL ORDER BY id LIMIT :limit")
+_PG_CHAIN = text(_SELECT + "seq, id, prev_hash, hash, " + _PG_MESSAGE + ", " + _PG_DETAILS_OK
+                 + " FROM interaction WHERE seq IS NOT NULL ORDER BY seq")
 
 
-def hash_tail(row: Interaction | dict) -> str:
-    """The canonical JSON hashed for ``row`` after its previous hash: ``["<prev>",`` + this.
-
-    For a previous hash of hex digits (every hash, and GENESIS), ``'["' + prev + '",' +
-    hash_tail(row)`` is exactly the text ``_row_hash`` hashes; PostgreSQL's
-    ``interaction_append`` uses it to hash the row once it knows the previous hash.
-    """
-    return canonical_json(_fields_after_prev(row))[1:]
-
-
-_PG_APPEND = text(
-    "SELECT new_id, new_prev, new_hash FROM interaction_append("
-    ":key, :genesis, :tail, :at, :actor_type, CAST(:actor_id AS integer), :action, "
-    "CAST(:incident_id AS integer), CAST(:person_id AS integer), "
-    "CAST(:ticket_id AS integer), CAST(:campaign_id AS integer), CAST(:details AS json), "
-    ":details_digest, :ip)"
-).bindparams(bindparam("at", type_=UTCDateTime()))
-
-
-def _previous_hash(before_id: int | None = None) -> str:
-    query = select(Interaction.hash).order_by(Interaction.id.desc()).limit(1)
-    if before_id is not None:
-        query = query.where(Interaction.id < before_id)
-    return db.session.execute(query).scalar_one_or_none() or GENESIS
+def chain_hash(key: bytes, prev_hash: str, seq: int, message: str) -> str:
+    """A row's hash: HMAC-SHA256 under the audit key."""
+    return hmac.digest(key, f"{prev_hash}\x1f{seq}\x1f{message}".encode(), "sha256").hex()
 
 
 def record(
@@ -114,11 +123,6 @@ def record(
     if ip is None and context is not None:
         ip = context.ip
     payload = json.loads(canonical_json(details or {}))
-    postgres = db.session.get_bind().dialect.name == "postgresql"
-    if postgres:
-        # Write the transaction's other pending changes first, so they are not
-        # written while the lock below is held.
-        db.session.flush()
     row = Interaction(
         at=utcnow(),
         actor_type=actor_type,
@@ -132,90 +136,248 @@ def record(
         details_digest=digest_details(payload),
         ip=ip,
     )
-    if postgres:
-        _append_in_postgres(row)
+    if db.session.get_bind().dialect.name == "postgresql":
+        _insert_in_postgres(row)
         return row
-    # SQLite serialises writers itself, but only from a transaction's first
-    # write: insert a placeholder first, then read the previous row while
-    # holding the write lock, so two threads cannot chain to the same row.
-    row.prev_hash = row.hash = f"pending-{uuid.uuid4().hex}"
+    # SQLite serialises writers itself, but only from a transaction's first write:
+    # insert the row first, then read the chain's head while holding the write lock,
+    # so two threads cannot chain to the same row.
     db.session.add(row)
     db.session.flush()
-    row.prev_hash = _previous_hash(before_id=row.id)
-    row.hash = _row_hash(row.prev_hash, row)
+    head = db.session.execute(
+        select(Interaction.seq, Interaction.hash)
+        .where(Interaction.seq.is_not(None))
+        .order_by(Interaction.seq.desc())
+        .limit(1)
+    ).first()
+    row.seq = head.seq + 1 if head else 1
+    row.prev_hash = head.hash if head else GENESIS
+    row.hash = chain_hash(audit_key(), row.prev_hash, row.seq, row_message(row))
     db.session.flush()
     return row
 
 
-def _append_in_postgres(row: Interaction) -> None:
-    """Insert ``row`` with ``interaction_append`` (migration 0006) in one round trip.
+_PG_INSERT = text(
+    "INSERT INTO interaction (at, actor_type, actor_id, action, incident_id, person_id, "
+    "ticket_id, campaign_id, details, details_digest, ip) VALUES (:at, :actor_type, "
+    ":actor_id, :action, :incident_id, :person_id, :ticket_id, :campaign_id, "
+    "CAST(:details AS json), :details_digest, :ip) RETURNING id"
+).bindparams(bindparam("at", type_=UTCDateTime()))
 
-    The function takes the log's lock (held until this transaction ends), reads
-    the newest hash and inserts the row with its hash. The row object then joins
+
+def _insert_in_postgres(row: Interaction) -> None:
+    """Insert ``row`` unsealed in one statement, taking no lock; the sealer chains it.
+
+    The details are stored as their canonical JSON text (the json type keeps it), so
+    verification can check their digest inside the database. The row object then joins
     the session as the stored row, without another read.
     """
-    found = db.session.execute(_PG_APPEND, {
-        "key": _PG_LOCK_KEY, "genesis": GENESIS, "tail": hash_tail(row), "at": row.at,
-        "actor_type": row.actor_type, "actor_id": row.actor_id, "action": row.action,
-        "incident_id": row.incident_id, "person_id": row.person_id,
+    db.session.flush()  # the rows this one refers to, first
+    row.id = db.session.execute(_PG_INSERT, {
+        "at": row.at, "actor_type": row.actor_type, "actor_id": row.actor_id,
+        "action": row.action, "incident_id": row.incident_id, "person_id": row.person_id,
         "ticket_id": row.ticket_id, "campaign_id": row.campaign_id,
         "details": canonical_json(row.details), "details_digest": row.details_digest,
         "ip": row.ip,
-    }).one()
-    row.id, row.prev_hash, row.hash = found.new_id, found.new_prev, found.new_hash
-    row.redacted_at = None
+    }).scalar_one()
+    row.seq = row.prev_hash = row.hash = row.redacted_at = None
     make_transient_to_detached(row)
     db.session.add(row)
 
 
+# --- sealing ------------------------------------------------------------------------------
+
+
+def _head(connection: Connection) -> tuple[int, str]:
+    found = connection.execute(
+        select(Interaction.seq, Interaction.hash)
+        .where(Interaction.seq.is_not(None))
+        .order_by(Interaction.seq.desc())
+        .limit(1)
+    ).first()
+    return (found.seq, found.hash) if found else (0, GENESIS)
+
+
+def _unsealed_messages(connection: Connection, limit: int) -> list[tuple[int, str]]:
+    if connection.dialect.name == "postgresql":
+        return [tuple(found) for found in connection.execute(_PG_UNSEALED, {"limit": limit})]
+    columns = Interaction.__table__.c
+    rows = connection.execute(
+        select(columns.id, columns.at, columns.actor_type, columns.actor_id, columns.action,
+               columns.incident_id, columns.person_id, columns.ticket_id, columns.campaign_id,
+               columns.details_digest, columns.ip)
+        .where(columns.seq.is_(None)).order_by(columns.id).limit(limit)
+    ).mappings()
+    return [(row["id"], row_message(row)) for row in rows]
+
+
+def seal_batch(connection: Connection, key: bytes, limit: int = 5000) -> int:
+    """Chain up to ``limit`` unsealed rows after the head, in id order; return how many.
+
+    The caller holds the sealer's lock (or is the only writer) and commits.
+    """
+    pending = _unsealed_messages(connection, limit)
+    if not pending:
+        return 0
+    seq, prev = _head(connection)
+    ids, seqs, prevs, hashes = [], [], [], []
+    for row_id, message in pending:
+        seq += 1
+        digest = chain_hash(key, prev, seq, message)
+        ids.append(row_id)
+        seqs.append(seq)
+        prevs.append(prev)
+        hashes.append(digest)
+        prev = digest
+    if connection.dialect.name == "postgresql":
+        connection.execute(text(
+            "UPDATE interaction AS i SET seq = v.seq, prev_hash = v.prev, hash = v.hash "
+            "FROM unnest(CAST(:ids AS bigint[]), CAST(:seqs AS bigint[]), "
+            "CAST(:prevs AS text[]), CAST(:hashes AS text[])) AS v(id, seq, prev, hash) "
+            "WHERE i.id = v.id"), {"ids": ids, "seqs": seqs, "prevs": prevs, "hashes": hashes})
+    else:
+        connection.execute(
+            text("UPDATE interaction SET seq = :seq, prev_hash = :prev, hash = :hash "
+                 "WHERE id = :id"),
+            [{"id": i, "seq": s, "prev": p, "hash": h}
+             for i, s, p, h in zip(ids, seqs, prevs, hashes, strict=True)])
+    return len(ids)
+
+
+def seal(batch: int = 5000) -> int:
+    """Chain every committed row not yet sealed, commit; return how many were sealed.
+
+    One sealer runs at a time: if another holds the lock, this returns 0 at once (that
+    one seals these rows). On SQLite ``record`` seals each row itself; this then only
+    finds rows inserted by other means.
+    """
+    total = 0
+    while True:
+        connection = db.session.connection()
+        if connection.dialect.name == "postgresql":
+            locked = connection.execute(
+                text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": _SEAL_LOCK_KEY}
+            ).scalar_one()
+            if not locked:
+                db.session.rollback()
+                return total
+        sealed = seal_batch(connection, audit_key(), batch)
+        db.session.commit()
+        total += sealed
+        if sealed < batch:
+            return total
+
+
+def pending_count() -> int:
+    """How many committed rows are waiting for the sealer."""
+    return db.session.execute(
+        select(func.count()).select_from(Interaction).where(Interaction.seq.is_(None))
+    ).scalar_one()
+
+
+# --- verification -------------------------------------------------------------------------
+
+
 @dataclass
 class ChainReport:
-    """Outcome of a chain check: ``bad_id`` is the first broken row, if any."""
+    """Outcome of a chain check: ``bad_id`` is the first broken row, if any.
+
+    ``head_seq``/``head_id``/``head_hash`` describe the last row that verified;
+    ``pending`` counts rows not yet sealed (not covered by the check).
+    """
 
     checked: int
     bad_id: int | None = None
     reason: str | None = None
+    head_seq: int = 0
+    head_id: int | None = None
+    head_hash: str = GENESIS
+    pending: int = 0
 
     @property
     def ok(self) -> bool:
         return self.bad_id is None
 
 
-def _rows(batch: int) -> Iterator[Interaction]:
-    last_id = 0
+def _pg_rows(batch: int) -> Iterator[tuple]:
+    """(seq, id, prev_hash, hash, message, details_ok) in chain order, streamed."""
+    connection = db.session.connection()
+    result = connection.execute(
+        _PG_CHAIN, execution_options={"stream_results": True, "yield_per": batch})
+    try:
+        for partition in result.partitions():
+            yield from partition
+    finally:
+        result.close()
+
+
+def _details_ok(row) -> bool:
+    if row["redacted_at"] is None:
+        return digest_details(row["details"]) == row["details_digest"]
+    return isinstance(row["details"], dict) and set(row["details"]) <= {REDACTED_KEY}
+
+
+def _sqlite_rows(batch: int) -> Iterator[tuple]:
+    columns = Interaction.__table__.c
+    last = 0
     while True:
         rows = db.session.execute(
-            select(Interaction)
-            .where(Interaction.id > last_id)
-            .order_by(Interaction.id)
-            .limit(batch)
-        ).scalars().all()
+            select(columns).where(columns.seq > last).order_by(columns.seq).limit(batch)
+        ).mappings().all()
         if not rows:
             return
-        yield from rows
-        last_id = rows[-1].id
-        db.session.expunge_all()
+        for row in rows:
+            yield (row["seq"], row["id"], row["prev_hash"], row["hash"], row_message(row),
+                   _details_ok(row))
+        last = rows[-1]["seq"]
 
 
-def verify(batch: int = 5000) -> ChainReport:
-    """Walk the log in order and report the first row that breaks the chain."""
+def verify(batch: int = 20000, *, seal_first: bool = True) -> ChainReport:
+    """Walk the sealed log in chain order and report the first row that breaks it.
+
+    With ``seal_first`` (the default) the rows committed but not yet sealed are sealed
+    first, so the check covers every committed row; this commits the session.
+    """
+    if seal_first:
+        seal()
+    key = audit_key()
+    digest = hmac.digest
+    rows = _pg_rows(batch) if db.session.get_bind().dialect.name == "postgresql" else (
+        _sqlite_rows(batch))
     expected_prev = GENESIS
-    checked = 0
-    for row in _rows(batch):
-        if row.prev_hash != expected_prev:
-            return ChainReport(
-                checked, row.id, "does not follow the previous row (deleted or reordered)"
-            )
-        if row.redacted_at is None:
-            if digest_details(row.details) != row.details_digest:
-                return ChainReport(checked, row.id, "details were changed")
-        elif set(row.details) != {REDACTED_KEY}:
-            return ChainReport(checked, row.id, "redacted row carries details")
-        if _row_hash(row.prev_hash, row) != row.hash:
-            return ChainReport(checked, row.id, "row fields were changed")
-        expected_prev = row.hash
-        checked += 1
-    return ChainReport(checked)
+    expected_seq = 1
+    last_id = None
+    report = None
+    for seq, row_id, prev_hash, row_hash, message, details_ok in rows:
+        if seq != expected_seq or prev_hash != expected_prev:
+            report = ChainReport(expected_seq - 1, row_id,
+                                 "does not follow the previous row (rows deleted or reordered)")
+            break
+        if not details_ok:
+            report = ChainReport(expected_seq - 1, row_id, "details were changed")
+            break
+        if digest(key, f"{prev_hash}\x1f{seq}\x1f{message}".encode(), "sha256").hex() != row_hash:
+            report = ChainReport(expected_seq - 1, row_id,
+                                 "row fields were changed (its keyed hash does not match)")
+            break
+        expected_prev = row_hash
+        expected_seq = seq + 1
+        last_id = row_id
+    if report is None:
+        report = ChainReport(expected_seq - 1)
+    if hasattr(rows, "close"):
+        rows.close()
+    report.head_seq, report.head_id, report.head_hash = expected_seq - 1, last_id, expected_prev
+    report.pending = pending_count()
+    return report
+
+
+def row_at(seq: int) -> tuple[int, str] | None:
+    """``(id, hash)`` of the row at place ``seq`` in the chain, if there is one."""
+    found = db.session.execute(
+        select(Interaction.id, Interaction.hash).where(Interaction.seq == seq)
+    ).first()
+    return (found.id, found.hash) if found else None
 
 
 def redact_person(person_id: int) -> int:

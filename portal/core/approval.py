@@ -238,14 +238,14 @@ def submit(workflow: Workflow, version, staff_id: int) -> None:
     log(workflow, "submitted", version, staff_id)
 
 
-def send_back(workflow: Workflow, version, staff_id: int) -> None:
-    """Return a version in review to its draft, to be edited again."""
+def send_back(workflow: Workflow, version, staff_id: int, **details) -> None:
+    """Return a version in review to its draft, to be edited again (``details`` are logged)."""
     if version.state != IN_REVIEW:
         raise ApprovalError(_("Version %(number)d is not waiting for review.",
                               number=version.version))
     _move(workflow, version, DRAFT)
     db.session.flush()
-    log(workflow, "sent_back", version, staff_id)
+    log(workflow, "sent_back", version, staff_id, **details)
 
 
 def retire(workflow: Workflow, version, staff_id: int) -> None:

@@ -6,10 +6,10 @@ lives in its own module here; ``seed`` runs them in order.
 
 from __future__ import annotations
 
+from portal.demo.answers import seed_answers
 from portal.demo.base import DEMO_STAFF, sample_person, seed_base
 from portal.demo.brand import seed_brand
 from portal.demo.codes import seed_codes
-from portal.demo.faq import seed_faq
 from portal.demo.notices import seed_notices
 from portal.extensions import db
 
@@ -17,9 +17,9 @@ from portal.extensions import db
 def seed(people: int = 50) -> dict:
     """Create the demo data that is missing; return what a newcomer needs to know."""
     incident, added = seed_base(people)
-    # Further demo parts (notices, activation codes, FAQ answers) are seeded here.
+    # Further demo parts (notices, activation codes, the answer library) are seeded here.
     seed_brand(incident)
-    seed_faq(incident.id)
+    seed_answers(incident.id)
     seed_notices(incident)
     seed_codes(incident)
     db.session.commit()

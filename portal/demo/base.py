@@ -17,6 +17,7 @@ from portal.security.passwords import hash_password
 DEMO_REFERENCE = "DEMO"
 DEMO_STAFF = (
     ("agent@demo.example", "Alex Agent", "agent", "demo-agent-pass"),
+    ("agent2@demo.example", "Sam Support", "agent", "demo-agent2-pass"),
     ("manager@demo.example", "Morgan Manager", "manager", "demo-manager-pass"),
     ("admin@demo.example", "Ada Admin", "admin", "demo-admin-pass"),
 )

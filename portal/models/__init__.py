@@ -11,7 +11,7 @@ from portal.models.interaction import Interaction
 from portal.models.person import ActivationCode, Person
 from portal.models.staff import StaffUser
 from portal.models.substitute import SubstituteNotice
-from portal.models.ticket import Ticket, TicketMessage, TicketViewer
+from portal.models.ticket import Ticket, TicketMessage, TicketSla, TicketViewer
 
 __all__ = [
     "ActivationCode",
@@ -34,6 +34,7 @@ __all__ = [
     "SubstituteNotice",
     "Ticket",
     "TicketMessage",
+    "TicketSla",
     "TicketViewer",
     "UTCDateTime",
     "utcnow",

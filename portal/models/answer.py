@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core import approval
 from portal.extensions import db
 from portal.models.base import UTCDateTime, one_of, utcnow
+from portal.models.ticket import TicketMessage
 
 ANSWER_STATES = ("draft", "in_review", "approved", "retired")
 ANSWER_TEXT_FIELDS = ("title", "body")
@@ -70,3 +71,6 @@ ANSWER_WORKFLOW = approval.Workflow(
     stamps={"in_review": "submitted_at", "retired": "retired_at"},
 )
 approval.guard(ANSWER_WORKFLOW)
+
+# The library's usage and deviation counts per answer read replies by the version they used.
+Index("ix_ticket_message_answer_version", TicketMessage.answer_version_id, TicketMessage.deviated)

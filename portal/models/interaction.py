@@ -1,6 +1,9 @@
-"""The append-only interaction log, chained by hashes.
+"""The append-only interaction log, chained by keyed hashes (HMAC-SHA256).
 
-Rows are written only by ``portal.audit.log.record`` and never updated, except that
+Rows are written only by ``portal.audit.log.record``. A row is *sealed* once: its
+place in the chain (``seq``), the previous row's hash and its own hash are set, by
+``record`` itself on SQLite and by the sealer shortly after commit on PostgreSQL
+(``portal.audit.log.seal``). Apart from sealing, rows are never updated, except that
 GDPR erasure may replace ``details`` with a redaction marker: the chain covers
 ``details_digest``, not ``details``, so a redacted row still verifies.
 """
@@ -9,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.extensions import db
@@ -24,6 +27,9 @@ class Interaction(db.Model):
         Index("ix_interaction_person", "person_id", "id"),
         Index("ix_interaction_action", "action", "id"),
         Index("ix_interaction_at", "at"),
+        # The sealer's queue: rows not yet chained, in id order.
+        Index("ix_interaction_unsealed", "id", postgresql_where=text("seq IS NULL"),
+              sqlite_where=text("seq IS NULL")),
         one_of("actor_type", ACTOR_TYPES),
     )
 
@@ -42,5 +48,8 @@ class Interaction(db.Model):
     details_digest: Mapped[str] = mapped_column(String(64))
     ip: Mapped[str | None] = mapped_column(String(45))
     redacted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # Place in the chain, previous row's hash and this row's HMAC; NULL until sealed.
+    seq: Mapped[int | None] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
+                                            unique=True)
+    prev_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    hash: Mapped[str | None] = mapped_column(String(64), unique=True)

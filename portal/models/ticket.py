@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -15,6 +15,12 @@ TICKET_CHANNELS = ("web", "sms", "email", "phone")
 TICKET_STATUSES = ("new", "open", "pending_customer", "resolved", "closed")
 MESSAGE_AUTHOR_TYPES = ("customer", "staff", "system")
 CALL_DIRECTIONS = ("inbound", "outbound")
+# ``Ticket.next_due_at`` is never NULL so the queue sorts and pages on one index:
+# a paused clock (waiting for the customer) sorts after every running one, a
+# stopped clock (resolved, closed, no SLA) after those.
+PAUSED_DUE = datetime(9000, 1, 1, tzinfo=UTC)
+NO_DUE = datetime(9999, 12, 31, tzinfo=UTC)
+CALL_OUTCOMES = ("answered", "callback_promised", "escalated", "no_answer", "voicemail")
 
 
 class Ticket(db.Model):
@@ -22,6 +28,11 @@ class Ticket(db.Model):
     __table_args__ = (
         Index("ix_ticket_status_due", "status", "first_response_due"),
         Index("ix_ticket_person", "person_id", "created_at"),
+        # The queue: sorted by the next due time, keyset-paged on (next_due_at, id).
+        Index("ix_ticket_queue", "next_due_at", "id"),
+        Index("ix_ticket_queue_status", "status", "next_due_at", "id"),
+        Index("ix_ticket_queue_assignee", "assignee_id", "next_due_at", "id"),
+        Index("ix_ticket_queue_incident", "incident_id", "next_due_at", "id"),
         one_of("status", TICKET_STATUSES),
         one_of("channel", TICKET_CHANNELS),
     )
@@ -44,6 +55,8 @@ class Ticket(db.Model):
     paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     paused_seconds: Mapped[int] = mapped_column(Integer, default=0)
     last_customer_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The due time the queue sorts by (portal.tickets.sla.refresh_due keeps it).
+    next_due_at: Mapped[datetime] = mapped_column(UTCDateTime, default=NO_DUE)
 
     messages: Mapped[list[TicketMessage]] = relationship(
         back_populates="ticket", order_by="TicketMessage.id"
@@ -56,6 +69,7 @@ class TicketMessage(db.Model):
         one_of("author_type", MESSAGE_AUTHOR_TYPES),
         one_of("channel", TICKET_CHANNELS),
         one_of("call_direction", CALL_DIRECTIONS),
+        one_of("call_outcome", CALL_OUTCOMES),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -67,8 +81,11 @@ class TicketMessage(db.Model):
     internal: Mapped[bool] = mapped_column(Boolean, default=False)
     answer_version_id: Mapped[int | None] = mapped_column(ForeignKey("answer_version.id"))
     deviated: Mapped[bool] = mapped_column(Boolean, default=False)
+    # For managers: how the sent text differs from the filled answer (unified diff).
+    deviation_diff: Mapped[str | None] = mapped_column(EncryptedString)
     call_direction: Mapped[str | None] = mapped_column(String(8))
     call_seconds: Mapped[int | None] = mapped_column(Integer)
+    call_outcome: Mapped[str | None] = mapped_column(String(20))  # phone calls (issue 10)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     ticket: Mapped[Ticket] = relationship(back_populates="messages")
@@ -84,3 +101,23 @@ class TicketViewer(db.Model):
     ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"))
     staff_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id"))
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TicketSla(db.Model):
+    """An incident's SLA targets; without a row the settings' defaults apply.
+
+    ``business_days`` lists ISO weekdays (1 = Monday) as "1,2,3,4,5"; when set the
+    clocks count only the hours from ``day_start`` to ``day_end`` ("HH:MM") of those
+    days in the incident's time zone, otherwise calendar hours.
+    """
+
+    __tablename__ = "ticket_sla"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id"), unique=True)
+    first_response_hours: Mapped[int | None] = mapped_column(Integer)
+    resolution_hours: Mapped[int | None] = mapped_column(Integer)
+    business_days: Mapped[str | None] = mapped_column(String(20))
+    day_start: Mapped[str | None] = mapped_column(String(5))
+    day_end: Mapped[str | None] = mapped_column(String(5))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

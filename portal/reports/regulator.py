@@ -9,12 +9,10 @@ is ever read into it, which ``tests/reports/test_regulator.py`` checks.
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import date, datetime
 
 from sqlalchemy import func, select
 
-from portal.audit import log as audit_log
 from portal.extensions import db
 from portal.incidents.deadlines import board
 from portal.models import (
@@ -251,25 +249,17 @@ def tickets(incident_id: int, sla_hours: int) -> dict:
 
 
 def chain_status() -> dict:
-    """The log's verification result and latest checkpoint.
+    """The log's last recorded verification and latest checkpoint (``checkpoints.status()``).
 
-    TODO(audit-chain): ``portal.audit.checkpoints.status()`` is the audit-chain
-    engineer's; until it is on main this walks the chain with ``portal.audit.log.verify``
-    and reports no checkpoint.
+    ``intact`` is the last verification's result (``None`` if the log was never verified:
+    ``flask audit verify`` or the checkpoint job records one).
     """
-    try:
-        from portal.audit import checkpoints  # type: ignore[attr-defined]
-    except ImportError:
-        checkpoints = None
-    if checkpoints is not None and hasattr(checkpoints, "status"):
-        found = checkpoints.status()
-        if dataclasses.is_dataclass(found):
-            found = dataclasses.asdict(found)
-        return {"source": "checkpoints", **_jsonable(found)}
-    report = audit_log.verify()
-    return {"source": "verify", "verified_at": _when(utcnow()), "intact": report.ok,
-            "rows_checked": report.checked, "first_bad_row": report.bad_id,
-            "problem": report.reason, "latest_checkpoint": None}
+    from portal.audit import checkpoints
+
+    found = _jsonable(checkpoints.status())
+    verification = found.get("verification")
+    return {"source": "checkpoints", "intact": verification["ok"] if verification else None,
+            **found}
 
 
 def _jsonable(value):

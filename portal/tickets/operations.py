@@ -17,7 +17,8 @@ from portal.audit import log as audit
 from portal.extensions import db
 from portal.models.base import utcnow
 from portal.models.person import Person
-from portal.models.ticket import Ticket, TicketMessage
+from portal.models.ticket import TICKET_STATUSES, Ticket, TicketMessage
+from portal.tickets import sla
 
 
 class DailyLimitReached(Exception):
@@ -42,12 +43,6 @@ def replies_per_day() -> tuple[int, int]:
     """How many portal replies one person may send in 24 hours: (to one ticket, in all)."""
     return (int(current_app.config["CUSTOMER_REPLIES_PER_TICKET"]),
             int(current_app.config["CUSTOMER_REPLIES_PER_DAY"]))
-
-
-def sla_due(hours_setting: str, start: datetime | None = None) -> datetime | None:
-    """When a clock set by the ``hours_setting`` setting runs out (``None``: no clock)."""
-    hours = current_app.config[hours_setting]
-    return (start or utcnow()) + timedelta(hours=int(hours)) if hours else None
 
 
 def person_tickets(person_id: int) -> list[Ticket]:
@@ -126,9 +121,8 @@ def open_web_ticket(person: Person, topic: str, body: str) -> Ticket:
         topic=topic,
         language=person.language or "en",
         last_customer_message_at=now,
-        first_response_due=sla_due("TICKET_FIRST_RESPONSE_HOURS", now),
-        resolution_due=sla_due("TICKET_RESOLUTION_HOURS", now),
     )
+    sla.start_clocks(ticket, now)
     db.session.add(ticket)
     db.session.flush()
     db.session.add(TicketMessage(ticket_id=ticket.id, author_type="customer",
@@ -162,13 +156,10 @@ def add_customer_reply(ticket: Ticket, person: Person, body: str) -> None:
     db.session.add(TicketMessage(ticket_id=ticket.id, author_type="customer",
                                  author_id=person.id, channel="web", body=body.strip(),
                                  internal=False))
-    if ticket.paused_at is not None:
-        ticket.paused_seconds = (ticket.paused_seconds or 0) + int(
-            (now - ticket.paused_at).total_seconds())
-        ticket.paused_at = None
     if ticket.status in ("pending_customer", "resolved"):
         ticket.status = "open"
         ticket.resolved_at = None
+    sla.resume_clock(ticket, now)
     ticket.last_customer_message_at = now
     audit.record("ticket.customer_replied", incident_id=person.incident_id,
                  person_id=person.id, ticket_id=ticket.id, details={"channel": "web"})
@@ -181,6 +172,161 @@ def close_by_customer(ticket: Ticket, person: Person) -> bool:
     before = ticket.status
     ticket.status = "closed"
     ticket.closed_at = utcnow()
+    sla.refresh_due(ticket)
     audit.record("ticket.closed", incident_id=person.incident_id, person_id=person.id,
                  ticket_id=ticket.id, details={"from": before, "by": "customer"})
     return True
+
+
+# ---- The agents' side: the thread, assignment, replies, notes and status ----------
+
+STAFF_REPLY_STATUSES = ("pending_customer", "open", "resolved", "closed")
+
+
+class StaleReply(Exception):
+    """The customer wrote after the agent loaded the page: the reply was not sent."""
+
+    def __init__(self, messages: list[TicketMessage]):
+        super().__init__(f"{len(messages)} new customer message(s)")
+        self.messages = messages
+
+
+class AnswerNotUsable(ValueError):
+    """The chosen answer version is not an approved one."""
+
+
+def find_ticket(ticket_id: int) -> Ticket | None:
+    """A ticket by id (the caller has checked the staff member may work tickets)."""
+    return db.session.get(Ticket, ticket_id)
+
+
+def thread(ticket_id: int) -> list[TicketMessage]:
+    """Every message of a ticket, internal notes included, oldest first."""
+    return list(db.session.execute(
+        select(TicketMessage).where(TicketMessage.ticket_id == ticket_id)
+        .order_by(TicketMessage.id)).scalars())
+
+
+def last_customer_message_id(ticket_id: int) -> int:
+    """The id of the ticket's newest customer message (0 if none)."""
+    return db.session.execute(
+        select(func.max(TicketMessage.id)).where(TicketMessage.ticket_id == ticket_id,
+                                                 TicketMessage.author_type == "customer")
+    ).scalar() or 0
+
+
+def customer_messages_after(ticket_id: int, message_id: int) -> list[TicketMessage]:
+    """Customer messages newer than ``message_id``."""
+    return list(db.session.execute(
+        select(TicketMessage).where(TicketMessage.ticket_id == ticket_id,
+                                    TicketMessage.author_type == "customer",
+                                    TicketMessage.id > message_id)
+        .order_by(TicketMessage.id)).scalars())
+
+
+def _log(action: str, ticket: Ticket, **details) -> None:
+    audit.record(action, incident_id=ticket.incident_id, person_id=ticket.person_id,
+                 ticket_id=ticket.id, details=details)
+
+
+def assign(ticket: Ticket, staff_id: int | None) -> bool:
+    """Give the ticket to a staff member (``None``: to nobody); False if nothing changed.
+
+    A new ticket becomes ``open`` once someone holds it.
+    """
+    if ticket.assignee_id == staff_id:
+        return False
+    before = ticket.assignee_id
+    ticket.assignee_id = staff_id
+    if staff_id is not None and ticket.status == "new":
+        ticket.status = "open"
+    _log("ticket.assigned", ticket, **{"from": before, "to": staff_id})
+    return True
+
+
+def set_status(ticket: Ticket, status: str, now: datetime | None = None) -> bool:
+    """Move a ticket to ``status`` and run its clocks accordingly; False if unchanged."""
+    if status not in TICKET_STATUSES:
+        raise ValueError(f"unknown status {status!r}")
+    if ticket.status == status:
+        return False
+    now = now or utcnow()
+    before = ticket.status
+    ticket.status = status
+    if status in ("pending_customer", "resolved"):
+        sla.stop_clock(ticket, now)
+    else:
+        sla.resume_clock(ticket, now)
+    ticket.resolved_at = now if status == "resolved" else None
+    if status == "closed":
+        ticket.closed_at = now
+    sla.refresh_due(ticket)
+    _log("ticket.status_changed", ticket, **{"from": before, "to": status})
+    return True
+
+
+def add_note(ticket: Ticket, staff_id: int, body: str) -> TicketMessage:
+    """Add an internal note (never shown to the customer)."""
+    note = TicketMessage(ticket_id=ticket.id, author_type="staff", author_id=staff_id,
+                         channel=ticket.channel, body=body.strip(), internal=True)
+    db.session.add(note)
+    db.session.flush()
+    _log("ticket.note_added", ticket, message_id=note.id)
+    return note
+
+
+def reply(ticket: Ticket, staff_id: int, body: str, *, seen_message_id: int,
+          answer_version_id: int | None = None, status: str = "pending_customer",
+          confirmed: bool = False) -> TicketMessage:
+    """Send a reply to the customer, from an approved answer or as free text.
+
+    Raises ``StaleReply`` (nothing written) when the customer wrote after
+    ``seen_message_id`` and the agent has not ``confirmed``. With an answer, the
+    answer is filled for this ticket again and the sent text compared with it: a
+    difference marks the reply as a deviation and keeps the diff for managers.
+    The caller commits, then tells the customer (``portal.dispatch.replies``).
+    """
+    from portal.answers import render
+
+    newer = customer_messages_after(ticket.id, seen_message_id)
+    if newer and not confirmed:
+        raise StaleReply(newer)
+    if status not in STAFF_REPLY_STATUSES:
+        raise ValueError(f"unknown status {status!r}")
+    body = render.normalise_text(body)
+    version = None
+    diff = None
+    if answer_version_id is not None:
+        version = render.approved_version(answer_version_id)
+        if version is None:
+            raise AnswerNotUsable(answer_version_id)
+        diff = render.deviation(render.fill_for_ticket(version, ticket), body)
+    now = utcnow()
+    message = TicketMessage(
+        ticket_id=ticket.id, author_type="staff", author_id=staff_id, channel="web",
+        body=body, internal=False, answer_version_id=version.id if version else None,
+        deviated=diff is not None, deviation_diff=diff, created_at=now)
+    db.session.add(message)
+    db.session.flush()
+    if ticket.first_response_at is None:
+        ticket.first_response_at = now
+    if ticket.assignee_id is None:
+        ticket.assignee_id = staff_id
+    before = ticket.status
+    if status != before:
+        ticket.status = status
+        if status in ("pending_customer", "resolved"):
+            sla.stop_clock(ticket, now)
+        else:
+            sla.resume_clock(ticket, now)
+        ticket.resolved_at = now if status == "resolved" else None
+        if status == "closed":
+            ticket.closed_at = now
+    sla.refresh_due(ticket)
+    _log("ticket.replied", ticket, message_id=message.id,
+         answer_id=version.answer_id if version else None,
+         answer_version_id=version.id if version else None,
+         answer_version=version.version if version else None,
+         free_text=version is None, deviated=diff is not None,
+         status_from=before, status_to=ticket.status, confirmed_stale=bool(newer))
+    return message

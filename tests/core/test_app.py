@@ -10,7 +10,8 @@ from portal.core import jobs
 
 def test_production_refuses_to_start_without_secrets(monkeypatch, tmp_path):
     monkeypatch.setenv("PORTAL_ENV", "production")
-    required = ("SECRET_KEY", "PORTAL_DATA_KEYS", "PORTAL_INDEX_KEY", "DATABASE_URL", "REDIS_URL")
+    required = ("SECRET_KEY", "PORTAL_DATA_KEYS", "PORTAL_INDEX_KEY", "DATABASE_URL", "REDIS_URL",
+                "PORTAL_AUDIT_KEY", "PORTAL_AUDIT_SIGNING_KEY")
     for name in required:
         monkeypatch.delenv(name, raising=False)
     with pytest.raises(settings.ConfigError) as error:
@@ -29,6 +30,8 @@ def test_production_names_only_what_is_missing(monkeypatch, tmp_path):
     monkeypatch.setenv("PORTAL_DATA_KEYS", Fernet.generate_key().decode())
     monkeypatch.setenv("DATABASE_URL", "postgres://u@h/db")
     monkeypatch.setenv("REDIS_URL", "redis://r:6379/0")
+    monkeypatch.setenv("PORTAL_AUDIT_KEY", "a" * 40)
+    monkeypatch.setenv("PORTAL_AUDIT_SIGNING_KEY", "c2lnbmluZy1rZXktb2YtdGhpcnR5LXR3by1ieXRlcyE=")
     monkeypatch.delenv("PORTAL_INDEX_KEY", raising=False)
     with pytest.raises(settings.ConfigError, match="PORTAL_INDEX_KEY") as error:
         settings.load(tmp_path)
@@ -49,7 +52,7 @@ def test_bad_data_key_is_named(monkeypatch, tmp_path):
 
 def test_development_generates_keys_once(monkeypatch, tmp_path):
     for name in ("PORTAL_ENV", "SECRET_KEY", "PORTAL_DATA_KEYS", "PORTAL_INDEX_KEY",
-                 "DATABASE_URL", "REDIS_URL"):
+                 "DATABASE_URL", "REDIS_URL", "PORTAL_AUDIT_KEY", "PORTAL_AUDIT_SIGNING_KEY"):
         monkeypatch.delenv(name, raising=False)
     first = settings.load(tmp_path)
     second = settings.load(tmp_path)

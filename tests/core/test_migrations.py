@@ -135,6 +135,7 @@ CHECKED = {
     ("ticket", "status"), ("ticket", "channel"), ("ticket_message", "author_type"),
     ("ticket_message", "channel"), ("ticket_message", "call_direction"),
     ("answer_version", "state"), ("interaction", "actor_type"), ("import_run", "status"),
+    ("ticket_message", "call_outcome"),  # helpdesk calls (issue 10)
 }
 
 

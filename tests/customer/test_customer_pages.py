@@ -137,18 +137,6 @@ def test_faq_hides_other_incidents_answers_from_verified_people(client, db, inci
     assert "Other incident answer" not in client.get("/faq").text
 
 
-def test_demo_faq_seed(app, db, make_staff):
-    from portal.demo.faq import FAQ, seed_faq
-
-    make_staff("manager", email="manager@demo.example")
-    make_staff("admin", email="admin@demo.example")
-    assert seed_faq() == len(FAQ)
-    assert seed_faq() == 0  # idempotent
-    versions = db.session.execute(select(AnswerVersion)).scalars().all()
-    assert {v.language for v in versions} == {"en", "es", "fr", "de"}
-    assert all(v.state == "approved" and v.approved_by_id != v.author_id for v in versions)
-
-
 # --- "I did not get a letter" ---------------------------------------------------------------
 
 

@@ -2,7 +2,7 @@
 
 docs/benchmarks.md explains the numbers: verification reads the person and the
 question in one statement, reserves the attempt in one UPDATE and logs in one
-call of ``interaction_append`` on PostgreSQL (three statements on SQLite); a
+INSERT of its log row on PostgreSQL (three statements on SQLite, which seals it at once); a
 repeated notice view reads only the person, in autocommit mode on PostgreSQL.
 A change that adds a statement fails here: update the number with a reason.
 """

@@ -44,9 +44,12 @@ def _personal_values(people) -> list[str]:
 
 def test_report_json_keys_numbers_and_no_personal_data(app, client, login, make_staff,
                                                        full_incident):
+    from portal.audit import checkpoints
+
     incident = full_incident["incident"]
     manager = make_staff("manager")
     login(manager)
+    checkpoints.verify_log()  # the report states the last recorded verification
     response = client.get(f"/helpdesk/incidents/{incident.reference}/report.json")
     assert response.status_code == 200
     assert response.mimetype == "application/json"

@@ -55,7 +55,9 @@ def test_other_peoples_ticket_ids_are_not_found_on_any_route(app, db, approved_i
 
     client = verify_as(my_plain)
     token = form_token(client, "/tickets")
-    ticket_rules = [rule for rule in app.url_map.iter_rules() if "ticket_id" in rule.arguments]
+    # The customer routes (the helpdesk's send a customer to the staff sign-in).
+    ticket_rules = [rule for rule in app.url_map.iter_rules()
+                    if "ticket_id" in rule.arguments and rule.endpoint.startswith("customer.")]
     assert {rule.endpoint for rule in ticket_rules} >= {
         "customer.ticket", "customer.ticket_reply", "customer.ticket_close"}
     before = _state(db)

@@ -158,6 +158,8 @@ def _production_env(monkeypatch):
     monkeypatch.setenv("PORTAL_INDEX_KEY", "i" * 32)
     monkeypatch.setenv("DATABASE_URL", "postgres://u@h/db")
     monkeypatch.setenv("REDIS_URL", "redis://r:6379/0")
+    monkeypatch.setenv("PORTAL_AUDIT_KEY", "a" * 40)
+    monkeypatch.setenv("PORTAL_AUDIT_SIGNING_KEY", "c2lnbmluZy1rZXktb2YtdGhpcnR5LXR3by1ieXRlcyE=")
 
 
 def test_production_refuses_the_outbox(monkeypatch, tmp_path):

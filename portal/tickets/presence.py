@@ -1,0 +1,82 @@
+"""Who else has a ticket open: presence that expires within a minute.
+
+With Redis configured, each ticket has a sorted set of staff ids scored by the
+time they last loaded or pinged the page (keys namespaced by ``PORTAL_RQ_QUEUE``
+and expiring on their own); on the embedded default the ``ticket_viewer`` table
+does the same. Entries older than ``TICKET_PRESENCE_SECONDS`` do not count.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import delete, select
+
+from portal.core.jobs import redis_connection
+from portal.extensions import db
+from portal.models.base import utcnow
+from portal.models.staff import StaffUser
+from portal.models.ticket import TicketViewer
+
+
+def window() -> int:
+    """Seconds a page load keeps a staff member present."""
+    return int(current_app.config["TICKET_PRESENCE_SECONDS"])
+
+
+def _key(ticket_id: int) -> str:
+    return f"{current_app.config['PORTAL_RQ_QUEUE']}:presence:ticket:{ticket_id}"
+
+
+def touch(ticket_id: int, staff_id: int, now: datetime | None = None) -> bool:
+    """Mark the staff member present on the ticket; True if they were not already present."""
+    now = now or utcnow()
+    since = now - timedelta(seconds=window())
+    redis = redis_connection()
+    if redis is not None:
+        key = _key(ticket_id)
+        pipe = redis.pipeline()
+        pipe.zscore(key, staff_id)
+        pipe.zadd(key, {str(staff_id): now.timestamp()})
+        pipe.zremrangebyscore(key, "-inf", since.timestamp())
+        pipe.expire(key, window() + 5)
+        before = pipe.execute()[0]
+        return before is None or before < since.timestamp()
+    row = db.session.execute(
+        select(TicketViewer).where(TicketViewer.ticket_id == ticket_id,
+                                   TicketViewer.staff_id == staff_id)).scalar_one_or_none()
+    if row is None:
+        db.session.add(TicketViewer(ticket_id=ticket_id, staff_id=staff_id, seen_at=now))
+        return True
+    arrived = row.seen_at < since
+    row.seen_at = now
+    return arrived
+
+
+def others(ticket_id: int, staff_id: int, now: datetime | None = None) -> list[str]:
+    """Names of the other staff present on the ticket, by name."""
+    since = (now or utcnow()) - timedelta(seconds=window())
+    redis = redis_connection()
+    if redis is not None:
+        ids = [int(member) for member in redis.zrangebyscore(_key(ticket_id),
+                                                             since.timestamp(), "+inf")]
+        ids = [member for member in ids if member != staff_id]
+        if not ids:
+            return []
+        query = select(StaffUser.name).where(StaffUser.id.in_(ids))
+    else:
+        query = (select(StaffUser.name).join(TicketViewer, TicketViewer.staff_id == StaffUser.id)
+                 .where(TicketViewer.ticket_id == ticket_id, TicketViewer.staff_id != staff_id,
+                        TicketViewer.seen_at >= since))
+    return sorted(db.session.execute(query).scalars())
+
+
+def leave(ticket_id: int, staff_id: int) -> None:
+    """Forget the staff member's presence on the ticket (e.g. after sending)."""
+    redis = redis_connection()
+    if redis is not None:
+        redis.zrem(_key(ticket_id), staff_id)
+        return
+    db.session.execute(delete(TicketViewer).where(TicketViewer.ticket_id == ticket_id,
+                                                  TicketViewer.staff_id == staff_id))
