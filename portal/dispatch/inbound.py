@@ -25,7 +25,7 @@ from portal.models import Incident, Person, Ticket, TicketMessage
 from portal.models.base import utcnow
 from portal.people.verification import lock_contact
 from portal.security.crypto import phone_index
-from portal.tickets.operations import sla_due
+from portal.tickets import sla
 
 # Twilio's default keyword lists (Advanced Opt-Out).
 OPT_OUT_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "END", "QUIT", "CANCEL", "REVOKE", "OPTOUT"}
@@ -127,19 +127,15 @@ def _ticket_for(person: Person, text: str) -> Ticket:
     if ticket is None:
         ticket = Ticket(incident_id=person.incident_id, person_id=person.id, channel="sms",
                         status="new", topic="other", language=person.language or "en",
-                        last_customer_message_at=now,
-                        first_response_due=sla_due("TICKET_FIRST_RESPONSE_HOURS", now),
-                        resolution_due=sla_due("TICKET_RESOLUTION_HOURS", now))
+                        last_customer_message_at=now)
+        sla.start_clocks(ticket, now)
         db.session.add(ticket)
         db.session.flush()
         action = "ticket.created"
     else:
         if ticket.status == "pending_customer":
             ticket.status = "open"
-        if ticket.paused_at is not None:
-            ticket.paused_seconds = (ticket.paused_seconds or 0) + int(
-                (now - ticket.paused_at).total_seconds())
-            ticket.paused_at = None
+        sla.resume_clock(ticket, now)
         ticket.last_customer_message_at = now
         action = "ticket.customer_replied"
     db.session.add(TicketMessage(ticket_id=ticket.id, author_type="customer",
