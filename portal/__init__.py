@@ -52,6 +52,12 @@ def create_app(config: type | Mapping | None = None) -> Flask:
     from portal import dispatch  # campaigns (issue 9): periodic lease recovery
 
     dispatch.init_app(app)
+    from portal import audit  # audit chain (issue 11): the sealer and checkpoint jobs
+
+    audit.init_app(app)
+    from portal.reports import snapshots as report_snapshots  # issue 11: dashboards' refresh
+
+    report_snapshots.init_app(app)
     _register_blueprints(app)
     _register_template_helpers(app)
     _warn_if_outbox_exposed(app)

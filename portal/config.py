@@ -185,6 +185,8 @@ class Config:
     DISPATCH_RECOVER_EVERY_SECONDS = 60
     DISPATCH_SMTP_TIMEOUT_SECONDS = 30
     DISPATCH_TWILIO_TIMEOUT_SECONDS = 30
+    DISPATCH_LETTER_BATCH_SIZE = 500  # letters per print file (one PDF + one manifest)
+    DISPATCH_LETTER_DIR = ""  # print files (names, addresses), owner-only; "" = instance/letters
     # (end of dispatch settings)
 
     # Helpdesk: queue, SLA, answers, look-up limits (docs/helpdesk.md).
@@ -192,6 +194,12 @@ class Config:
     # rows per queue page.
     TICKET_PRESENCE_SECONDS = 45
     TICKET_QUEUE_PAGE_SIZE = 50
+    # Person look-up and calls: an agent may lift a person's verification lock and resend
+    # their notice code this many times per person in 24 hours; a person reached through a
+    # search or a ticket stays reachable (page, calls) for this many minutes.
+    HELPDESK_UNLOCKS_PER_PERSON_PER_DAY = 2
+    HELPDESK_RESENDS_PER_PERSON_PER_DAY = 2
+    HELPDESK_PERSON_GRANT_MINUTES = 120
     # (end of helpdesk settings)
 
     # Audit: keyed chain, sealer, checkpoints, retention (docs/audit.md).
@@ -209,6 +217,8 @@ class Config:
     # Oversight: log review, export, staff administration, reports (docs/oversight.md).
     # Reports: days the dashboards show; a substitute notice's minimum days up (HIPAA: 90).
     REPORTS_DAYS = 30
+    REPORTS_SNAPSHOT_SECONDS = 300  # a dashboard older than this is recomputed on reading
+    REPORTS_REFRESH_SECONDS = 120  # the periodic refresh of active incidents' dashboards
     SUBSTITUTE_NOTICE_MIN_DAYS = 90
     # (end of oversight settings)
 
@@ -404,12 +414,18 @@ def load(instance_path: str | Path) -> type[Config] | dict:
                  "DISPATCH_LEASE_SECONDS", "DISPATCH_CHUNK_SIZE",
                  "DISPATCH_RECOVER_EVERY_SECONDS", "DISPATCH_SMTP_TIMEOUT_SECONDS",
                  "DISPATCH_TWILIO_TIMEOUT_SECONDS"):
-        settings[name] = as_int(_env(name), settings[name])
+        settings[name] = as_int(_env(f"PORTAL_{name}"), settings[name])
         if settings[name] < 0:
             raise ConfigError(f"{name} must not be negative")
     for name in ("DISPATCH_MAX_ATTEMPTS", "DISPATCH_LEASE_SECONDS", "DISPATCH_CHUNK_SIZE"):
         if settings[name] < 1:
             raise ConfigError(f"{name} must be at least 1")
+    settings["DISPATCH_LETTER_BATCH_SIZE"] = as_int(_env("DISPATCH_LETTER_BATCH_SIZE"),
+                                                    settings["DISPATCH_LETTER_BATCH_SIZE"])
+    if settings["DISPATCH_LETTER_BATCH_SIZE"] < 1:
+        raise ConfigError("DISPATCH_LETTER_BATCH_SIZE must be at least 1")
+    settings["DISPATCH_LETTER_DIR"] = (_env("DISPATCH_LETTER_DIR")
+                                       or str(instance_path / "letters"))
     # (end of dispatch environment)
 
     # Helpdesk settings from the environment.
@@ -421,6 +437,11 @@ def load(instance_path: str | Path) -> type[Config] | dict:
         _env("PORTAL_TICKET_PRESENCE_SECONDS"), settings["TICKET_PRESENCE_SECONDS"])
     settings["TICKET_QUEUE_PAGE_SIZE"] = as_int(
         _env("PORTAL_TICKET_QUEUE_PAGE_SIZE"), settings["TICKET_QUEUE_PAGE_SIZE"])
+    for name in ("HELPDESK_UNLOCKS_PER_PERSON_PER_DAY", "HELPDESK_RESENDS_PER_PERSON_PER_DAY",
+                 "HELPDESK_PERSON_GRANT_MINUTES"):
+        settings[name] = as_int(_env(f"PORTAL_{name}"), settings[name])
+        if settings[name] < (1 if name == "HELPDESK_PERSON_GRANT_MINUTES" else 0):
+            raise ConfigError(f"{name} is out of range: {settings[name]}")
     # (end of helpdesk environment)
 
     # Audit settings from the environment.
@@ -448,6 +469,10 @@ def load(instance_path: str | Path) -> type[Config] | dict:
     settings["REPORTS_DAYS"] = as_int(_env("PORTAL_REPORTS_DAYS"), settings["REPORTS_DAYS"])
     if not 1 <= settings["REPORTS_DAYS"] <= 366:
         raise ConfigError("PORTAL_REPORTS_DAYS must be between 1 and 366")
+    for name in ("REPORTS_SNAPSHOT_SECONDS", "REPORTS_REFRESH_SECONDS"):
+        settings[name] = as_int(_env("PORTAL_" + name), settings[name])
+        if settings[name] < 0:
+            raise ConfigError(f"PORTAL_{name} cannot be negative")
     settings["SUBSTITUTE_NOTICE_MIN_DAYS"] = as_int(
         _env("PORTAL_SUBSTITUTE_NOTICE_MIN_DAYS"), settings["SUBSTITUTE_NOTICE_MIN_DAYS"])
     if settings["SUBSTITUTE_NOTICE_MIN_DAYS"] < 90:

@@ -12,5 +12,6 @@ pytest_plugins = [
     "tests.fixtures.staff",
     "tests.fixtures.people",
     "tests.fixtures.services",
+    "tests.fixtures.reports",
     "tests.fixtures.answers",
 ]

@@ -22,7 +22,7 @@ from portal.audit import log as audit
 from portal.core.i18n import LANGUAGE_NAMES
 from portal.extensions import db
 from portal.incidents.queries import incidents_with_people
-from portal.reports import dashboards, regulator, substitute, svg
+from portal.reports import dashboards, regulator, snapshots, substitute, svg
 from portal.security.permissions import staff_required
 
 DAY_CHOICES = (7, 30, 90)
@@ -78,7 +78,8 @@ def _charts(funnel, tickets, times, agents, verification) -> dict:
             _("People reached at each stage, per channel; the table below has the numbers.")),
         "tickets": svg.column_chart(
             short_days,
-            [(_("Opened"), tickets.series["opened"]), (_("Resolved"), tickets.series["resolved"])],
+            [(_("Tickets opened"), tickets.series["opened"]),
+             (_("Tickets resolved"), tickets.series["resolved"])],
             _("Tickets opened and resolved per day"),
             _("One pair of columns per day (UTC); the table below has the numbers.")),
         "response": svg.bar_chart(
@@ -107,18 +108,17 @@ def incident(reference: str):
     """One incident's dashboards: funnel, tickets, response times, agents, verification."""
     found = get_incident_or_404(reference)
     days = _days()
-    window = dashboards.window(days)
-    sla_hours = int(current_app.config["TICKET_FIRST_RESPONSE_HOURS"])
-    funnel = dashboards.funnel(found.id)
-    tickets = dashboards.tickets_per_day(found.id, window)
-    times = dashboards.response_times(found.id, dashboards.start_of(window), sla_hours)
-    agents = dashboards.answers_by_agent(found.id, window)
-    verification = dashboards.verification_per_day(found.id, window)
+    found_dashboards = snapshots.dashboards_of(found.id, days)
+    funnel, tickets, times, agents, verification = (
+        found_dashboards.funnel, found_dashboards.tickets, found_dashboards.times,
+        found_dashboards.agents, found_dashboards.verification)
     return render_template(
         "reports/incident.html", incident=found, days=days, day_choices=DAY_CHOICES,
         funnel=funnel, tickets=tickets, times=times, agents=agents,
         verification=verification, stages=stage_names(), channels=channel_names(),
         stage_keys=dashboards.FUNNEL_STAGES, buckets=bucket_names(),
+        computed_at=found_dashboards.computed_at,
+        refresh_minutes=max(1, int(current_app.config["REPORTS_SNAPSHOT_SECONDS"]) // 60),
         charts=_charts(funnel, tickets, times, agents, verification),
     )
 

@@ -6,7 +6,8 @@ Create Date: 2026-11-28 15:30:00
 
 The dashboards count per incident and day: three indexes that lead with the
 incident (interaction by action and time, tickets by creation and resolution).
-The substitute notice is the public incident page a manager publishes.
+The substitute notice is the public incident page a manager publishes;
+report_snapshot keeps each incident's dashboards as last computed.
 """
 import sqlalchemy as sa
 from alembic import op
@@ -36,6 +37,18 @@ def upgrade():
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("incident_id"),
     )
+    op.create_table(
+        "report_snapshot",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("incident_id", sa.Integer(), nullable=False),
+        sa.Column("days", sa.Integer(), nullable=False),
+        sa.Column("data", sa.JSON(), nullable=False),
+        sa.Column("computed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("compute_ms", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(["incident_id"], ["incident.id"]),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("incident_id", "days"),
+    )
     op.create_index("ix_interaction_incident_action_at", "interaction",
                     ["incident_id", "action", "at", "person_id"])
     op.create_index("ix_ticket_incident_created", "ticket", ["incident_id", "created_at"])
@@ -46,4 +59,5 @@ def downgrade():
     op.drop_index("ix_ticket_incident_resolved", table_name="ticket")
     op.drop_index("ix_ticket_incident_created", table_name="ticket")
     op.drop_index("ix_interaction_incident_action_at", table_name="interaction")
+    op.drop_table("report_snapshot")
     op.drop_table("substitute_notice")

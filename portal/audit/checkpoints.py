@@ -150,6 +150,8 @@ def make_checkpoint(out: Path | None = None) -> CheckpointMade:
 
 def checkpoint_job() -> None:
     """The periodic job: a checkpoint every ``PORTAL_AUDIT_CHECKPOINT_MINUTES``."""
+    if directory() is None:
+        return
     try:
         made = make_checkpoint()
     except ChainBroken as exc:

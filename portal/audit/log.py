@@ -20,9 +20,12 @@ lets verification run at a few hundred thousand rows a second.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
+import queue
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -300,15 +303,44 @@ class ChainReport:
 
 
 def _pg_rows(batch: int) -> Iterator[tuple]:
-    """(seq, id, prev_hash, hash, message, details_ok) in chain order, streamed."""
+    """(seq, id, prev_hash, hash, message, details_ok) in chain order, streamed.
+
+    A thread fetches the next batch from the server-side cursor while the caller hashes
+    this one: PostgreSQL builds messages and checks digests on one core while Python
+    computes HMACs on the other (psycopg releases the GIL while it waits). The session's
+    connection is used by that thread alone until the walk ends.
+    """
     connection = db.session.connection()
     result = connection.execute(
         _PG_CHAIN, execution_options={"stream_results": True, "yield_per": batch})
+    batches: queue.Queue = queue.Queue(maxsize=2)
+    stop = threading.Event()
+
+    def fetch() -> None:
+        try:
+            for partition in result.partitions():
+                if stop.is_set():
+                    break
+                batches.put(partition)
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer
+            batches.put(exc)
+        finally:
+            result.close()
+            batches.put(None)
+
+    fetcher = threading.Thread(target=fetch, name="audit-verify-fetch", daemon=True)
+    fetcher.start()
     try:
-        for partition in result.partitions():
+        while (partition := batches.get()) is not None:
+            if isinstance(partition, BaseException):
+                raise partition
             yield from partition
     finally:
-        result.close()
+        stop.set()
+        while fetcher.is_alive():  # let the fetcher finish its put and close the cursor
+            with contextlib.suppress(queue.Empty):
+                batches.get(timeout=0.1)
+        fetcher.join()
 
 
 def _details_ok(row) -> bool:

@@ -22,10 +22,16 @@ def register(app: Flask) -> None:
     from portal.cli import campaigns_cmd
 
     campaigns_cmd.register(app)
+    from portal.cli import campaign_files_cmd  # evidence and letters (campaign-ui)
+
+    campaign_files_cmd.register(campaigns_cmd.campaigns)
 
     # helpdesk (issue 10)
 
     # audit chain and retention (issue 11)
+    from portal.cli import data_cmd
+
+    data_cmd.register(app)
 
     # oversight (issue 11)
 

@@ -8,9 +8,10 @@ from portal.models.campaign import Campaign, LetterBatch, Notification, OutboxMe
 from portal.models.importrun import ImportRun
 from portal.models.incident import Incident, IncidentAdvice, NoticeVersion, RegulatorFiling
 from portal.models.interaction import Interaction
+from portal.models.letter import Letter  # letters (issue 9)
 from portal.models.person import ActivationCode, Person
 from portal.models.staff import StaffUser
-from portal.models.substitute import SubstituteNotice
+from portal.models.substitute import ReportSnapshot, SubstituteNotice
 from portal.models.ticket import Ticket, TicketMessage, TicketSla, TicketViewer
 
 __all__ = [
@@ -24,12 +25,14 @@ __all__ = [
     "Incident",
     "IncidentAdvice",
     "Interaction",
+    "Letter",
     "LetterBatch",
     "NoticeVersion",
     "Notification",
     "OutboxMessage",
     "Person",
     "RegulatorFiling",
+    "ReportSnapshot",
     "StaffUser",
     "SubstituteNotice",
     "Ticket",

@@ -1,4 +1,6 @@
-"""The substitute notice: a public page about an incident, for people who cannot be reached.
+"""The reports area's tables: the substitute notice and the dashboards' snapshots.
+
+The substitute notice is a public page about an incident, for people who cannot be reached.
 
 HIPAA's substitute notice (45 CFR 164.404(d)(2)) asks for a conspicuous web posting
 kept up for at least 90 days with a toll-free number; the manager writes a plain
@@ -9,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, ForeignKey, String
+from sqlalchemy import JSON, Date, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.extensions import db
@@ -31,3 +33,21 @@ class SubstituteNotice(db.Model):
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class ReportSnapshot(db.Model):
+    """One incident's dashboards as last computed for a window of ``days`` (JSON).
+
+    The dashboards' aggregates over millions of rows take seconds; the page reads the
+    snapshot, which a periodic job (and a stale read) recomputes.
+    """
+
+    __tablename__ = "report_snapshot"
+    __table_args__ = (UniqueConstraint("incident_id", "days"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id"))
+    days: Mapped[int] = mapped_column(Integer)
+    data: Mapped[dict] = mapped_column(JSON)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    compute_ms: Mapped[int] = mapped_column(Integer, default=0)

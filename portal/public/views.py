@@ -10,6 +10,7 @@ from flask import abort, current_app, render_template
 
 from portal.core.i18n import current_language
 from portal.incidents.brand import brand_of
+from portal.incidents.contacts import contact_text
 from portal.public import bp
 from portal.reports.substitute import published, summary_in
 
@@ -24,6 +25,7 @@ def incident(reference: str):
     summary, language = summary_in(notice, current_language(), incident.default_language)
     response = current_app.make_response(render_template(
         "public/incident.html", incident=incident, notice=notice, summary=summary,
-        summary_language=language, brand=brand_of(incident)))
+        summary_language=language, brand=brand_of(incident),
+        hours=contact_text(incident, "contact_hours", current_language())))
     response.headers["Cache-Control"] = "public, max-age=300"
     return response

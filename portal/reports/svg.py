@@ -64,10 +64,11 @@ def grouped_bars(groups: Sequence[str], series: Sequence[tuple[str, Sequence[flo
     """Horizontal bars grouped per label: one bar for each series (e.g. a funnel per channel)."""
     gap = 10
     per_group = len(series) * bar + gap
-    legend = 26
+    legend_markup, legend = _legend([name for name, _ in series], 0, 16, width)
+    legend += 8
     height = legend + max(1, len(groups)) * per_group + gap
     _, parts = _open(width, height, title, desc, "chart-grouped")
-    parts.append(_legend([name for name, _ in series], 0, 16, width))
+    parts.append(legend_markup)
     top = max((value for _, values in series for value in values), default=0) or 1
     room = width - label_width - 70
     for g_index, group in enumerate(groups):
@@ -90,32 +91,52 @@ def grouped_bars(groups: Sequence[str], series: Sequence[tuple[str, Sequence[flo
     return Markup("".join(parts))  # noqa: S704 - every text above went through escape()
 
 
-def _legend(names: Sequence[str], x: int, y: int, width: int) -> str:
-    parts = []
-    step = max(90, width // max(1, len(names)))
+def _legend_rows(names: Sequence[str], width: int) -> list[list[tuple[int, int, str]]]:
+    """Legend entries laid out left to right, wrapping: rows of (x offset, index, name)."""
+    rows: list[list[tuple[int, int, str]]] = [[]]
+    x = 0
     for index, name in enumerate(names):
-        left = x + index * step
-        colour = PALETTE[index % len(PALETTE)]
-        parts.append(
-            f'<rect class="chart-s{index % len(PALETTE)}" fill="{colour}" x="{left}" '
-            f'y="{y - 10}" width="12" height="12"/>'
-            f'<text class="chart-legend" x="{left + 16}" y="{y}">{escape(name)}</text>'
-        )
-    return "".join(parts)
+        item = 16 + int(len(name) * 6.6) + 18  # swatch, text at ~6.6 px a character, gap
+        if x and x + item > width:
+            rows.append([])
+            x = 0
+        rows[-1].append((x, index, name))
+        x += item
+    return rows
+
+
+def _legend(names: Sequence[str], x: int, y: int, width: int) -> tuple[str, int]:
+    """The legend's markup and its height."""
+    parts = []
+    rows = _legend_rows(names, width)
+    for line, row in enumerate(rows):
+        for offset, index, name in row:
+            left, top = x + offset, y + line * 18
+            colour = PALETTE[index % len(PALETTE)]
+            parts.append(
+                f'<rect class="chart-s{index % len(PALETTE)}" fill="{colour}" x="{left}" '
+                f'y="{top - 10}" width="12" height="12"/>'
+                f'<text class="chart-legend" x="{left + 16}" y="{top}">{escape(name)}</text>'
+            )
+    return "".join(parts), len(rows) * 18
 
 
 def column_chart(labels: Sequence[str], series: Sequence[tuple[str, Sequence[float]]],
                  title: str, desc: str = "", width: int = 640, height: int = 240) -> Markup:
     """Columns per label (a day), side by side for each series, with a y axis and a legend."""
-    left, right, top_pad, bottom = 44, 10, 30, 34
+    left, right, bottom = 44, 10, 34
+    legend_markup, legend = _legend([name for name, _ in series], left, 14, width - left)
+    top_pad = legend + 12
+    height += legend - 18
     _, parts = _open(width, height, title, desc, "chart-columns")
-    parts.append(_legend([name for name, _ in series], left, 14, width - left))
+    parts.append(legend_markup)
     top = max((value for _, values in series for value in values), default=0) or 1
     plot_h = height - top_pad - bottom
     plot_w = width - left - right
     slot = plot_w / max(1, len(labels))
     col = max(1.0, (slot - 2) / max(1, len(series)))
-    for tick in (0, top / 2, top):
+    ticks = (0, top) if top < 2 or top % 2 else (0, top // 2, top)
+    for tick in ticks:
         y = top_pad + plot_h - tick / top * plot_h
         parts.append(f'<line class="chart-grid" stroke="#d0d4da" x1="{left}" x2="{width - right}" '
                      f'y1="{y:.1f}" y2="{y:.1f}"/>'

@@ -97,7 +97,17 @@ def _interaction_log_is_append_only():
     )
     db.session.execute(person_rows)
     db.session.commit()
-    assert audit.verify().ok
+    assert audit.verify().ok  # seals the row: sealing, once, is the other update allowed
+    for statement in (  # a sealed row cannot be unsealed, re-sealed or redacted again
+        update(Interaction).where(Interaction.id == row_id)
+        .values(seq=None, prev_hash=None, hash=None),
+        update(Interaction).where(Interaction.id == row_id).values(hash="f" * 64),
+        update(Interaction).where(Interaction.id == row_id)
+        .values(redacted_at=audit.utcnow(), details={}),
+    ):
+        with pytest.raises(DBAPIError, match="append-only"):
+            db.session.execute(statement)
+        db.session.rollback()
     db.session.remove()
 
 
