@@ -67,7 +67,7 @@ def test_every_person_gets_each_channel_once(app, db, runner, queue, twilio_stub
     assert summary.queued and summary.created == {"sms": 9, "email": 9}
     assert queue.count == 6  # 3 chunks of 4 per channel, deterministic ids
     assert sorted(queue.get_job_ids()) == sorted(
-        f"campaign-{campaign_id}-{channel}-{n}" for channel in ("sms", "email") for n in range(3))
+        chunks.job_id(campaign_id, channel, n) for channel in ("sms", "email") for n in range(3))
     work(runner)
     assert sorted(to for to, _body in sms_bodies(received)) == sorted(
         plain["phone"] for _r, plain in persons)
@@ -83,7 +83,7 @@ def test_every_person_gets_each_channel_once(app, db, runner, queue, twilio_stub
     assert b"Auto-Submitted: auto-generated" in first and b"multipart/alternative" in first
     assert campaigns.counts(campaign_id)["sms"]["sent"] == 9
     assert campaigns.get(campaign_id).status == "completed"
-    assert queue.count == 0 and not queue.connection.keys(f"rq:job:campaign-{campaign_id}-*")
+    assert queue.count == 0 and not queue.connection.keys(f"rq:job:{queue.name}-campaign-*")
 
 
 def test_errors_retry_fail_and_fall_back(app, db, runner, queue, twilio_stub, smtp_sink,

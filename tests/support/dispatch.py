@@ -17,12 +17,8 @@ CATEGORY_WORDS = ("contact_details", "date_of_birth", "contact details", "date o
 
 
 def dispatch_redis_url() -> str:
-    """A Redis database of the campaign tests' own, one per xdist worker.
-
-    Chunk job ids are ``campaign-<id>-<channel>-<n>`` (rq keys are not per queue),
-    and every test database numbers its campaigns from 1: parallel test processes
-    sharing one Redis database would take each other's jobs.
-    """
+    """A Redis database of the campaign tests' own, one per xdist worker (away from the
+    other areas' keys in database 0; queue names keep parallel runs apart)."""
     import os
 
     worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
