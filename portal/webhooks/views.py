@@ -12,7 +12,7 @@ from flask import Response, abort, current_app, request
 
 from portal.audit import log as audit
 from portal.dispatch import callbacks, inbound
-from portal.extensions import db
+from portal.extensions import csrf, db
 from portal.webhooks import bp
 
 
@@ -48,6 +48,7 @@ def _twiml(reply: str | None) -> Response:
 
 
 @bp.post("/twilio/status")
+@csrf.exempt
 def twilio_status():
     _require_twilio()
     callbacks.apply_status(request.form.get("MessageSid", ""),
@@ -57,6 +58,7 @@ def twilio_status():
 
 
 @bp.post("/twilio/inbound")
+@csrf.exempt
 def twilio_inbound():
     _require_twilio()
     handled = inbound.handle(request.form.get("From", ""), request.form.get("Body", ""))
