@@ -93,6 +93,13 @@ LABELS = {
     "letters.returned": _l("Letters marked as returned"),
     "sms.opted_out": _l("Customer opted out of text messages"),
     "sms.opted_in": _l("Customer opted in to text messages again"),
+    "sms.sent": _l("Text message sent"),
+    "sms.delivered": _l("Text message delivered"),
+    "sms.undelivered": _l("Text message not delivered"),
+    "sms.failed": _l("Text message failed"),
+    "sms.help_requested": _l("Customer asked for help by text message"),
+    "sms.inbound_unknown": _l("Text message from an unknown number"),
+    "webhook.forged": _l("Forged webhook call refused"),
     # --- helpdesk (issue 10) -----------------------------------------------------------
     "ticket.viewed": _l("Ticket opened by staff"),
     "ticket.assigned": _l("Ticket assigned"),

@@ -33,6 +33,10 @@ DYNAMIC = {
     "portal/people/lookup.py:_check_limit": ("person.unlocked_refused",
                                              "person.code_resend_refused"),
     "portal/people/retention.py:purge": ("data.purged",),
+    "portal/dispatch/callbacks.py:apply_status": ("sms.sent", "sms.delivered",
+                                                  "sms.undelivered", "sms.failed"),
+    "portal/dispatch/inbound.py:_ticket_for": ("ticket.created", "ticket.customer_replied"),
+    "portal/dispatch/inbound.py:handle": ("sms.opted_out", "sms.opted_in"),
 }
 
 

@@ -345,6 +345,8 @@ CAMPAIGN_ROUTES: dict = {
     "POST campaigns.letters_print": Declared("letters.printed"),
     "POST campaigns.letters_mailed": Declared("letters.mailed"),
     "POST campaigns.letters_returned": Declared("letters.returned"),
+    "POST webhooks.twilio_status": Declared("sms.delivered"),
+    "POST webhooks.twilio_inbound": Declared("sms.inbound_unknown"),
 }
 
 HELPDESK_ROUTES: dict = {
