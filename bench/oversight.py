@@ -234,6 +234,11 @@ def measure(url: str, runs: int) -> None:
         def get(path=path):
             assert client.get(path).status_code == 200
         print(f"  {path:40} {summary(timed(get, runs))}", flush=True)
+    print("\nregulator report (GET, built from scratch on every download):")
+    for kind in ("json", "pdf"):
+        def report(kind=kind):
+            assert client.get(f"/helpdesk/incidents/BENCH-BIG/report.{kind}").status_code == 200
+        print(f"  {'report.' + kind:40} {summary(timed(report, max(2, runs // 3)))}", flush=True)
     if "audit_log.index" in app.view_functions:
         def log_page():
             assert client.get("/helpdesk/log/").status_code == 200

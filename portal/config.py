@@ -192,6 +192,12 @@ class Config:
     # rows per queue page.
     TICKET_PRESENCE_SECONDS = 45
     TICKET_QUEUE_PAGE_SIZE = 50
+    # Person look-up and calls: an agent may lift a person's verification lock and resend
+    # their notice code this many times per person in 24 hours; a person reached through a
+    # search or a ticket stays reachable (page, calls) for this many minutes.
+    HELPDESK_UNLOCKS_PER_PERSON_PER_DAY = 2
+    HELPDESK_RESENDS_PER_PERSON_PER_DAY = 2
+    HELPDESK_PERSON_GRANT_MINUTES = 120
     # (end of helpdesk settings)
 
     # Audit: keyed chain, sealer, checkpoints, retention (docs/audit.md).
@@ -406,7 +412,7 @@ def load(instance_path: str | Path) -> type[Config] | dict:
                  "DISPATCH_LEASE_SECONDS", "DISPATCH_CHUNK_SIZE",
                  "DISPATCH_RECOVER_EVERY_SECONDS", "DISPATCH_SMTP_TIMEOUT_SECONDS",
                  "DISPATCH_TWILIO_TIMEOUT_SECONDS"):
-        settings[name] = as_int(_env(name), settings[name])
+        settings[name] = as_int(_env(f"PORTAL_{name}"), settings[name])
         if settings[name] < 0:
             raise ConfigError(f"{name} must not be negative")
     for name in ("DISPATCH_MAX_ATTEMPTS", "DISPATCH_LEASE_SECONDS", "DISPATCH_CHUNK_SIZE"):
@@ -423,6 +429,11 @@ def load(instance_path: str | Path) -> type[Config] | dict:
         _env("PORTAL_TICKET_PRESENCE_SECONDS"), settings["TICKET_PRESENCE_SECONDS"])
     settings["TICKET_QUEUE_PAGE_SIZE"] = as_int(
         _env("PORTAL_TICKET_QUEUE_PAGE_SIZE"), settings["TICKET_QUEUE_PAGE_SIZE"])
+    for name in ("HELPDESK_UNLOCKS_PER_PERSON_PER_DAY", "HELPDESK_RESENDS_PER_PERSON_PER_DAY",
+                 "HELPDESK_PERSON_GRANT_MINUTES"):
+        settings[name] = as_int(_env(f"PORTAL_{name}"), settings[name])
+        if settings[name] < (1 if name == "HELPDESK_PERSON_GRANT_MINUTES" else 0):
+            raise ConfigError(f"{name} is out of range: {settings[name]}")
     # (end of helpdesk environment)
 
     # Audit settings from the environment.

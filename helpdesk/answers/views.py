@@ -16,6 +16,7 @@ from flask_login import current_user
 
 from helpdesk.answers import bp
 from helpdesk.answers.forms import ConfirmForm, NewAnswerForm, SendBackForm, SettingsForm, TextForm
+from helpdesk.incidents.forms import choices
 from helpdesk.saving import saving
 from portal.answers import library
 from portal.answers.queries import incident_choices, overview, version_usage
@@ -62,9 +63,9 @@ def _answer_url(answer: Answer, language: str | None = None) -> str:
 
 
 def _fill_settings_choices(form: SettingsForm) -> None:
-    form.category.choices = [(key, str(name)) for key, name in library.CATEGORIES.items()]
-    form.incident_id.choices = [("", _("All incidents"))] + [
-        (str(incident_id), label) for incident_id, label in incident_choices()]
+    form.category.choices = choices(library.CATEGORIES.items())
+    form.incident_id.choices = choices([("", _("All incidents"))] + [
+        (str(incident_id), label) for incident_id, label in incident_choices()])
 
 
 def _incident_id(form: SettingsForm) -> int | None:
@@ -98,7 +99,7 @@ def create():
     """A new answer with its first draft."""
     form = NewAnswerForm()
     _fill_settings_choices(form)
-    form.language.choices = list(_language_names().items())
+    form.language.choices = choices(_language_names().items())
     if request.method == "GET":
         form.language.data = current_language()
     if form.validate_on_submit():

@@ -21,6 +21,7 @@ from jinja2 import TemplateSyntaxError, meta, nodes
 from jinja2.sandbox import SandboxedEnvironment
 from sqlalchemy import select
 
+from portal.answers import render
 from portal.audit import log as audit
 from portal.core import approval
 from portal.extensions import db
@@ -30,9 +31,8 @@ from portal.models.answer import ANSWER_WORKFLOW
 WORKFLOW = ANSWER_WORKFLOW
 LibraryError = approval.ApprovalError
 
-# The values a reply (and the public FAQ) fills in; render.py's sandbox exposes these only.
-PLACEHOLDERS = ("first_name", "incident", "categories", "hotline", "hours", "enroll_by",
-                "portal_url")
+# The values a reply (and the public FAQ) fills in: render.py's sandbox exposes these only.
+PLACEHOLDERS = render.PLACEHOLDERS
 CATEGORIES = {
     "incident": _l("The incident"),
     "verification": _l("Verification and codes"),

@@ -1,0 +1,225 @@
+"""Person look-up by blind index, grants, unlock and resend limits, calls and agent tickets."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from portal.models import AttemptCounter, Interaction, OutboxMessage, Ticket, TicketMessage
+from portal.models.base import utcnow
+from tests.support import STAFF_PASSWORD, csrf_token
+
+BASE = "/helpdesk/people"
+PHONE = "+14155552671"
+
+
+def signed_in(app, user):
+    client = app.test_client()
+    response = client.post("/staff/login", data={
+        "email": user.email, "password": STAFF_PASSWORD,
+        "csrf_token": csrf_token(client, "/staff/login")})
+    assert response.status_code == 302, response.text
+    return client
+
+
+def logged(db, action):
+    db.session.expire_all()
+    return list(db.session.execute(select(Interaction).where(Interaction.action == action)
+                                   .order_by(Interaction.id)).scalars())
+
+
+def lock(db, person):
+    from portal.people.unknown_codes import row_key
+
+    db.session.merge(AttemptCounter(key=row_key(person.code_index), failures=5,
+                                    failures_since=utcnow(),
+                                    locked_until=utcnow() + timedelta(minutes=30)))
+    db.session.commit()
+
+
+@pytest.fixture
+def found(db, make_person, make_incident):
+    incident = make_incident(reference="INC-LOOK")
+    person, plain = make_person(incident, phone=PHONE, email="Jamie.Doe@Example.org",
+                                external_ref="REF-77")
+    other, _ = make_person(make_incident(reference="INC-OTHER"))
+    return person, plain, other
+
+
+@pytest.fixture
+def agent(app, make_staff):
+    return signed_in(app, make_staff("agent"))
+
+
+@pytest.mark.parametrize("typed", [
+    "REF-77", "jamie.doe@example.org", " +1 (415) 555-2671 ", "pol", "code"])
+def test_search_by_each_blind_index_masks_and_logs_no_value(db, agent, found, typed):
+    person, plain, _other = found
+    typed = {"pol": plain["policy_number"].lower(), "code": plain["notice_code"].lower()}.get(
+        typed, typed)
+    page = agent.post(f"{BASE}/", data={"q": typed, "csrf_token": csrf_token(agent, BASE + "/")})
+    assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
+    results = page.text.split('role="search"', 1)[1].split("</form>", 1)[1]
+    assert "1 person found." in results and f"/helpdesk/people/{person.id}" in results
+    assert "REF-77" in results and "Jamie" in results
+    for secret in (PHONE, "jamie.doe@example.org", "Jamie.Doe", plain["policy_number"],
+                   plain["last_name"], plain["date_of_birth"]):
+        assert secret not in results
+    assert "J•••@E•••" in results
+    entry = logged(db, "person.searched")[-1]
+    assert entry.details == {"matches": 1}
+
+
+def test_unknown_values_say_no_match_with_the_same_statements(db, agent, found,
+                                                              count_queries):
+    page = agent.get(f"{BASE}/?q=REF-00")
+    assert "No match." in page.text
+    agent.get(f"{BASE}/?q=REF-77")  # warm up both paths
+    with count_queries as counted:
+        agent.get(f"{BASE}/?q=REF-78")
+    unknown = [statement for statement in counted.statements if "person" in statement]
+    with count_queries as counted:
+        agent.get(f"{BASE}/?q=REF-77")
+    known = [statement for statement in counted.statements if "person" in statement]
+    # The look-up itself is one statement of the same shape; a match only adds reading
+    # the found people's incidents and locks for the (masked) list.
+    assert known[0] == unknown[0] and "FROM person" in unknown[0]
+    assert logged(db, "person.searched")[-1].details == {"matches": 1}
+
+
+def test_person_routes_need_a_grant_from_search(app, db, agent, make_staff, found):
+    person, _plain, other = found
+    token = csrf_token(agent, f"{BASE}/")
+    for url in (f"{BASE}/{person.id}", f"{BASE}/{person.id}/call"):
+        assert agent.get(url).status_code == 404
+    for url in ("unlock", "resend", "tickets", "call"):
+        assert agent.post(f"{BASE}/{person.id}/{url}",
+                          data={"csrf_token": token}).status_code == 404
+    agent.get(f"{BASE}/?q=REF-77")
+    assert agent.get(f"{BASE}/{person.id}").status_code == 200
+    assert logged(db, "person.viewed")[-1].person_id == person.id
+    # a grant is for this person only, and for this session only
+    assert agent.get(f"{BASE}/{other.id}").status_code == 404
+    colleague = signed_in(app, make_staff("agent"))
+    assert colleague.get(f"{BASE}/{person.id}").status_code == 404
+
+
+def test_grants_lapse(app, db, agent, found, monkeypatch):
+    from helpdesk.people import grants
+
+    person, *_ = found
+    agent.get(f"{BASE}/?q=REF-77")
+    later = grants.clock() + app.config["HELPDESK_PERSON_GRANT_MINUTES"] * 60 + 1
+    monkeypatch.setattr(grants, "clock", lambda: later)
+    assert agent.get(f"{BASE}/{person.id}").status_code == 404
+
+
+def test_unlock_is_logged_and_limited_per_day(app, db, agent, found):
+    from portal.people import verification
+
+    person, *_ = found
+    agent.get(f"{BASE}/?q=REF-77")
+    page = f"{BASE}/{person.id}"
+    assert "Unlock the notice code" not in agent.get(page).text
+    for _round in range(app.config["HELPDESK_UNLOCKS_PER_PERSON_PER_DAY"]):
+        lock(db, person)
+        assert "Locked" in agent.get(page).text
+        response = agent.post(f"{page}/unlock", data={"csrf_token": csrf_token(agent, page)})
+        assert response.status_code == 302
+        assert verification.failures(person).locked_until is None
+    lock(db, person)
+    agent.post(f"{page}/unlock", data={"csrf_token": csrf_token(agent, page)})
+    assert verification.failures(person).locked_until is not None
+    assert "the most allowed" in agent.get(page).text
+    assert len(logged(db, "person.unlocked")) == app.config["HELPDESK_UNLOCKS_PER_PERSON_PER_DAY"]
+    assert logged(db, "person.unlocked_refused")[0].details["reason"] == "daily_limit"
+
+
+def test_resend_sends_to_the_contact_details_on_file_and_is_limited(app, db, agent, found):
+    person, *_ = found
+    agent.get(f"{BASE}/?q=REF-77")
+    page = f"{BASE}/{person.id}"
+    limit = app.config["HELPDESK_RESENDS_PER_PERSON_PER_DAY"]
+    for _round in range(limit + 1):
+        agent.post(f"{page}/resend", data={"csrf_token": csrf_token(agent, page)})
+    assert len(logged(db, "person.code_resend")) == limit
+    assert len(logged(db, "person.code_resend_refused")) == 1
+    sent = logged(db, "code_resend.sent")
+    assert len(sent) == limit and all(entry.person_id == person.id for entry in sent)
+    assert db.session.execute(select(OutboxMessage)).first() is not None
+
+
+def test_log_a_call_opens_or_extends_a_phone_ticket(db, agent, found, make_person):
+    person, _plain, other = found
+    agent.get(f"{BASE}/?q=REF-77")
+    url = f"{BASE}/{person.id}/call"
+    call = {"direction": "inbound", "minutes": "7", "outcome": "answered", "topic": "monitoring",
+            "summary": "Asked how to enrol; walked through the steps."}
+    response = agent.post(url, data={**call, "csrf_token": csrf_token(agent, url)})
+    assert response.status_code == 302
+    ticket = db.session.execute(select(Ticket).where(Ticket.person_id == person.id)).scalar_one()
+    assert (ticket.channel, ticket.status, ticket.topic) == ("phone", "open", "monitoring")
+    assert ticket.first_response_at is not None and ticket.first_response_due is not None
+    message = db.session.execute(select(TicketMessage)).scalar_one()
+    assert (message.call_direction, message.call_seconds, message.call_outcome,
+            message.internal) == ("inbound", 420, "answered", True)
+    entry = logged(db, "call.logged")[0]
+    assert entry.details == {"direction": "inbound", "minutes": 7, "outcome": "answered",
+                             "new_ticket": True}
+    assert "walked" not in str(entry.details)
+
+    extend = f"{url}?ticket_id={ticket.id}"
+    response = agent.post(extend, data={**call, "direction": "outbound", "outcome": "voicemail",
+                                        "csrf_token": csrf_token(agent, extend)})
+    assert response.status_code == 302
+    assert db.session.execute(select(Ticket)).scalars().all() == [ticket]
+    assert len(db.session.execute(select(TicketMessage)).scalars().all()) == 2
+
+    # another person's ticket cannot be named, nor can bad input get through
+    theirs = Ticket(incident_id=other.incident_id, person_id=other.id, topic="other")
+    db.session.add(theirs)
+    db.session.commit()
+    assert agent.get(f"{url}?ticket_id={theirs.id}").status_code == 404
+    bad = agent.post(url, data={**call, "minutes": "-3", "summary": "",
+                                "csrf_token": csrf_token(agent, url)})
+    assert bad.status_code == 400 and "Summarise the call" in bad.text
+    assert len(logged(db, "call.logged")) == 2
+
+
+def test_open_a_ticket_for_a_person(db, agent, found):
+    person, *_ = found
+    agent.get(f"{BASE}/?q=REF-77")
+    page = f"{BASE}/{person.id}"
+    response = agent.post(f"{page}/tickets", data={
+        "channel": "email", "topic": "notice", "note": "Wrote in asking about the notice.",
+        "csrf_token": csrf_token(agent, page)})
+    assert response.status_code == 302
+    ticket = db.session.execute(select(Ticket)).scalar_one()
+    assert (ticket.channel, ticket.status, ticket.person_id) == ("email", "open", person.id)
+    assert logged(db, "ticket.created")[-1].details["by"] == "agent"
+    bad = agent.post(f"{page}/tickets", data={"channel": "fax", "topic": "notice", "note": "x",
+                                              "csrf_token": csrf_token(agent, page)})
+    assert bad.status_code == 400
+
+
+def test_a_ticket_page_grants_its_person_and_offers_log_a_call(db, agent, found):
+    person, _plain, _other = found
+    ticket = Ticket(incident_id=person.incident_id, person_id=person.id, topic="notice",
+                    channel="web", status="pending_customer")
+    db.session.add(ticket)
+    db.session.commit()
+    call_url = f"{BASE}/{person.id}/call?ticket_id={ticket.id}"
+    assert agent.get(call_url).status_code == 404  # not reached yet
+    page = agent.get(f"/helpdesk/tickets/{ticket.id}").text
+    assert call_url.replace("?", "?").replace("&", "&amp;") in page and "Log a call" in page
+    response = agent.post(call_url, data={
+        "direction": "inbound", "minutes": "3", "outcome": "answered", "topic": "other",
+        "summary": "Called back about the reply.", "csrf_token": csrf_token(agent, call_url)})
+    assert response.location.endswith(f"/helpdesk/tickets/{ticket.id}")
+    db.session.expire_all()
+    ticket = db.session.get(Ticket, ticket.id)
+    assert ticket.status == "open"  # the customer's call reopens a waiting ticket
+    assert logged(db, "ticket.status_changed")[-1].details == {"from": "pending_customer",
+                                                               "to": "open"}
