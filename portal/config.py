@@ -185,6 +185,8 @@ class Config:
     DISPATCH_RECOVER_EVERY_SECONDS = 60
     DISPATCH_SMTP_TIMEOUT_SECONDS = 30
     DISPATCH_TWILIO_TIMEOUT_SECONDS = 30
+    DISPATCH_LETTER_BATCH_SIZE = 500  # letters per print file (one PDF + one manifest)
+    DISPATCH_LETTER_DIR = ""  # print files (names, addresses), owner-only; "" = instance/letters
     # (end of dispatch settings)
 
     # Helpdesk: queue, SLA, answers, look-up limits (docs/helpdesk.md).
@@ -418,6 +420,12 @@ def load(instance_path: str | Path) -> type[Config] | dict:
     for name in ("DISPATCH_MAX_ATTEMPTS", "DISPATCH_LEASE_SECONDS", "DISPATCH_CHUNK_SIZE"):
         if settings[name] < 1:
             raise ConfigError(f"{name} must be at least 1")
+    settings["DISPATCH_LETTER_BATCH_SIZE"] = as_int(_env("DISPATCH_LETTER_BATCH_SIZE"),
+                                                    settings["DISPATCH_LETTER_BATCH_SIZE"])
+    if settings["DISPATCH_LETTER_BATCH_SIZE"] < 1:
+        raise ConfigError("DISPATCH_LETTER_BATCH_SIZE must be at least 1")
+    settings["DISPATCH_LETTER_DIR"] = (_env("DISPATCH_LETTER_DIR")
+                                       or str(instance_path / "letters"))
     # (end of dispatch environment)
 
     # Helpdesk settings from the environment.

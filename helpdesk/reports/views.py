@@ -109,6 +109,8 @@ def incident(reference: str):
     found = get_incident_or_404(reference)
     days = _days()
     found_dashboards = snapshots.dashboards_of(found.id, days)
+    if found_dashboards is None:  # a job is computing the first snapshot
+        return render_template("reports/computing.html", incident=found, days=days)
     funnel, tickets, times, agents, verification = (
         found_dashboards.funnel, found_dashboards.tickets, found_dashboards.times,
         found_dashboards.agents, found_dashboards.verification)
@@ -118,7 +120,6 @@ def incident(reference: str):
         verification=verification, stages=stage_names(), channels=channel_names(),
         stage_keys=dashboards.FUNNEL_STAGES, buckets=bucket_names(),
         computed_at=found_dashboards.computed_at,
-        refresh_minutes=max(1, int(current_app.config["REPORTS_SNAPSHOT_SECONDS"]) // 60),
         charts=_charts(funnel, tickets, times, agents, verification),
     )
 

@@ -22,6 +22,9 @@ def register(app: Flask) -> None:
     from portal.cli import campaigns_cmd
 
     campaigns_cmd.register(app)
+    from portal.cli import campaign_files_cmd  # evidence and letters (campaign-ui)
+
+    campaign_files_cmd.register(campaigns_cmd.campaigns)
 
     # helpdesk (issue 10)
 

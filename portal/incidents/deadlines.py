@@ -2,7 +2,10 @@
 
 A deadline is met by a regulator filing recorded against its rule (the n-th
 filing for a rule meets its n-th stage) or, for rules that tell individuals, by
-the launch of a notification campaign. Rules counting from another event (the
+the notification campaign that reached its people: it meets the deadline when
+its last message went out (an SMS or e-mail sent, a letter mailed), so a campaign
+still under way, or one whose letters are printed but not mailed, meets nothing
+yet; one that ended after the due time meets it late. Rules counting from another event (the
 California Attorney General's 15 days after the residents were told) have no due
 time until that event happened.
 """
@@ -13,10 +16,10 @@ import calendar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, case, func, or_, select
 
 from portal.extensions import db
-from portal.models import Campaign, Incident, RegulatorFiling
+from portal.models import Campaign, Incident, Notification, RegulatorFiling
 from portal.models.base import utcnow
 from portal.rules import Deadline, Rule, get_rule, rules_for
 
@@ -75,6 +78,30 @@ def due_time(anchor: datetime, deadline: Deadline) -> datetime | None:
     raise ValueError(f"unknown unit {deadline.unit!r}")
 
 
+def _campaign_that_reached(incident_id: int) -> tuple[str, datetime] | None:
+    """(name, when) of the campaign that first finished reaching its people, if any.
+
+    A campaign has reached its people when no message is left to go out (none
+    pending or being sent, no letter printed but not yet mailed); it did so when
+    its last SMS or e-mail was sent or its last letter mailed.
+    """
+    reached_at = case((Notification.channel == "letter", Notification.delivered_at),
+                      else_=Notification.sent_at)
+    open_row = or_(Notification.status.in_(("pending", "sending")),
+                   and_(Notification.channel == "letter", Notification.status == "sent"))
+    rows = db.session.execute(
+        select(Campaign.name, func.max(reached_at),
+               func.sum(case((open_row, 1), else_=0)))
+        .join(Notification, Notification.campaign_id == Campaign.id)
+        .where(Campaign.incident_id == incident_id, Campaign.launched_at.is_not(None),
+               Campaign.status != "cancelled")
+        .group_by(Campaign.id, Campaign.name)
+    ).all()
+    reached = [(name, when) for name, when, still_open in rows
+               if when is not None and not still_open]
+    return min(reached, key=lambda item: item[1]) if reached else None
+
+
 class _Evidence:
     """Filings and campaign launches of one incident, loaded once."""
 
@@ -87,12 +114,7 @@ class _Evidence:
         ).scalars()
         for filing in rows:
             self.filings.setdefault(filing.rule_id, []).append(filing)
-        self.first_campaign = db.session.execute(
-            select(Campaign)
-            .where(Campaign.incident_id == incident.id, Campaign.launched_at.is_not(None))
-            .order_by(Campaign.launched_at, Campaign.id)
-            .limit(1)
-        ).scalar_one_or_none()
+        self.first_campaign = _campaign_that_reached(incident.id)
 
     def met(self, rule: Rule, stage_index: int) -> tuple[datetime | None, str | None, str | None]:
         """(when, by what, reference) for a rule's stage, or Nones."""
@@ -104,7 +126,7 @@ class _Evidence:
             options.append((filing.filed_at, "filing", label))
         if stage_index == 0 and rule.tells_individuals and self.first_campaign is not None:
             campaign = self.first_campaign
-            options.append((campaign.launched_at, "campaign", campaign.name))
+            options.append((campaign[1], "campaign", campaign[0]))
         if not options:
             return None, None, None
         return min(options, key=lambda option: option[0])

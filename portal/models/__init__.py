@@ -8,6 +8,7 @@ from portal.models.campaign import Campaign, LetterBatch, Notification, OutboxMe
 from portal.models.importrun import ImportRun
 from portal.models.incident import Incident, IncidentAdvice, NoticeVersion, RegulatorFiling
 from portal.models.interaction import Interaction
+from portal.models.letter import Letter  # letters (issue 9)
 from portal.models.person import ActivationCode, Person
 from portal.models.staff import StaffUser
 from portal.models.substitute import ReportSnapshot, SubstituteNotice
@@ -24,6 +25,7 @@ __all__ = [
     "Incident",
     "IncidentAdvice",
     "Interaction",
+    "Letter",
     "LetterBatch",
     "NoticeVersion",
     "Notification",

@@ -91,6 +91,13 @@ class LetterBatch(db.Model):
     pdf_path: Mapped[str | None] = mapped_column(String(500))
     manifest_path: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Letters (issue 9, campaign-ui): the batch's number within its campaign, its pages,
+    # who printed it, and when the print house mailed it.
+    number: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    pages: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    mailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    mailed_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
 
 
 class OutboxMessage(db.Model):

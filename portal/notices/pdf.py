@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from pathlib import Path
 
 from flask_babel import force_locale
@@ -25,15 +26,38 @@ def add_fonts(pdf: FPDF) -> None:
 
 
 class _NoticePDF(FPDF):
-    def __init__(self, footer_text: str):
+    """A document of one notice, or of many letters one after another (``add_notice``).
+
+    The footer names the notice on its page; in a file of letters it also gives the
+    letter's id and the page number within that letter.
+    """
+
+    def __init__(self, footer_text: str = ""):
         super().__init__(format="A4")
         self.footer_text = footer_text
+        self.letter_label: str | None = None
+        self.first_page = 1
 
     def footer(self):
         self.set_y(-15)
         self.set_font(FONT, "", 8)
         self.set_text_color(80, 85, 96)
-        self.cell(0, 8, f"{self.footer_text} · {self.page_no()}/{{nb}}", align="C")
+        if self.letter_label is None:
+            self.cell(0, 8, f"{self.footer_text} · {self.page_no()}/{{nb}}", align="C")
+        else:
+            page = self.page_no() - self.first_page + 1
+            self.cell(0, 8, f"{self.footer_text} · {self.letter_label} · {page}", align="C")
+
+
+@dataclass
+class Recipient:
+    """The printed letter's addressee block and the customer's way into the portal."""
+
+    letter_id: int
+    name: str
+    address_lines: list[str]
+    notice_code: str | None
+    portal_url: str
 
 
 def _heading(pdf: FPDF, text: str, size: int = 13) -> None:
@@ -71,6 +95,16 @@ def _letterhead(pdf: FPDF, notice: Notice, logo: bytes | None) -> None:
     pdf.ln(2)
 
 
+def new_document(footer_text: str = "") -> _NoticePDF:
+    """An empty A4 document set up for notices (fonts, margins, page breaks)."""
+    pdf = _NoticePDF(footer_text)
+    add_fonts(pdf)
+    pdf.set_creator("Breach notification portal")
+    pdf.set_margins(18, 18, 18)
+    pdf.set_auto_page_break(True, margin=20)
+    return pdf
+
+
 def notice_pdf(notice: Notice, activation_code: str | None = None,
                logo: bytes | None = None) -> bytes:
     """Render a built notice to PDF bytes, in the notice's language.
@@ -78,23 +112,40 @@ def notice_pdf(notice: Notice, activation_code: str | None = None,
     ``logo``: the insurer's logo (``portal.incidents.brand.logo_bytes``), printed with
     the insurer's name above the title.
     """
+    pdf = new_document()
     with force_locale(notice.language):
         title = notice.page_title or notice.title
-        footer = _("%(title)s · reference %(reference)s, version %(version)s",
-                   title=title, reference=notice.incident_reference,
-                   version=notice.version)
-        pdf = _NoticePDF(footer)
-        add_fonts(pdf)
         pdf.set_title(title)
         if notice.brand is not None:
             pdf.set_author(notice.brand.name)
         pdf.set_lang(notice.language)
-        pdf.set_creator("Breach notification portal")
-        pdf.set_margins(18, 18, 18)
-        pdf.set_auto_page_break(True, margin=20)
-        pdf.add_page()
+    add_notice(pdf, notice, activation_code, logo)
+    return bytes(pdf.output())
+
+
+def add_notice(pdf: _NoticePDF, notice: Notice, activation_code: str | None = None,
+               logo: bytes | None = None, recipient: Recipient | None = None,
+               even_pages: bool = False) -> tuple[int, int]:
+    """Append one notice on new pages of ``pdf``; return its (first, last) page numbers.
+
+    With a ``recipient`` it is a printed letter: the address block and the
+    customer's notice code come first, the footer carries the letter's id, and
+    ``even_pages`` pads it with a blank page so duplex printing never puts two
+    letters on one sheet.
+    """
+    with force_locale(notice.language):
+        title = notice.page_title or notice.title
+        pdf.add_page()  # closes the previous letter's last page with its own footer
+        pdf.footer_text = _("%(title)s · reference %(reference)s, version %(version)s",
+                            title=title, reference=notice.incident_reference,
+                            version=notice.version)
+        pdf.first_page = pdf.page_no()
+        pdf.letter_label = (_("letter %(id)s", id=recipient.letter_id)
+                            if recipient is not None else None)
         pdf.set_text_color(27, 31, 36)
         _letterhead(pdf, notice, logo)
+        if recipient is not None:
+            _address_block(pdf, recipient)
         pdf.set_font(FONT, "B", 18)
         pdf.multi_cell(0, 9, notice.title, **NEXT_LINE)
         pdf.set_font(FONT, "", 9)
@@ -115,7 +166,29 @@ def notice_pdf(notice: Notice, activation_code: str | None = None,
                 _can_do(pdf, notice, activation_code)
             if section.key == "more_information":
                 _contact(pdf, notice)
-        return bytes(pdf.output())
+        if even_pages and (pdf.page_no() - pdf.first_page) % 2 == 0:
+            pdf.add_page()
+        return pdf.first_page, pdf.page_no()
+
+
+def _address_block(pdf: FPDF, recipient: Recipient) -> None:
+    """The addressee (for a window envelope), the letter's id and the way online."""
+    pdf.set_font(FONT, "", 11)
+    for line in [recipient.name, *recipient.address_lines]:
+        if line:
+            pdf.multi_cell(95, 5.5, line, **NEXT_LINE)
+    pdf.ln(3)
+    pdf.set_font(FONT, "", 9)
+    pdf.multi_cell(0, 5, _("Letter %(id)s", id=recipient.letter_id), **NEXT_LINE)
+    pdf.ln(2)
+    pdf.set_font(FONT, "B", 10.5)
+    if recipient.notice_code:
+        pdf.multi_cell(0, 5.5, _("Your notice code: %(code)s", code=recipient.notice_code),
+                       **NEXT_LINE)
+    pdf.set_font(FONT, "", 10.5)
+    _para(pdf, _("Read this notice online, in your language, and ask us questions at "
+                 "%(url)s", url=recipient.portal_url))
+    pdf.ln(2)
 
 
 def _can_do(pdf: FPDF, notice: Notice, activation_code: str | None) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, case, distinct, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 
 from portal.extensions import db
 from portal.models import (
@@ -103,6 +103,10 @@ def funnel(incident_id: int) -> list[FunnelRow]:
     A channel's row counts distinct people that channel reached; each later stage
     counts only people already counted in the stage before, so a row never grows.
     The ``all`` row counts every person of the incident once.
+
+    Notifications are first folded to one row per channel and person (a person may
+    have several campaigns), so each stage is a plain sum over one hash aggregate
+    rather than a ``count(DISTINCT)`` that sorts every row again.
     """
     viewed = (select(Interaction.person_id)
               .where(Interaction.incident_id == incident_id,
@@ -114,33 +118,43 @@ def funnel(incident_id: int) -> list[FunnelRow]:
                        ActivationCode.person_id.is_not(None))
                 .subquery())
     sent = or_(Notification.status.in_(SENT_STATUSES), Notification.sent_at.is_not(None))
-    delivered = Notification.status == "delivered"
-    verified = Person.last_verified_at.is_not(None)
-    is_viewed = viewed.c.person_id.is_not(None)
-    is_revealed = revealed.c.person_id.is_not(None)
+    per_person = (
+        select(Notification.channel, Notification.person_id,
+               func.max(case((sent, 1), else_=0)).label("sent"),
+               func.max(case((and_(sent, Notification.status == "delivered"), 1),
+                             else_=0)).label("delivered"))
+        .join(Campaign, Campaign.id == Notification.campaign_id)
+        .where(Campaign.incident_id == incident_id)
+        .group_by(Notification.channel, Notification.person_id)
+        .subquery()
+    )
+    is_sent = per_person.c.sent == 1
+    verified = and_(is_sent, Person.last_verified_at.is_not(None))
+    is_viewed = and_(verified, viewed.c.person_id.is_not(None))
+    is_revealed = and_(is_viewed, revealed.c.person_id.is_not(None))
 
-    def people_where(condition):
-        return func.count(distinct(case((condition, Notification.person_id))))
+    def count_where(condition):
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
     query = (
         select(
-            Notification.channel,
-            func.count(distinct(Notification.person_id)),
-            people_where(sent),
-            people_where(and_(sent, delivered)),
-            people_where(and_(sent, verified)),
-            people_where(and_(sent, verified, is_viewed)),
-            people_where(and_(sent, verified, is_viewed, is_revealed)),
+            per_person.c.channel,
+            func.count(),
+            count_where(is_sent),
+            count_where(and_(is_sent, per_person.c.delivered == 1)),
+            count_where(verified),
+            count_where(is_viewed),
+            count_where(is_revealed),
         )
-        .join(Campaign, Campaign.id == Notification.campaign_id)
-        .join(Person, Person.id == Notification.person_id)
-        .outerjoin(viewed, viewed.c.person_id == Notification.person_id)
-        .outerjoin(revealed, revealed.c.person_id == Notification.person_id)
-        .where(Campaign.incident_id == incident_id)
-        .group_by(Notification.channel)
-        .order_by(Notification.channel)
+        .select_from(per_person)
+        .join(Person, Person.id == per_person.c.person_id)
+        .outerjoin(viewed, viewed.c.person_id == per_person.c.person_id)
+        .outerjoin(revealed, revealed.c.person_id == per_person.c.person_id)
+        .group_by(per_person.c.channel)
+        .order_by(per_person.c.channel)
     )
-    rows = [FunnelRow(channel, *counts) for channel, *counts in db.session.execute(query)]
+    rows = [FunnelRow(channel, *(int(value) for value in counts))
+            for channel, *counts in db.session.execute(query)]
     rows.insert(0, _funnel_all(incident_id, viewed, revealed))
     return rows
 

@@ -97,16 +97,22 @@ def refresh_job(incident_id: int, days: int) -> int:
     return refresh(incident_id, days).compute_ms
 
 
-def dashboards_of(incident_id: int, days: int) -> Dashboards:
+def dashboards_of(incident_id: int, days: int) -> Dashboards | None:
     """The incident's dashboards over ``days`` days, from the snapshot.
 
-    No snapshot yet: computed now. A stale one (older than ``REPORTS_SNAPSHOT_SECONDS``,
-    or from before today): under rq it is shown while a job recomputes it (the page
-    says how old its figures are); on the embedded default it is recomputed now.
+    No snapshot yet: under rq a job computes it and this returns None (the page says
+    the figures are being computed); on the embedded default it is computed now. A
+    stale one (older than ``REPORTS_SNAPSHOT_SECONDS``, or from before today): under rq
+    it is shown while a job recomputes it (the page says how old its figures are); on
+    the embedded default it is recomputed now.
     """
     row = _find(incident_id, days)
     if row is None:
-        return _load(refresh(incident_id, days))
+        jobs.enqueue(refresh_job, incident_id, days,
+                     job_id=f"reports-refresh-{incident_id}-{days}")
+        db.session.expire_all()
+        row = _find(incident_id, days)
+        return _load(row) if row is not None else None
     max_age = timedelta(seconds=int(current_app.config["REPORTS_SNAPSHOT_SECONDS"]))
     stale = (utcnow() - row.computed_at > max_age
              or row.data["tickets"]["days"][-1] != dashboards.window(1)[0])

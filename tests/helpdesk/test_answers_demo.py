@@ -36,3 +36,32 @@ def test_demo_answers_are_approved_in_every_language_and_render(app, db, make_st
     steps = db.session.scalar(select(func.count()).where(
         Interaction.action == "answer.approved"))
     assert steps == len(versions)  # every approval went through the workflow and is logged
+
+
+def test_demo_tickets_make_a_working_queue(app, db, make_staff):
+    from portal.demo import seed
+    from portal.models import Ticket, TicketMessage
+    from portal.models.base import utcnow
+    from tests.support import csrf_token
+
+    seed(people=40)
+    assert seed(people=40)["people_added"] == 0  # idempotent, tickets included
+    tickets = db.session.execute(select(Ticket)).scalars().all()
+    assert len(tickets) == 36
+    assert {t.status for t in tickets} == {"new", "open", "pending_customer", "resolved",
+                                           "closed"}
+    assert {t.channel for t in tickets} == {"web", "sms", "email", "phone"}
+    assert {t.language for t in tickets} == {"en", "es", "fr", "de"}
+    assert len({t.assignee_id for t in tickets if t.assignee_id}) == 2  # both demo agents
+    now = utcnow()
+    assert any(t.first_response_at is None and t.first_response_due < now for t in tickets)
+    replies = db.session.execute(select(TicketMessage).where(
+        TicketMessage.answer_version_id.is_not(None))).scalars().all()
+    assert replies and any(r.deviated for r in replies)
+    assert all("{{" not in r.body for r in replies)
+    client = app.test_client()
+    client.post("/staff/login", data={"email": "agent2@demo.example",
+                                      "password": "demo-agent2-pass",
+                                      "csrf_token": csrf_token(client, "/staff/login")})
+    queue = client.get("/helpdesk/tickets/")
+    assert queue.status_code == 200 and f"/helpdesk/tickets/{tickets[0].id}" in queue.text

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from portal.incidents.deadlines import add_business_days, add_months, board, due_time, next_due
-from portal.models import Campaign, RegulatorFiling
+from portal.models import Campaign, Notification, RegulatorFiling
 from portal.rules import Deadline
 
 DISCOVERED = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # a Monday
@@ -48,12 +48,14 @@ def test_board_counts_from_the_rule_anchor(make_incident):
     assert next_due(incident, now).rule.id == "dora_art19"
 
 
-def test_filings_and_campaigns_meet_deadlines(db, make_incident):
+def test_filings_and_campaigns_meet_deadlines(db, make_incident, make_person):
     incident = make_incident(
         discovered_at=DISCOVERED, determined_at=DETERMINED,
         jurisdictions=["gdpr_art33", "ca_1798_82", "ca_ag", "naic_668_s6", "dora_art19"],
     )
-    launched = DISCOVERED + timedelta(days=10)
+    people = [make_person(incident)[0] for _ in range(2)]
+    started = DISCOVERED + timedelta(days=9, hours=22)
+    launched = DISCOVERED + timedelta(days=10)  # when the campaign's last message went out
     db.session.add_all([
         RegulatorFiling(incident_id=incident.id, rule_id="gdpr_art33", authority="CNIL",
                         filed_at=DISCOVERED + timedelta(hours=80), reference="N-1"),
@@ -61,9 +63,17 @@ def test_filings_and_campaigns_meet_deadlines(db, make_incident):
                         filed_at=DETERMINED + timedelta(hours=10)),
         RegulatorFiling(incident_id=incident.id, rule_id="dora_art19", authority="BaFin",
                         filed_at=DISCOVERED + timedelta(hours=3)),
-        Campaign(incident_id=incident.id, name="First letters", notice_version=1,
-                 status="running", launched_at=launched),
         Campaign(incident_id=incident.id, name="Draft", notice_version=1, status="draft"),
+    ])
+    campaign = Campaign(incident_id=incident.id, name="First letters", notice_version=1,
+                        status="completed", launched_at=started)
+    db.session.add(campaign)
+    db.session.flush()
+    db.session.add_all([
+        Notification(campaign_id=campaign.id, person_id=people[0].id, channel="sms",
+                     status="delivered", sent_at=started + timedelta(hours=1)),
+        Notification(campaign_id=campaign.id, person_id=people[1].id, channel="letter",
+                     status="delivered", sent_at=started, delivered_at=launched),
     ])
     db.session.commit()
     rows = _rows(incident, DISCOVERED + timedelta(days=12))
@@ -89,3 +99,28 @@ def test_missing_anchor_waits(make_incident):
     incident = make_incident(determined_at=None, jurisdictions=["naic_668_s6"])
     (row,) = board(incident)
     assert row.state == "waiting" and row.due_at is None
+
+
+def test_a_campaign_meets_the_deadline_once_it_reached_its_people(db, make_incident,
+                                                                  make_person):
+    incident = make_incident(discovered_at=DISCOVERED, determined_at=DETERMINED,
+                             jurisdictions=["ca_1798_82"])
+    person = make_person(incident)[0]
+    started = DISCOVERED + timedelta(days=2)
+    campaign = Campaign(incident_id=incident.id, name="Letters", notice_version=1,
+                        status="completed", launched_at=started)
+    db.session.add(campaign)
+    db.session.flush()
+    letter = Notification(campaign_id=campaign.id, person_id=person.id, channel="letter",
+                          status="sent", sent_at=started)
+    db.session.add(letter)
+    db.session.commit()
+    now = DISCOVERED + timedelta(days=40)
+    # Printed but not mailed: nobody was reached yet, the deadline has passed.
+    (row,) = board(incident, now)
+    assert (row.state, row.met_by) == ("overdue", None)
+    mailed = DISCOVERED + timedelta(days=31)
+    letter.status, letter.delivered_at = "delivered", mailed
+    db.session.commit()
+    (row,) = board(incident, now)
+    assert (row.state, row.met_by, row.met_at) == ("met_late", "campaign", mailed)

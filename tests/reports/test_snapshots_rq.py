@@ -36,7 +36,8 @@ def test_stale_snapshot_is_served_and_refreshed_by_a_job(app, db, queue, reports
     from portal.reports import snapshots
 
     incident = reports_incident["incident"]
-    assert snapshots.dashboards_of(incident.id, 7).tickets.total["opened"] == 3  # computed now
+    snapshots.refresh(incident.id, 7)
+    assert snapshots.dashboards_of(incident.id, 7).tickets.total["opened"] == 3
     db.session.add(Ticket(incident_id=incident.id, topic="general", status="new"))
     row = db.session.execute(select(ReportSnapshot)).scalar_one()
     row.computed_at = utcnow() - timedelta(hours=1)
@@ -49,3 +50,17 @@ def test_stale_snapshot_is_served_and_refreshed_by_a_job(app, db, queue, reports
     SimpleWorker([queue], connection=queue.connection).work(burst=True)
     db.session.expire_all()
     assert snapshots.dashboards_of(incident.id, 7).tickets.total["opened"] == 4
+
+
+def test_first_read_under_rq_queues_the_computation(app, db, client, login, make_staff, queue,
+                                                     reports_incident):
+    from rq import SimpleWorker
+
+    reference = reports_incident["incident"].reference
+    login(make_staff("manager"))
+    page = client.get(f"/helpdesk/reports/{reference}?days=7")
+    assert page.status_code == 200 and "being computed" in page.text and "<svg" not in page.text
+    assert len(queue.job_ids) == 1
+    SimpleWorker([queue], connection=queue.connection).work(burst=True)
+    page = client.get(f"/helpdesk/reports/{reference}?days=7")
+    assert page.text.count("<svg") == 5
