@@ -4,8 +4,17 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, IntegerField, SelectField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+
+from helpdesk.incidents.forms import MultiCheckboxField, choices
 
 REPLY_MAX = 8000
 
@@ -22,7 +31,7 @@ class ReplyForm(FlaskForm):
 
 
 class NoteForm(FlaskForm):
-    body = TextAreaField(_l("Internal note"), validators=[
+    body = TextAreaField(_l("New internal note"), validators=[
         DataRequired(message=_l("Write a note.")),
         Length(max=REPLY_MAX, message=_l("A note can have at most %(max)d characters."))])
 
@@ -44,3 +53,41 @@ class TakeForm(FlaskForm):
 class RevealForm(FlaskForm):
     field = SelectField(_l("Field"))
     reason = SelectField(_l("Reason"), validators=[DataRequired(message=_l("Choose a reason."))])
+
+
+WEEKDAYS = choices([("1", _l("Monday")), ("2", _l("Tuesday")), ("3", _l("Wednesday")),
+                    ("4", _l("Thursday")), ("5", _l("Friday")), ("6", _l("Saturday")),
+                    ("7", _l("Sunday"))])
+
+
+class SlaForm(FlaskForm):
+    """An incident's SLA targets and business hours."""
+
+    first_response_hours = IntegerField(
+        _l("First response within (hours)"),
+        validators=[Optional(), NumberRange(min=1, max=2000,
+                                            message=_l("Enter between 1 and 2000 hours."))])
+    resolution_hours = IntegerField(
+        _l("Resolution within (hours)"),
+        validators=[Optional(), NumberRange(min=1, max=5000,
+                                            message=_l("Enter between 1 and 5000 hours."))])
+    business_days = MultiCheckboxField(_l("Business days"), choices=WEEKDAYS)
+    day_start = TimeField(_l("Working day starts"), validators=[Optional()])
+    day_end = TimeField(_l("Working day ends"), validators=[Optional()])
+
+    def validate_day_end(self, field):
+        if self.business_days.data:
+            if self.day_start.data is None or field.data is None:
+                raise ValidationError(_l("Enter when the working day starts and ends."))
+            if field.data <= self.day_start.data:
+                raise ValidationError(_l("The working day must end after it starts."))
+
+    def values(self) -> dict:
+        days = ",".join(sorted(self.business_days.data or []))
+        return {
+            "first_response_hours": self.first_response_hours.data,
+            "resolution_hours": self.resolution_hours.data,
+            "business_days": days or None,
+            "day_start": self.day_start.data.strftime("%H:%M") if days else None,
+            "day_end": self.day_end.data.strftime("%H:%M") if days else None,
+        }

@@ -12,11 +12,21 @@ from __future__ import annotations
 import importlib.util
 from datetime import datetime, time, timedelta
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from helpdesk.incidents.forms import choices
 from helpdesk.tickets import bp
 from helpdesk.tickets.forms import (
     AssignForm,
@@ -81,9 +91,15 @@ FILTER_LABELS = {
 }
 
 
-@bp.app_context_processor
+@bp.context_processor
 def _ticket_labels():
-    return {"ticket_status_labels": STATUS_LABELS, "ticket_channel_labels": CHANNEL_LABELS}
+    # Resolved once per page rather than once per row.
+    return {"ticket_status_labels": {k: str(v) for k, v in STATUS_LABELS.items()},
+            "ticket_channel_labels": {k: str(v) for k, v in CHANNEL_LABELS.items()}}
+
+
+def _status_choices(values):
+    return choices([(value, str(STATUS_LABELS[value])) for value in values])
 
 
 def _languages() -> list[str]:
@@ -162,7 +178,7 @@ def _composer(ticket: Ticket, form: ReplyForm | None):
                 except render.RenderError:
                     problem = _("That answer could not be filled in. Tell a manager, and "
                                 "choose another answer or write your own reply.")
-    form.status.choices = [(value, str(STATUS_LABELS[value])) for value in STAFF_REPLY_STATUSES]
+    form.status.choices = _status_choices(STAFF_REPLY_STATUSES)
     return form, problem
 
 
@@ -174,15 +190,15 @@ def _show(ticket: Ticket, *, reply_form: ReplyForm | None = None, revealed=None,
     aq = (request.args.get("aq") or "")[:100]
     answers = approved_for(ticket.language, aq, ticket.incident_id)
     reveal_form = RevealForm(formdata=None)
-    reveal_form.field.choices = [(name, str(FIELD_LABELS[name])) for name in REVEALABLE]
-    reveal_form.reason.choices = [("", _("Choose a reason"))] + [
-        (name, str(REASON_LABELS[name])) for name in REVEAL_REASONS]
+    reveal_form.field.choices = choices([(name, str(FIELD_LABELS[name])) for name in REVEALABLE])
+    reveal_form.reason.choices = choices([("", _("Choose a reason"))] + [
+        (name, str(REASON_LABELS[name])) for name in REVEAL_REASONS])
     status_form = StatusForm(formdata=None)
-    status_form.status.choices = [(value, str(STATUS_LABELS[value])) for value in TICKET_STATUSES]
+    status_form.status.choices = _status_choices(TICKET_STATUSES)
     status_form.status.data = ticket.status
     assign_form = AssignForm(formdata=None)
-    assign_form.assignee.choices = [("", _("Nobody"))] + [
-        (str(staff_id), name) for staff_id, name in agents()]
+    assign_form.assignee.choices = choices([("", _("Nobody"))] + [
+        (str(staff_id), name) for staff_id, name in agents()])
     assign_form.assignee.data = str(ticket.assignee_id or "")
     chosen = form.answer_version_id.data
     return render_template(
@@ -197,8 +213,16 @@ def _show(ticket: Ticket, *, reply_form: ReplyForm | None = None, revealed=None,
         note_form=NoteForm(formdata=None), reveal_form=reveal_form, status_form=status_form,
         assign_form=assign_form, take_form=TakeForm(formdata=None),
         others=presence.others(ticket.id, current_user.id), stale=stale or [],
+        presence_every=max(5, presence.window() // 2),
         due=sla.shown_due(ticket), now=utcnow(), language_names=LANGUAGE_NAMES,
     ), status
+
+
+def _arrive(ticket: Ticket) -> None:
+    """Mark the staff member present; an arrival (not a reload) is logged as viewed."""
+    if presence.touch(ticket.id, current_user.id):
+        audit.record("ticket.viewed", incident_id=ticket.incident_id,
+                     person_id=ticket.person_id, ticket_id=ticket.id)
 
 
 @bp.get("/<int:ticket_id>")
@@ -206,13 +230,23 @@ def _show(ticket: Ticket, *, reply_form: ReplyForm | None = None, revealed=None,
 def show(ticket_id: int):
     """One ticket: the person's context, the thread, the composer."""
     ticket = ticket_or_404(ticket_id)
-    if presence.touch(ticket.id, current_user.id):
-        # Logged once per arrival (not per reload within the presence window).
-        audit.record("ticket.viewed", incident_id=ticket.incident_id,
-                     person_id=ticket.person_id, ticket_id=ticket.id)
+    _arrive(ticket)
     _remember_person(ticket.person_id)
     db.session.commit()
     return _show(ticket)
+
+
+@bp.post("/<int:ticket_id>/presence")
+@staff_required(access.TICKET_ROLE)
+def ping(ticket_id: int):
+    """Keep the page's presence alive (the page's script calls this); who else is here."""
+    ticket = ticket_or_404(ticket_id)
+    _arrive(ticket)
+    db.session.commit()
+    response = jsonify(others=presence.others(ticket.id, current_user.id),
+                       interval=max(5, presence.window() // 2))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.post("/<int:ticket_id>/reply")
@@ -221,7 +255,7 @@ def reply_to(ticket_id: int):
     """Send a reply; a customer message newer than the page asks for confirmation first."""
     ticket = ticket_or_404(ticket_id)
     form = ReplyForm()
-    form.status.choices = [(value, str(STATUS_LABELS[value])) for value in STAFF_REPLY_STATUSES]
+    form.status.choices = _status_choices(STAFF_REPLY_STATUSES)
     if ticket.status == "closed":
         flash(_("This ticket is closed. Reopen it before replying."), "error")
         return _show(ticket, reply_form=form, status=409)
@@ -275,7 +309,7 @@ def change_status(ticket_id: int):
     """Change the status without a reply."""
     ticket = ticket_or_404(ticket_id)
     form = StatusForm()
-    form.status.choices = [(value, value) for value in TICKET_STATUSES]
+    form.status.choices = choices([(value, value) for value in TICKET_STATUSES])
     if form.validate_on_submit() and set_status(ticket, form.status.data):
         db.session.commit()
         flash(_("Status changed to %(status)s.", status=STATUS_LABELS[form.status.data]),
@@ -302,7 +336,8 @@ def assign_to(ticket_id: int):
     """Assign the ticket to another staff member (or to nobody)."""
     ticket = ticket_or_404(ticket_id)
     form = AssignForm()
-    form.assignee.choices = [("", "")] + [(str(staff_id), name) for staff_id, name in agents()]
+    form.assignee.choices = choices(
+        [("", "")] + [(str(staff_id), name) for staff_id, name in agents()])
     if form.validate_on_submit():
         target = int(form.assignee.data) if form.assignee.data else None
         if assign(ticket, target):
@@ -322,11 +357,55 @@ def reveal(ticket_id: int):
     if context.person is None:
         abort(404)
     form = RevealForm()
-    form.field.choices = [(name, name) for name in REVEALABLE]
-    form.reason.choices = [(name, name) for name in REVEAL_REASONS]
+    form.field.choices = choices([(name, name) for name in REVEALABLE])
+    form.reason.choices = choices([(name, name) for name in REVEAL_REASONS])
     if not form.validate_on_submit():
         flash(_("Choose the field and the reason for revealing it."), "error")
         return redirect(url_for("tickets.show", ticket_id=ticket.id))
     value = reveal_field(context.person, form.field.data, form.reason.data, ticket_id=ticket.id)
     db.session.commit()
     return _show(ticket, revealed={form.field.data: value})
+
+
+# ---- Managers: SLA targets per incident --------------------------------------------
+
+
+@bp.get("/sla")
+@staff_required("manager")
+def sla_index():
+    """Every incident's SLA (its own, or the settings' defaults)."""
+    return render_template("tickets/sla_index.html", rows=sla.overview(),
+                           defaults=sla.default_targets())
+
+
+@bp.route("/sla/<reference>", methods=["GET", "POST"])
+@staff_required("manager")
+def sla_edit(reference: str):
+    """Set an incident's SLA targets and business hours."""
+    from datetime import time as clock
+
+    from helpdesk.tickets.forms import SlaForm
+    from portal.incidents.operations import find_incident
+
+    incident = find_incident(reference)
+    if incident is None:
+        abort(404)
+    row = sla.sla_row(incident.id)
+    form = SlaForm()
+    if not form.is_submitted() and row is not None:
+        form.first_response_hours.data = row.first_response_hours
+        form.resolution_hours.data = row.resolution_hours
+        form.business_days.data = (row.business_days or "").split(",") if row.business_days \
+            else []
+        form.day_start.data = sla.parse_clock(row.day_start, clock(9))
+        form.day_end.data = sla.parse_clock(row.day_end, clock(17))
+    elif not form.is_submitted():
+        form.day_start.data, form.day_end.data = clock(9), clock(17)
+    if form.validate_on_submit():
+        changes = sla.save_targets(incident.id, form.values())
+        db.session.commit()
+        flash(_("SLA saved. New tickets of %(reference)s use it.", reference=incident.reference)
+              if changes else _("Nothing changed."), "success" if changes else "info")
+        return redirect(url_for("tickets.sla_index"))
+    return render_template("tickets/sla_edit.html", form=form, incident=incident,
+                           defaults=sla.default_targets()), 400 if form.errors else 200

@@ -210,3 +210,40 @@ def time_left(ticket: Ticket, now: datetime | None = None) -> timedelta | None:
     """Time until the next due time (negative when late; None without a running clock)."""
     due = shown_due(ticket)
     return None if due is None else due - (now or utcnow())
+
+
+def sla_row(incident_id: int) -> TicketSla | None:
+    """An incident's own SLA row (None: the settings' defaults apply)."""
+    return db.session.execute(
+        select(TicketSla).where(TicketSla.incident_id == incident_id)).scalar_one_or_none()
+
+
+def save_targets(incident_id: int, values: dict) -> dict:
+    """Store an incident's SLA (``first_response_hours``, ``resolution_hours``,
+    ``business_days`` as "1,2,3", ``day_start``, ``day_end``); return what changed.
+
+    New tickets use it; open tickets keep the due times they were given. Logged as
+    ``ticket.sla_changed`` with before and after.
+    """
+    from portal.audit import log as audit
+
+    row = sla_row(incident_id)
+    if row is None:
+        row = TicketSla(incident_id=incident_id)
+        db.session.add(row)
+    names = ("first_response_hours", "resolution_hours", "business_days", "day_start",
+             "day_end")
+    changes = {name: {"from": getattr(row, name), "to": values.get(name)} for name in names
+               if getattr(row, name) != values.get(name)}
+    for name in names:
+        setattr(row, name, values.get(name))
+    if changes:
+        audit.record("ticket.sla_changed", incident_id=incident_id, details=changes)
+    return changes
+
+
+def overview() -> list[tuple[Incident, TicketSla | None]]:
+    """Every incident with its own SLA row, if any, newest first."""
+    return [tuple(row) for row in db.session.execute(
+        select(Incident, TicketSla).outerjoin(TicketSla, TicketSla.incident_id == Incident.id)
+        .order_by(Incident.created_at.desc())).all()]

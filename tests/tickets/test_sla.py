@@ -90,3 +90,38 @@ def test_closed_tickets_have_no_due_time(app, db, make_ticket):
     ticket = make_ticket()
     set_status(ticket, "closed")
     assert ticket.next_due_at == NO_DUE
+
+
+def test_a_manager_sets_an_incidents_business_hours(app, db, client, make_staff, login,
+                                                     make_incident):
+    from sqlalchemy import select
+
+    from portal.models import Interaction, TicketSla
+    from tests.support import csrf_token
+
+    incident = make_incident(reference="SLA-1")
+    login(make_staff("manager"))
+    assert "SLA-1" in client.get("/helpdesk/tickets/sla").text
+    token = csrf_token(client, "/helpdesk/tickets/sla/SLA-1")
+    bad = client.post("/helpdesk/tickets/sla/SLA-1", data={
+        "csrf_token": token, "first_response_hours": "8", "business_days": ["1", "2"],
+        "day_start": "17:00", "day_end": "09:00"})
+    assert bad.status_code == 400 and "must end after it starts" in bad.text
+    assert db.session.execute(select(TicketSla)).first() is None
+    good = client.post("/helpdesk/tickets/sla/SLA-1", data={
+        "csrf_token": token, "first_response_hours": "8", "resolution_hours": "",
+        "business_days": ["1", "2", "3", "4", "5"], "day_start": "09:00", "day_end": "17:00"})
+    assert good.status_code == 302
+    row = db.session.execute(select(TicketSla)).scalar_one()
+    assert (row.incident_id, row.first_response_hours, row.business_days, row.day_start,
+            row.day_end) == (incident.id, 8, "1,2,3,4,5", "09:00", "17:00")
+    logged = db.session.execute(select(Interaction).where(
+        Interaction.action == "ticket.sla_changed")).scalar_one()
+    assert logged.details["first_response_hours"] == {"from": None, "to": 8}
+
+
+def test_agents_cannot_change_slas(app, client, make_staff, login, make_incident):
+    make_incident(reference="SLA-2")
+    login(make_staff("agent"))
+    assert client.get("/helpdesk/tickets/sla").status_code == 403
+    assert client.get("/helpdesk/tickets/sla/SLA-2").status_code == 403

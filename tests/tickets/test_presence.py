@@ -1,0 +1,70 @@
+"""Presence on a ticket: the database on the embedded default, Redis when configured;
+both expire within the window.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from portal.models.base import utcnow
+from tests.support import REDIS_URL, csrf_token
+
+
+def _check_presence(db, ticket_id, make_staff):
+    from portal.tickets import presence
+
+    first, second = make_staff("agent", name="Ann"), make_staff("agent", name="Ben")
+    now = utcnow()
+    assert presence.touch(ticket_id, first.id, now) is True
+    assert presence.touch(ticket_id, first.id, now) is False  # a reload is not an arrival
+    assert presence.others(ticket_id, second.id, now) == ["Ann"]
+    assert presence.others(ticket_id, first.id, now) == []
+    later = now + timedelta(seconds=presence.window() + 1)
+    assert presence.others(ticket_id, second.id, later) == []  # expired
+    assert presence.touch(ticket_id, first.id, later) is True
+    presence.leave(ticket_id, first.id)
+    assert presence.others(ticket_id, second.id, later) == []
+
+
+def test_presence_in_the_database(app, db, make_ticket, make_staff):
+    _check_presence(db, make_ticket().id, make_staff)
+
+
+@pytest.fixture
+def redis_app(make_app, redis):
+    return make_app(REDIS_URL=REDIS_URL)
+
+
+def test_presence_in_redis_expires_on_its_own(redis_app, redis, make_staff, make_ticket):
+    from portal.extensions import db
+    from portal.models import TicketViewer
+
+    with redis_app.app_context():
+        ticket = make_ticket()
+        _check_presence(db, ticket.id, make_staff)
+        from portal.tickets import presence
+
+        presence.touch(ticket.id, 1)
+        key = f"{redis_app.config['PORTAL_RQ_QUEUE']}:presence:ticket:{ticket.id}"
+        assert 0 < redis.ttl(key) <= presence.window() + 5
+        assert db.session.query(TicketViewer).count() == 0  # Redis only
+        redis.delete(key)
+
+
+def test_the_page_pings_and_names_the_others(app, client, make_staff, login, make_ticket):
+    ticket = make_ticket()
+    login(make_staff("agent", name="Cat"))
+    token = csrf_token(client, f"/helpdesk/tickets/{ticket.id}")
+    from portal.tickets import presence
+
+    presence.touch(ticket.id, make_staff("agent", name="Dan").id)
+    from portal.extensions import db
+
+    db.session.commit()
+    response = client.post(f"/helpdesk/tickets/{ticket.id}/presence",
+                           headers={"X-CSRFToken": token})
+    assert response.status_code == 200
+    assert response.json["others"] == ["Dan"] and response.headers["Cache-Control"] == "no-store"
+    assert client.post(f"/helpdesk/tickets/{ticket.id}/presence").status_code == 400  # no CSRF
