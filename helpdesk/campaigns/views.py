@@ -64,7 +64,7 @@ def _eta_text(seconds: int | None) -> str:
     if seconds is None:
         return _("not known yet")
     if seconds == 0:
-        return _("nothing left to send")
+        return _("no SMS or email left to send")
     minutes, secs = divmod(int(seconds), 60)
     hours, minutes = divmod(minutes, 60)
     if hours:
@@ -149,10 +149,13 @@ def show(reference: str, campaign_id: int):
     """A campaign's live progress per channel, with its controls."""
     incident = get_incident_or_404(reference)
     campaign = _campaign(incident, campaign_id)
+    progress = _progress(campaign)
+    names = channel_names()
     return no_store(make_response(render_template(
-        "campaigns/show.html", incident=incident, campaign=campaign,
-        progress=_progress(campaign), statuses=STATUS_ORDER,
-        status_headers=[(status_names()[status], "num") for status in STATUS_ORDER],
+        "campaigns/show.html", incident=incident, campaign=campaign, channel_headers=[
+            (names.get(channel, channel), "num") for channel in progress["channels"]],
+        progress=progress, statuses=STATUS_ORDER,
+        status_names=status_names(),
         states=campaign_state_names(), channel_names=channel_names(), form=ConfirmForm(),
         letters=letters.letter_counts(campaign.id))))
 

@@ -232,3 +232,20 @@ def test_cli_letters_evidence_mailed_and_returned(db, runner, letter_campaign, t
     assert len(list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8"))))) == 5
     result = runner.invoke(args=["campaigns", "evidence", "999999", "--out", str(target)])
     assert result.exit_code != 0 and "no campaign" in result.output
+
+
+def test_a_print_run_that_died_is_recovered_and_printed_once(db, letter_campaign):
+    from datetime import timedelta
+
+    from portal.dispatch import chunks
+
+    _incident, _people, campaign = letter_campaign
+    claimed = letters._claim(campaign.id, 3, letters.utcnow() - timedelta(hours=1))
+    db.session.commit()  # the run died here: three letters leased, nothing printed
+    assert letters.letter_counts(campaign.id)["printing"] == 3
+    assert chunks.release_expired_leases() == {campaign.id: [row[0] for row in claimed]}
+    run = letters.print_run(campaign.id)
+    assert (run.letters, run.failed) == (5, 0)
+    printed = rows(db, campaign.id)
+    assert {row.status for row in printed} == {"sent"}
+    assert sorted(row.resend_count for row in printed) == [0, 0, 1, 1, 1]
