@@ -106,6 +106,9 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(health_bp)
     app.register_blueprint(customer_bp)
+    from portal.webhooks import bp as webhooks_bp  # Twilio callbacks (issue 9)
+
+    app.register_blueprint(webhooks_bp)
     app.register_blueprint(public_bp)  # the substitute notice (issue 11)
     register_helpdesk(app)
     if app.config["DEV_PAGES"] and app.config["ENV_NAME"] != "production":

@@ -414,7 +414,8 @@ def load(instance_path: str | Path) -> type[Config] | dict:
                  "DISPATCH_LEASE_SECONDS", "DISPATCH_CHUNK_SIZE",
                  "DISPATCH_RECOVER_EVERY_SECONDS", "DISPATCH_SMTP_TIMEOUT_SECONDS",
                  "DISPATCH_TWILIO_TIMEOUT_SECONDS"):
-        settings[name] = as_int(_env(f"PORTAL_{name}"), settings[name])
+        # The names (DISPATCH_...), or PORTAL_DISPATCH_... like most settings.
+        settings[name] = as_int(_env(name) or _env(f"PORTAL_{name}"), settings[name])
         if settings[name] < 0:
             raise ConfigError(f"{name} must not be negative")
     for name in ("DISPATCH_MAX_ATTEMPTS", "DISPATCH_LEASE_SECONDS", "DISPATCH_CHUNK_SIZE"):

@@ -1,6 +1,6 @@
 """Chunk jobs: claim a few hundred rows with a lease, send them, record the outcomes.
 
-``send_chunk(campaign_id, channel)`` is the rq job (ids ``campaign-<id>-<channel>-<n>``).
+``send_chunk(campaign_id, channel)`` is the rq job (ids ``<queue>-campaign-<id>-<channel>-<n>``).
 It claims up to ``DISPATCH_CHUNK_SIZE`` due pending rows in id order
 (``UPDATE … SET status='sending', lease_until=… RETURNING``; on PostgreSQL the rows
 are picked in a MATERIALIZED CTE with ``FOR UPDATE SKIP LOCKED``, so two workers
@@ -20,6 +20,7 @@ counts it and the log names it (``campaign.leases_recovered``).
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -61,8 +62,16 @@ def _counter_key(campaign_id: int, channel: str) -> str:
     return f"{current_app.config['PORTAL_RQ_QUEUE']}:chunks:{campaign_id}:{channel}"
 
 
+def job_prefix(campaign_id: int, channel: str) -> str:
+    """``<queue>-campaign-<id>-<channel>-``: rq's job keys are global to a Redis
+    database, so two deployments (or test runs) sharing one must not share ids."""
+    queue = re.sub(r"[^A-Za-z0-9_-]", "_", current_app.config["PORTAL_RQ_QUEUE"])
+    return f"{queue}-campaign-{campaign_id}-{channel}-"
+
+
 def job_id(campaign_id: int, channel: str, number: int) -> str:
-    return f"campaign-{campaign_id}-{channel}-{number}"
+    """The deterministic id of a campaign's chunk job: ``portal-campaign-7-sms-12``."""
+    return f"{job_prefix(campaign_id, channel)}{number}"
 
 
 def _job_options() -> dict:
@@ -73,16 +82,18 @@ def _job_options() -> dict:
 
 
 def outstanding(campaign_id: int, channel: str) -> int:
-    """Chunk jobs of this campaign and channel queued or running now (0 inline)."""
+    """Chunk jobs of this campaign and channel waiting in the queue (0 inline).
+
+    Running jobs do not count: a job claims its rows as it starts, so they are no
+    longer among the due rows; and a job whose worker was killed stays "started"
+    in rq's registry until rq notices, while its rows come back through recover.
+    """
     queue = jobs.queue()
     if queue is None:
         return 0
-    from rq.registry import StartedJobRegistry
-
-    prefix = f"campaign-{campaign_id}-{channel}-"
-    ids = list(queue.get_job_ids()) + list(
-        StartedJobRegistry(queue=queue).get_job_ids())
-    return sum(1 for value in ids if value.startswith(prefix) and "retry" not in value)
+    prefix = job_prefix(campaign_id, channel)
+    return sum(1 for value in queue.get_job_ids()
+               if value.startswith(prefix) and "retry" not in value)
 
 
 def queue_chunks(campaign_id: int, channel: str, rows: int) -> int:
@@ -129,7 +140,7 @@ def _schedule_retry(campaign_id: int, channel: str, delay: float) -> None:
 
     try:
         number = queue.connection.incr(_counter_key(campaign_id, channel))
-        retry_id = f"campaign-{campaign_id}-{channel}-retry-{number}"
+        retry_id = f"{job_prefix(campaign_id, channel)}retry-{number}"
         if delay < 1:
             queue.enqueue(send_chunk, campaign_id, channel, job_id=retry_id, **_job_options())
         else:  # rq's scheduler (every ``flask worker`` runs one) queues it when due

@@ -14,6 +14,8 @@ PUBLIC = {
     "staff_auth.login", "staff_auth.login_totp", "staff_auth.totp_setup", "staff_auth.logout",
     "customer.insurer_logo",
     "public.incident",  # the substitute notice: published pages only, else 404
+    # Twilio only: a request without a valid X-Twilio-Signature gets 403 (tests/dispatch).
+    "webhooks.twilio_status", "webhooks.twilio_inbound",
 }
 # Endpoints for a verified customer only.
 CUSTOMER = {

@@ -7,9 +7,14 @@ from sqlalchemy import select
 
 from portal.dispatch import campaigns, chunks
 from portal.models import Person
-from tests.support import REDIS_URL, make_settings
+from tests.support import make_settings
 from tests.support.customer import actions
-from tests.support.dispatch import assert_sms_carries_no_personal_data, incident_with_people, rows
+from tests.support.dispatch import (
+    assert_sms_carries_no_personal_data,
+    dispatch_redis_url,
+    incident_with_people,
+    rows,
+)
 
 pytestmark = pytest.mark.redis
 
@@ -21,7 +26,7 @@ def app_settings(database_url, data_keys, redis, twilio_stub, smtp_sink):
     base, _received = twilio_stub
     controller, _handler = smtp_sink
     return make_settings(
-        database_url, data_keys, REDIS_URL=REDIS_URL, OUTBOX_ENABLED=False,
+        database_url, data_keys, REDIS_URL=dispatch_redis_url(), OUTBOX_ENABLED=False,
         TWILIO_ACCOUNT_SID=SID, TWILIO_AUTH_TOKEN="stub-token", TWILIO_FROM="+15005550006",
         TWILIO_API_BASE=base, SMTP_HOST="127.0.0.1", SMTP_PORT=controller.port,
         SMTP_STARTTLS=False, MAIL_FROM="notices@insurer.example",
@@ -35,10 +40,11 @@ def queue(app, redis):
     from portal.core import jobs
 
     name = jobs.queue().name
+    queue_connection = jobs.queue().connection
     yield jobs.queue()
     jobs.queue().delete(delete_jobs=True)
-    for key in redis.scan_iter(f"*{name}*"):
-        redis.delete(key)
+    for key in queue_connection.scan_iter(f"*{name}*"):
+        queue_connection.delete(key)
 
 
 def work(runner):
@@ -61,7 +67,7 @@ def test_every_person_gets_each_channel_once(app, db, runner, queue, twilio_stub
     assert summary.queued and summary.created == {"sms": 9, "email": 9}
     assert queue.count == 6  # 3 chunks of 4 per channel, deterministic ids
     assert sorted(queue.get_job_ids()) == sorted(
-        f"campaign-{campaign_id}-{channel}-{n}" for channel in ("sms", "email") for n in range(3))
+        chunks.job_id(campaign_id, channel, n) for channel in ("sms", "email") for n in range(3))
     work(runner)
     assert sorted(to for to, _body in sms_bodies(received)) == sorted(
         plain["phone"] for _r, plain in persons)
@@ -77,7 +83,7 @@ def test_every_person_gets_each_channel_once(app, db, runner, queue, twilio_stub
     assert b"Auto-Submitted: auto-generated" in first and b"multipart/alternative" in first
     assert campaigns.counts(campaign_id)["sms"]["sent"] == 9
     assert campaigns.get(campaign_id).status == "completed"
-    assert queue.count == 0 and not queue.connection.keys(f"rq:job:campaign-{campaign_id}-*")
+    assert queue.count == 0 and not queue.connection.keys(f"rq:job:{queue.name}-campaign-*")
 
 
 def test_errors_retry_fail_and_fall_back(app, db, runner, queue, twilio_stub, smtp_sink,
@@ -140,7 +146,7 @@ def test_redis_down_at_launch_keeps_rows_pending_until_recover(app, db, runner, 
     assert not summary.queued
     assert campaigns.counts(campaign_id)["sms"]["pending"] == 5
     assert actions(db, "campaign.queue_failed") == ["campaign.queue_failed"]
-    app.config["REDIS_URL"] = REDIS_URL
+    app.config["REDIS_URL"] = dispatch_redis_url()
     jobs.init_app(app)
     try:
         result = runner.invoke(args=["campaigns", "recover"])
@@ -151,9 +157,10 @@ def test_redis_down_at_launch_keeps_rows_pending_until_recover(app, db, runner, 
             plain["phone"] for _r, plain in persons)
         assert campaigns.counts(campaign_id)["sms"]["sent"] == 5
     finally:
+        connection = jobs.queue().connection
         jobs.queue().delete(delete_jobs=True)
-        for key in redis.scan_iter(f"*{app.config['PORTAL_RQ_QUEUE']}*"):
-            redis.delete(key)
+        for key in connection.scan_iter(f"*{app.config['PORTAL_RQ_QUEUE']}*"):
+            connection.delete(key)
 
 
 def test_expired_leases_are_released_and_counted(app, db, queue, make_incident, make_person):

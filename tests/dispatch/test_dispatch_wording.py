@@ -53,3 +53,15 @@ def test_wording_renders_each_language_once_and_people_by_replacement(
     assert "+1 800 555 0100" in text
     assert 'href="http://localhost/n/&lt;x&gt;&quot;"' in html  # escaped
     assert "\x00" not in text + html
+
+
+def test_dispatch_settings_come_from_the_environment(monkeypatch, tmp_path):
+    from portal.config import load
+
+    monkeypatch.setenv("DISPATCH_CHUNK_SIZE", "7")
+    monkeypatch.setenv("PORTAL_DISPATCH_MAX_ATTEMPTS", "3")
+    settings = load(tmp_path)
+    assert settings["DISPATCH_CHUNK_SIZE"] == 7 and settings["DISPATCH_MAX_ATTEMPTS"] == 3
+    monkeypatch.setenv("DISPATCH_LEASE_SECONDS", "0")
+    with pytest.raises(Exception, match="DISPATCH_LEASE_SECONDS must be at least 1"):
+        load(tmp_path)

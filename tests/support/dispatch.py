@@ -7,12 +7,23 @@ import re
 from sqlalchemy import select
 
 from portal.models import Notification
+from tests.support import REDIS_URL
 from tests.support.customer import approve_notice
 
 # What must never appear in an SMS: a person's name, a date, a data category.
 _DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}/\d{1,2}/\d{2,4}\b")
 CATEGORY_WORDS = ("contact_details", "date_of_birth", "contact details", "date of birth",
                   "national", "health", "financial", "policy")
+
+
+def dispatch_redis_url() -> str:
+    """A Redis database of the campaign tests' own, one per xdist worker (away from the
+    other areas' keys in database 0; queue names keep parallel runs apart)."""
+    import os
+
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    number = 11 + int(re.sub(r"\D", "", worker) or 0) % 4
+    return re.sub(r"/\d*$", "", REDIS_URL.rstrip("/")) + f"/{number}"
 
 
 def incident_with_people(db, make_incident, make_person, count: int, *, languages=("en",),
