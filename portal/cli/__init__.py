@@ -34,4 +34,7 @@ def register(app: Flask) -> None:
     data_cmd.register(app)
 
     # oversight (issue 11)
+    from portal.cli import audit_export_cmd
+
+    audit_export_cmd.register(app)
 

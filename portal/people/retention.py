@@ -222,7 +222,8 @@ def purge(incident_id: int, *, dry_run: bool = False) -> PurgeSummary:
     while rows := db.session.execute(
             select(Interaction).where(
                 Interaction.redacted_at.is_(None), Interaction.incident_id == incident_id,
-                Interaction.id > last).order_by(Interaction.id).limit(BATCH)).scalars().all():
+                Interaction.action != PURGED, Interaction.id > last)
+            .order_by(Interaction.id).limit(BATCH)).scalars().all():
         last = rows[-1].id
         _redact_log_rows([row for row in rows
                           if _contains(audit.canonical_json(row.details), known)], summary)

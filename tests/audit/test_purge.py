@@ -129,3 +129,13 @@ def test_the_incident_page_shows_the_retention_date_and_command(client, db, make
     assert 'id="retention"' in page.text
     assert f"flask --app wsgi data purge --incident {incident.reference} --dry-run" in page.text
     assert "days after the breach was contained" in page.text
+
+
+def test_a_second_purge_changes_nothing_more(db, runner, purge_case):
+    reference = purge_case["incident"].reference
+    assert runner.invoke(args=["data", "purge", "--incident", reference, "--yes"]).exit_code == 0
+    again = runner.invoke(args=["data", "purge", "--incident", reference, "--yes"])
+    assert again.exit_code == 0, again.output
+    assert "0 people anonymised (2 were already)" in again.output
+    assert "0 log rows redacted" in again.output
+    assert audit.verify().ok

@@ -1,0 +1,183 @@
+"""Issue 11 items 2 and 3: the log review page, its reveals and its CSV export."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from sqlalchemy import select
+
+from tests.support import csrf_token
+
+
+@pytest.fixture
+def seeded(app, db, make_incident, make_person, make_staff):
+    """An incident, two people, a manager and rows of several kinds."""
+    from portal.audit import log as audit
+
+    incident = make_incident(reference="INC-LOG")
+    other = make_incident(reference="INC-OTHER")
+    person, _plain = make_person(incident, external_ref="P-TIME")
+    stranger, _ = make_person(other, external_ref="P-ELSE")
+    manager = make_staff("manager", email="boss@staff.example")
+    agent = make_staff("agent", email="agent@staff.example")
+    audit.record("verify.failed", actor_type="customer", incident_id=incident.id,
+                 person_id=person.id, details={"reason": "mismatch", "failures": 1})
+    audit.record("verify.succeeded", actor_type="customer", incident_id=incident.id,
+                 person_id=person.id, details={"method": "postcode"})
+    audit.record("staff.time_zone_changed", actor_type="staff", actor_id=agent.id,
+                 details={"from": None, "to": "Europe/Berlin"})
+    audit.record("incident.updated", actor_type="staff", actor_id=manager.id,
+                 incident_id=incident.id,
+                 details={"changes": {"title": "=HYPERLINK(\"http://evil\")"}})
+    audit.record("verify.failed", actor_type="customer", incident_id=other.id,
+                 person_id=stranger.id, details={"reason": "unknown_code"})
+    db.session.commit()
+    return {"incident": incident, "person": person, "manager": manager, "agent": agent}
+
+
+def _rows(db):
+    from portal.models import Interaction
+
+    return db.session.execute(select(Interaction).order_by(Interaction.id)).scalars().all()
+
+
+def test_agents_may_not_read_the_log(client, seeded, login):
+    login(seeded["agent"])
+    assert client.get("/helpdesk/log/").status_code == 403
+    assert client.get("/helpdesk/log/export.csv").status_code == 403
+    assert client.get("/helpdesk/log/1/reveal").status_code == 403
+
+
+def test_filters_labels_and_masking(client, seeded, login):
+    login(seeded["manager"])
+    page = client.get("/helpdesk/log/")
+    assert page.status_code == 200
+    assert page.headers["Cache-Control"].startswith("no-store")
+    assert "Customer verified their identity" in page.text  # the label
+    assert "verify.succeeded" in page.text  # and the dotted name
+    assert "Europe/Berlin" not in page.text  # a personal value stays masked
+    assert "HYPERLINK" not in page.text
+    assert "not yet available" in page.text or "Integrity of the log" in page.text
+
+    only = client.get("/helpdesk/log/?action=verify.&incident=INC-LOG")
+    assert only.text.count("<tr>") == 2 + 1  # two rows and the header row
+    assert "unknown_code" not in only.text
+
+    person = client.get("/helpdesk/log/?person=P-TIME")
+    assert "Timeline of person P-TIME" in person.text
+    assert person.text.count("<tr>") == 3
+
+    by_actor = client.get("/helpdesk/log/?actor=agent@staff.example")
+    assert by_actor.text.count("<tr>") == 2
+    assert "staff.time_zone_changed" in by_actor.text
+    customers = client.get("/helpdesk/log/?actor=customer&to=2999-01-01&from=2000-01-01")
+    assert customers.text.count("<tr>") == 4
+
+
+@pytest.mark.parametrize("query, name", [
+    ("from=yesterday", "from"), ("actor=nobody@example.com", "actor"),
+    ("incident=NOPE", "incident"), ("ticket=abc", "ticket"), ("action=DROP TABLE", "action"),
+    ("from=2026-02-01&to=2026-01-01", "to"),
+])
+def test_bad_filters_are_named(client, seeded, login, query, name):
+    login(seeded["manager"])
+    page = client.get(f"/helpdesk/log/?{query}")
+    assert page.status_code == 400
+    assert f'href="#filter-{name}"' in page.text
+    assert client.get(f"/helpdesk/log/export.csv?{query}").status_code == 400
+
+
+def test_keyset_pages(app, db, client, seeded, login):
+    from portal.audit import log as audit
+    from portal.audit import review
+
+    for number in range(7):
+        audit.record("ticket.created", ticket_id=None, details={"topic": f"t{number}"})
+    db.session.commit()
+    filters = review.parse_filters({"action": "ticket.created"})
+    first = review.page(filters, size=3)
+    second = review.page(filters, first.next_before, size=3)
+    third = review.page(filters, second.next_before, size=3)
+    seen = [row.id for row in first.rows + second.rows + third.rows]
+    assert len(seen) == len(set(seen)) == 7
+    assert seen == sorted(seen, reverse=True)
+    assert third.next_before is None
+    login(seeded["manager"])
+    assert client.get("/helpdesk/log/?before=abc").status_code == 200  # a bad cursor: page 1
+
+
+def test_reveal_needs_a_reason_and_is_logged(app, db, client, seeded, login):
+    login(seeded["manager"])
+    row = next(row for row in _rows(db) if row.action == "staff.time_zone_changed")
+    url = f"/helpdesk/log/{row.id}/reveal"
+    asked = client.get(url)
+    assert asked.status_code == 200 and "Europe/Berlin" not in asked.text
+    token = csrf_token(client, url)
+    refused = client.post(url, data={"reason": "", "csrf_token": token})
+    assert refused.status_code == 400 and "Europe/Berlin" not in refused.text
+    shown = client.post(url, data={"reason": "Customer complaint 42", "csrf_token": token})
+    assert shown.status_code == 200 and "Europe/Berlin" in shown.text
+    logged = _rows(db)[-1]
+    assert logged.action == "log.revealed"
+    assert logged.actor_id == seeded["manager"].id
+    assert logged.details == {"interaction_id": row.id, "reason": "Customer complaint 42"}
+    assert client.post(url, data={"reason": "no token here"}).status_code == 400
+    assert client.get("/helpdesk/log/999999/reveal").status_code == 404
+
+
+def test_export_is_filtered_formula_safe_and_logged(app, db, client, seeded, login):
+    login(seeded["manager"])
+    before = len(_rows(db))
+    response = client.get("/helpdesk/log/export.csv?incident=INC-LOG")
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    assert "attachment" in response.headers["Content-Disposition"]
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert {row["incident"] for row in rows} == {"INC-LOG"}
+    # the export's own entry is written first, so the file records its own making
+    assert {row["action"] for row in rows} == {"verify.failed", "verify.succeeded",
+                                               "incident.updated", "log.exported"}
+    assert "HYPERLINK" not in response.text
+    logged = _rows(db)[before]
+    assert logged.action == "log.exported"
+    assert logged.details == {"filters": {"incident": "INC-LOG"}, "via": "web"}
+
+
+def test_csv_cells_are_neutralised(app, db, seeded):
+    from portal.audit import log as audit
+    from portal.audit import review
+
+    audit.record("=cmd|' /C calc'!A0", details={"reason": "+1+1"})
+    db.session.commit()
+    text = "".join(review.csv_chunks(review.parse_filters({}), batch=2))
+    rows = list(csv.reader(io.StringIO(text)))
+    last = rows[-1]
+    assert last[4].startswith("'=")
+    assert all(not cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
+    assert len(rows) == 1 + 6
+
+
+def test_cli_export_writes_the_filtered_log_and_logs_itself(app, db, runner, seeded, tmp_path):
+    out = tmp_path / "log.csv"
+    result = runner.invoke(args=["audit", "export", "--out", str(out), "--action", "verify.",
+                                 "--incident", "INC-LOG"])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
+    assert sorted(row["action"] for row in rows) == ["verify.failed", "verify.succeeded"]
+    logged = _rows(db)[-1]
+    assert logged.action == "log.exported" and logged.actor_type == "system"
+    assert logged.details == {"filters": {"action": "verify.", "incident": "INC-LOG"},
+                              "via": "cli"}
+
+
+def test_cli_export_names_bad_options_and_writes_nothing(app, db, runner, seeded, tmp_path):
+    out = tmp_path / "log.csv"
+    count = len(_rows(db))
+    result = runner.invoke(args=["audit", "export", "--out", str(out), "--from", "soon",
+                                 "--incident", "NOPE"])
+    assert result.exit_code == 2
+    assert "--from:" in result.output and "--incident:" in result.output
+    assert not out.exists()
+    assert len(_rows(db)) == count

@@ -1,0 +1,681 @@
+"""Issue 11 item 4: every state-changing route and command writes an interaction, and so do
+reads of personal data (notice views, reveals, exports, reports).
+
+The routes come from ``app.url_map`` and the commands from ``app.cli``, so a route or
+command nobody classified fails ``test_every_route_is_classified`` /
+``test_every_command_is_classified`` the day it is added. Each entry says either how to
+call it and which action it must write (``Writes``), or why it needs no interaction
+(``Exempt``, the allow-list: a page that shows no personal value in clear, a read-only
+command, a step that only stores something in the caller's own session).
+
+ADDING YOUR ROUTES: one dict per area below (``CAMPAIGN_ROUTES``, ``HELPDESK_ROUTES``, ...);
+a key is ``"METHOD endpoint"``; a ``Writes`` entry's ``call`` gets the ``World`` (clients
+already signed in, an incident with an approved notice, a person, a ticket) and makes the
+request, ``World.post`` adding the CSRF token. The test then checks that the action was
+written by that call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import click
+import pytest
+from sqlalchemy import func, select
+
+from tests.support.dates import dob_fields
+
+
+@dataclass(frozen=True)
+class Writes:
+    """Calling it must write ``action`` (an interaction with exactly that name)."""
+
+    action: str
+    call: Callable
+    roles: tuple = field(default=())  # documentation only
+
+
+@dataclass(frozen=True)
+class Exempt:
+    """No interaction needed, and why (the allow-list)."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class Declared:
+    """Writes ``action`` (read from its code by whoever classified it), not yet called here.
+
+    Classified when the oversight test met routes other areas had landed first; the area's
+    engineer replaces it with a ``Writes`` entry (a call) when they next touch the route.
+    The action must at least have a label, i.e. be one the code writes.
+    """
+
+    action: str
+
+
+# Shared reasons of the allow-list.
+PAGE = Exempt("a page or form: reads no personal value in clear, changes nothing")
+ASSET = Exempt("a static asset or health probe")
+
+
+# --- the world the calls run in ---------------------------------------------------------
+
+
+class World:
+    """Signed-in clients and the objects the routes name (built once per test)."""
+
+    def __init__(self, app, db, incident, person, plain, ticket, clients, staff):
+        self.app, self.db = app, db
+        self.incident, self.person, self.plain, self.ticket = incident, person, plain, ticket
+        self.clients, self.staff = clients, staff
+        self.reference = incident.reference
+
+    def token(self, client, url: str | None = None) -> str:
+        import re
+
+        page = client.get(url or self._form_page(client))
+        match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text)
+        assert match, f"no CSRF token on {url}"
+        return match.group(1)
+
+    def _form_page(self, client) -> str:
+        if client is self.clients["customer"]:
+            return "/preferences"
+        if client is self.clients["anonymous"]:
+            return "/staff/login"
+        return "/staff/account"
+
+    def post(self, who: str, url: str, data: dict | None = None, token_url: str | None = None,
+             **kwargs):
+        client = self.clients[who]
+        data = dict(data or {}, csrf_token=self.token(client, token_url))
+        return client.post(url, data=data, **kwargs)
+
+    def get(self, who: str, url: str):
+        return self.clients[who].get(url)
+
+    def incident_url(self, rest: str = "") -> str:
+        return f"/helpdesk/incidents/{self.reference}{rest}"
+
+
+def _draft(world: World, **changes):
+    """A second English notice version (a draft), written by the first manager."""
+    return world.post("manager", world.incident_url("/notices/en/edit"), {
+        "what_happened": "Someone used a stolen password to view customer records.",
+        "what_we_are_doing": "We reset every password and added monitoring.",
+        "likely_consequences": "You may receive more convincing phishing messages.",
+        "other_information": "This notice was not delayed by law enforcement.",
+        "what_changed": "Clearer text.", **changes})
+
+
+def _second_version(world: World, **changes) -> int:
+    world.incident.dpo_contact = "dpo@insurer.example"  # the checklist asks for it
+    world.db.session.commit()
+    response = _draft(world, **changes)
+    assert response.status_code == 302, response.text
+    return 2
+
+
+def _outbox_message(world: World) -> int:
+    from portal.dispatch.channels import outbox
+
+    outbox.store("email", "x@customer.example", "Your code is ABCD-EFGH-JKMN", "Code")
+    world.db.session.commit()
+    return outbox.recent(1)[0].id
+
+
+def _totp_user(world: World, role: str):
+    import pyotp
+
+    user = world.staff["make"](role, totp_secret=pyotp.random_base32())
+    return user
+
+
+def _login_with_code(world: World):
+    import pyotp
+
+    user = _totp_user(world, "agent")
+    client = world.app.test_client()
+    world.clients["pending"] = client
+    token = world.token(client, "/staff/login")
+    client.post("/staff/login", data={"email": user.email, "password": world.staff["password"],
+                                      "csrf_token": token})
+    wrong = f"{(int(pyotp.TOTP(user.totp_secret).now()) + 1) % 1000000:06d}"
+    return world.post("pending", "/staff/login/code", {"code": wrong},
+                      token_url="/staff/login/code")
+
+
+def _totp_setup(world: World):
+    import pyotp
+
+    admin = world.staff["make"]("admin")
+    client = world.app.test_client()
+    world.clients["admin-new"] = client
+    token = world.token(client, "/staff/login")
+    client.post("/staff/login", data={"email": admin.email, "password": world.staff["password"],
+                                      "csrf_token": token})
+    client.get("/staff/two-factor/setup")
+    with client.session_transaction() as session:
+        secret = session["staff_totp_setup_secret"]
+    return world.post("admin-new", "/staff/two-factor/setup",
+                      {"code": pyotp.TOTP(secret).now()}, token_url="/staff/two-factor/setup")
+
+
+def _totp_disable(world: World):
+    import pyotp
+
+    user = _totp_user(world, "agent")
+    client = world.app.test_client()
+    world.clients["with-code"] = client
+    token = world.token(client, "/staff/login")
+    client.post("/staff/login", data={"email": user.email, "password": world.staff["password"],
+                                      "csrf_token": token})
+    token = world.token(client, "/staff/login/code")
+    totp = pyotp.TOTP(user.totp_secret)
+    client.post("/staff/login/code", data={"code": totp.now(), "csrf_token": token})
+    # the next step's code: the one just used is refused as a replay
+    import time
+
+    code = totp.at(time.time() + 30)
+    return world.post("with-code", "/staff/two-factor/disable", {"code": code})
+
+
+def _logo(world: World):
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (60, 20), (20, 60, 120)).save(buffer, format="PNG")
+    return world.post("manager", world.incident_url("/logo"),
+                      {"logo": (io.BytesIO(buffer.getvalue()), "logo.png", "image/png")},
+                      token_url=world.incident_url("/logo"),
+                      content_type="multipart/form-data")
+
+
+def _import(world: World):
+    import io
+
+    from tests.support.imports import csv_text, good_row
+
+    body = csv_text([good_row(9002)])
+    return world.post("manager", world.incident_url("/imports/"),
+                      {"file": (io.BytesIO(body.encode()), "people.csv", "text/csv")},
+                      token_url=world.incident_url("/imports/"),
+                      content_type="multipart/form-data")
+
+
+def _log_row(world: World) -> int:
+    from portal.models import Interaction
+
+    return world.db.session.execute(select(func.max(Interaction.id))).scalar_one()
+
+
+# --- the tables: one dict per area -------------------------------------------------------
+
+CORE_ROUTES = {
+    "GET static": ASSET,
+    "GET health.healthz": ASSET,
+    "GET dev.outbox": Exempt("message bodies are shown masked; a reveal is its own route"),
+    "POST dev.reveal": Writes("outbox.revealed", lambda w: w.post(
+        "manager", f"/dev/outbox/{_outbox_message(w)}/reveal", token_url="/dev/outbox")),
+    "GET helpdesk_home.index": PAGE,
+}
+
+CUSTOMER_ROUTES = {
+    "GET customer.index": PAGE,
+    "POST customer.index": Exempt("keeps the typed code in the visitor's own session; "
+                                  "the verification step that follows logs the attempt"),
+    "GET customer.from_link": Exempt("keeps the code from the link in the visitor's own "
+                                     "session; verification logs the attempt"),
+    "GET customer.verify": PAGE,
+    "POST customer.verify": Writes("verify.succeeded", lambda w: _verify(w)),
+    "GET customer.no_letter": PAGE,
+    "POST customer.no_letter": Writes("code_resend.requested", lambda w: w.post(
+        "anonymous", "/no-letter", {"first_name": "Jamie", "last_name": w.plain["last_name"],
+                                    **dob_fields(w.plain["date_of_birth"]),
+                                    "postcode": w.plain["postcode"], "policy_number": ""},
+        token_url="/no-letter")),
+    "GET customer.faq": PAGE,
+    "GET customer.insurer_logo": ASSET,
+    "GET customer.signed_out": PAGE,
+    "POST customer.sign_out": Writes("customer.signed_out", lambda w: w.post(
+        "customer", "/sign-out")),
+    "GET customer.notice": Writes("notice.viewed", lambda w: w.get("customer", "/notice")),
+    "GET customer.notice_pdf": Writes("notice.pdf_downloaded",
+                                      lambda w: w.get("customer", "/notice.pdf")),
+    "POST customer.reveal_activation_code": Writes("activation_code.assigned", lambda w: (
+        _activation_pool(w), w.post("customer", "/notice/activation-code", token_url="/notice")
+    )[1]),
+    "GET customer.preferences": PAGE,
+    "POST customer.preferences": Writes("preferences.changed", lambda w: w.post(
+        "customer", "/preferences", {"language": "de", "preferred_channel": "email"})),
+    "GET customer.tickets": PAGE,
+    "GET customer.ticket": Exempt("the customer's own thread, to the customer"),
+    "GET customer.ticket_new": PAGE,
+    "POST customer.ticket_new": Writes("ticket.created", lambda w: w.post(
+        "customer", "/tickets/new", {"topic": "notice", "message": "What does this mean?"})),
+    "GET customer.ticket_reply": PAGE,
+    "POST customer.ticket_reply": Writes("ticket.customer_replied", lambda w: w.post(
+        "customer", f"/tickets/{w.ticket.id}/reply", {"message": "Any news please?"})),
+    "POST customer.ticket_close": Writes("ticket.closed", lambda w: w.post(
+        "customer", f"/tickets/{w.ticket.id}/close")),
+}
+
+STAFF_AUTH_ROUTES = {
+    "GET staff_auth.login": PAGE,
+    "POST staff_auth.login": Writes("staff.login", lambda w: w.post(
+        "anonymous", "/staff/login", {"email": w.staff["agent"].email,
+                                      "password": w.staff["password"]})),
+    "GET staff_auth.login_totp": PAGE,
+    "POST staff_auth.login_totp": Writes("staff.login_failed", _login_with_code),
+    "GET staff_auth.totp_setup": Exempt("shows the new secret to the member setting it up; "
+                                        "stored in their session only until confirmed"),
+    "POST staff_auth.totp_setup": Writes("staff.totp_enabled", _totp_setup),
+    "GET staff_auth.account": PAGE,
+    "POST staff_auth.time_zone": Writes("staff.time_zone_changed", lambda w: w.post(
+        "manager", "/staff/account/time-zone", {"time_zone": "Europe/Berlin"})),
+    "POST staff_auth.totp_disable": Writes("staff.totp_disabled", _totp_disable),
+    "POST staff_auth.logout": Writes("staff.logout", lambda w: w.post(
+        "manager", "/staff/logout")),
+}
+
+INCIDENT_ROUTES = {
+    "GET incidents.index": PAGE,
+    "GET incidents.show": PAGE,
+    "GET incidents.create": PAGE,
+    "POST incidents.create": Writes("incident.created", lambda w: w.post(
+        "manager", "/helpdesk/incidents/new", _incident_form("INC-NEW"))),
+    "GET incidents.edit": PAGE,
+    "POST incidents.edit": Writes("incident.updated", lambda w: w.post(
+        "manager", w.incident_url("/edit"), _incident_form(w.reference, title="Renamed"))),
+    "GET incidents.add_filing_view": PAGE,
+    "POST incidents.add_filing_view": Writes("filing.added", lambda w: w.post(
+        "manager", w.incident_url("/filings/new"), {
+            "authority": "CNIL", "rule_id": "gdpr_art33", "filed_at": "2026-11-12T08:00",
+            "reference": "N-77", "notes": ""})),
+    "GET incidents.advice": PAGE,
+    "POST incidents.advice": Writes("incident_advice.saved", lambda w: w.post(
+        "manager", w.incident_url("/advice"), {
+            "category": "contact_details", "language": "en", "text": "Watch for phishing."})),
+    "GET incidents.logo": PAGE,
+    "POST incidents.logo": Writes("incident.logo_set", _logo),
+    "POST incidents.logo_remove": Writes("incident.logo_removed", lambda w: (
+        _logo(w), w.post("manager", w.incident_url("/logo/remove"),
+                         token_url=w.incident_url("/logo")))[1]),
+    "GET notices.notice_edit": PAGE,
+    "POST notices.notice_edit": Writes("notice.draft_created", lambda w: _draft(w)),
+    "GET notices.notice_version": PAGE,
+    "POST notices.notice_approve": Writes("notice.approved", lambda w: w.post(
+        "manager2", w.incident_url(f"/notices/en/{_second_version(w)}/approve"))),
+    "POST notices.notice_override": Writes("notice.checklist_overridden", lambda w: w.post(
+        "manager", w.incident_url(
+            f"/notices/en/{_second_version(w, likely_consequences='')}"
+            "/override/likely_consequences"),
+        {"likely_consequences-reason": "Counsel: not applicable."},
+        token_url=w.incident_url("/notices/en/2"))),
+    "GET notices.notice_preview": Exempt("previews for a mix of categories, no person"),
+    "POST notices.notice_preview_person": Writes("notice.previewed", lambda w: w.post(
+        "manager", w.incident_url("/notices/en/1/preview"),
+        {"external_ref": w.plain["external_ref"]})),
+    "GET imports.index": PAGE,
+    "POST imports.index": Writes("persons.import_queued", _import),
+    "GET imports.show": PAGE,
+    "GET imports.progress": PAGE,
+    "GET imports.errors_csv": Exempt("line numbers, columns and reasons only (no values): "
+                                     "portal/imports/rows.py writes no typed value"),
+}
+
+CAMPAIGN_ROUTES: dict = {
+    # campaigns and dispatch (issue 9)
+    "GET campaigns.index": PAGE,
+    "GET campaigns.new": PAGE,
+    "GET campaigns.show": PAGE,
+    "GET campaigns.progress": PAGE,
+    "GET campaigns.letters_index": PAGE,
+    "GET campaigns.evidence_csv": Declared("campaign.evidence_exported"),
+    "GET campaigns.letters_manifest": Declared("letters.downloaded"),
+    "GET campaigns.letters_pdf": Declared("letters.downloaded"),
+    "POST campaigns.new": Declared("campaign.launched"),
+    "POST campaigns.pause": Declared("campaign.paused"),
+    "POST campaigns.resume": Declared("campaign.resumed"),
+    "POST campaigns.cancel": Declared("campaign.cancelled"),
+    "POST campaigns.letters_print": Declared("letters.printed"),
+    "POST campaigns.letters_mailed": Declared("letters.mailed"),
+    "POST campaigns.letters_returned": Declared("letters.returned"),
+    "POST webhooks.twilio_status": Declared("sms.delivered"),
+    "POST webhooks.twilio_inbound": Declared("sms.inbound_unknown"),
+}
+
+HELPDESK_ROUTES: dict = {
+    # tickets, people, answers (issue 10)
+    "GET tickets.queue": PAGE,
+    "GET tickets.show": Declared("ticket.viewed"),
+    "GET tickets.sla_index": PAGE,
+    "GET tickets.sla_edit": PAGE,
+    "POST tickets.sla_edit": Declared("ticket.sla_changed"),
+    "POST tickets.take": Declared("ticket.assigned"),
+    "POST tickets.assign_to": Declared("ticket.assigned"),
+    "POST tickets.change_status": Declared("ticket.status_changed"),
+    "POST tickets.note": Declared("ticket.note_added"),
+    "POST tickets.reply_to": Declared("ticket.replied"),
+    "POST tickets.reveal": Declared("pii.revealed"),
+    "POST tickets.ping": Exempt("presence only: who else has the ticket open (kept in Redis, "
+                                "expires by itself); changes no record"),
+    "GET people.search": PAGE,
+    "POST people.search": Declared("person.searched"),
+    "GET people.show": Declared("person.viewed"),
+    "GET people.log_call": PAGE,
+    "POST people.log_call": Declared("call.logged"),
+    "POST people.open_ticket": Declared("ticket.created"),
+    "POST people.resend": Declared("person.code_resend"),
+    "POST people.unlock": Declared("person.unlocked"),
+    "GET answers.index": PAGE,
+    "GET answers.show": PAGE,
+    "GET answers.create": PAGE,
+    "GET answers.edit": PAGE,
+    "GET answers.settings": PAGE,
+    "POST answers.create": Declared("answer.created"),
+    "POST answers.edit": Declared("answer.draft_saved"),
+    "POST answers.submit": Declared("answer.submitted"),
+    "POST answers.send_back": Declared("answer.sent_back"),
+    "POST answers.approve": Declared("answer.approved"),
+    "POST answers.retire": Declared("answer.retired"),
+    "POST answers.settings": Declared("answer.settings_changed"),
+}
+
+REPORT_ROUTES: dict = {
+    # dashboards, the regulator report and the substitute notice (issue 11)
+    "GET reports.index": Exempt("dashboards: aggregates per day and channel, no person"),
+    "GET reports.incident": Exempt("dashboards: aggregates per day and channel, no person"),
+    "GET incident_reports.report_json": Declared("report.exported"),
+    "GET incident_reports.report_pdf": Declared("report.exported"),
+    "GET incident_reports.substitute_notice": PAGE,
+    "POST incident_reports.substitute_notice": Declared("substitute_notice.saved"),
+    "POST incident_reports.substitute_publish": Declared("substitute_notice.published"),
+    "POST incident_reports.substitute_unpublish": Declared("substitute_notice.unpublished"),
+    "GET public.incident": Exempt("the public substitute notice: no personal data"),
+}
+
+OVERSIGHT_ROUTES = {
+    "GET audit_log.index": Exempt("personal detail values are masked on the page"),
+    "GET audit_log.export": Writes("log.exported", lambda w: w.get(
+        "manager", "/helpdesk/log/export.csv?action=verify.")),
+    "GET audit_log.reveal": Exempt("asks for a reason; values still masked"),
+    "POST audit_log.reveal": Writes("log.revealed", lambda w: w.post(
+        "manager", f"/helpdesk/log/{_log_row(w)}/reveal", {"reason": "Regulator question 7"})),
+}
+
+ROUTE_TABLES = (CORE_ROUTES, CUSTOMER_ROUTES, STAFF_AUTH_ROUTES, INCIDENT_ROUTES,
+                CAMPAIGN_ROUTES, HELPDESK_ROUTES, REPORT_ROUTES, OVERSIGHT_ROUTES)
+
+
+# --- commands: one dict per area; the key is the command's path -------------------------
+
+READ_ONLY = Exempt("reads or prints only; changes no data")
+DEVELOPER = Exempt("developer tooling: schema or message catalogs, not the product's data")
+
+
+def _cli_incident(runner, world):
+    return runner.invoke(args=["incidents", "create", "--reference", "INC-CLI", "--title",
+                               "From the command line", "--determined-at", "2026-11-01T10:00"])
+
+
+CORE_COMMANDS = {
+    **{f"db {name}": DEVELOPER for name in (
+        "list-templates", "init", "revision", "migrate", "edit", "merge", "upgrade",
+        "downgrade", "show", "history", "heads", "branches", "current", "stamp", "check")},
+    "translate update": DEVELOPER,
+    "translate compile": DEVELOPER,
+    "translate check": DEVELOPER,
+    "worker": Exempt("runs jobs; each job logs what it does"),
+    "demo": Exempt("seeds demo data (logging incident.created, persons.imported, ...) and "
+                   "serves; the seed's logging is tested in tests/notices"),
+    "keys generate": Exempt("prints a new key; stores nothing"),
+    "keys rotate": Writes("keys.rotated", lambda runner, w: runner.invoke(
+        args=["keys", "rotate"])),
+    "audit verify": READ_ONLY,
+    "users create": Writes("staff.created", lambda runner, w: runner.invoke(
+        args=["users", "create", "--email", "cli@staff.example", "--name", "Cli",
+              "--role", "agent"], env={"PORTAL_PASSWORD": "a long enough password"})),
+    "users deactivate": Writes("staff.deactivated", lambda runner, w: runner.invoke(
+        args=["users", "deactivate", "--email", w.staff["agent"].email])),
+    "users unlock": Writes("staff.unlocked", lambda runner, w: runner.invoke(
+        args=["users", "unlock", "--email", w.staff["agent"].email])),
+    "users list": READ_ONLY,
+    "incidents list": READ_ONLY,
+    "incidents create": Writes("incident.created", _cli_incident),
+    "codes import": Writes("activation_codes.imported", lambda runner, w: _codes_import(
+        runner, w)),
+    "persons import": Writes("persons.imported", lambda runner, w: _persons_import(runner, w)),
+}
+
+CAMPAIGN_COMMANDS: dict = {
+    # campaigns and dispatch (issue 9)
+    "campaigns list": READ_ONLY,
+    "campaigns status": READ_ONLY,
+    "campaigns launch": Declared("campaign.launched"),
+    "campaigns pause": Declared("campaign.paused"),
+    "campaigns resume": Declared("campaign.resumed"),
+    "campaigns cancel": Declared("campaign.cancelled"),
+    "campaigns recover": Declared("campaign.leases_recovered"),
+    "campaigns evidence": Declared("campaign.evidence_exported"),
+    "campaigns letters": Declared("letters.printed"),
+    "campaigns letters-mailed": Declared("letters.mailed"),
+    "campaigns letters-returned": Declared("letters.returned"),
+}
+
+HELPDESK_COMMANDS: dict = {
+    # helpdesk (issue 10)
+}
+
+AUDIT_COMMANDS: dict = {
+    # audit chain and retention (issue 11)
+    "audit checkpoint": Declared("audit.checkpointed"),
+    "audit public-key": READ_ONLY,
+    "data purge": Declared("data.purged"),
+}
+
+OVERSIGHT_COMMANDS = {
+    "audit export": Writes("log.exported", lambda runner, w: runner.invoke(
+        args=["audit", "export", "--out", "-", "--action", "verify."])),
+}
+
+COMMAND_TABLES = (CORE_COMMANDS, CAMPAIGN_COMMANDS, HELPDESK_COMMANDS, AUDIT_COMMANDS,
+                  OVERSIGHT_COMMANDS)
+
+
+def _codes_import(runner, world):
+    path = world.tmp / "codes.csv"
+    path.write_text("code\nWATCH-0001\nWATCH-0002\n")
+    return runner.invoke(args=["codes", "import", "--incident", world.reference, str(path)])
+
+
+def _persons_import(runner, world):
+    from tests.support.imports import csv_text, good_row
+
+    path = world.tmp / "people.csv"
+    path.write_text(csv_text([good_row(9001)]))
+    return runner.invoke(args=["persons", "import", "--incident", world.reference,
+                               "--workers", "1", str(path)])
+
+
+# --- helpers of the calls -----------------------------------------------------------------
+
+
+def _incident_form(reference: str, **changes) -> dict:
+    form = {
+        "reference": reference, "title": "Policy system accessed",
+        "insurer_name": "Example Mutual", "status": "active", "summary": "",
+        "occurred_from": "2026-11-01T08:00", "occurred_to": "2026-11-03T18:00",
+        "discovered_at": "2026-11-10T09:30", "determined_at": "2026-11-11T12:00",
+        "contained_at": "", "categories": ["contact_details", "date_of_birth"],
+        "jurisdictions": ["gdpr_art33", "gdpr_art34"], "default_language": "en",
+        "verification_method": "postcode", "contact_hotline": "+1 800 555 0123",
+        "contact_hours": "Mon-Fri 8-20", "contact_email": "help@insurer.example",
+        "contact_postal_address": "1 Example Plaza", "dpo_contact": "dpo@insurer.example",
+        "monitoring_provider": "", "monitoring_enroll_url": "", "monitoring_enroll_by": "",
+    }
+    form.update(changes)
+    return form
+
+
+def _verify(world: World):
+    client = world.app.test_client()
+    world.clients["fresh"] = client
+    token = world.token(client, "/")
+    client.post("/", data={"code": world.plain["notice_code"], "csrf_token": token})
+    return client.post("/verify", data={**dob_fields(world.plain["date_of_birth"]),
+                                        "postcode": world.plain["postcode"],
+                                        "csrf_token": token})
+
+
+def _activation_pool(world: World) -> None:
+    from portal.people.activation import import_codes
+
+    path = world.tmp / "pool.csv"
+    path.write_text("code\nWATCH-1111\nWATCH-2222\n")
+    import_codes(world.incident.id, path)
+    world.incident.monitoring_provider = "Watchful Ltd"
+    world.db.session.commit()
+
+
+# --- fixtures -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def world(app, db, approved_incident, make_person, make_staff, verify_as, staff_client,
+          tmp_path):
+    from portal.models import Ticket, TicketMessage
+    from tests.support import STAFF_PASSWORD
+
+    incident = approved_incident(reference="INC-001")
+    person, plain = make_person(incident)
+    ticket = Ticket(incident_id=incident.id, person_id=person.id, channel="web",
+                    topic="notice", status="open")
+    db.session.add(ticket)
+    db.session.flush()
+    db.session.add(TicketMessage(ticket_id=ticket.id, author_type="customer",
+                                 author_id=person.id, channel="web", body="Hello",
+                                 internal=False))
+    db.session.commit()
+    manager, manager2 = make_staff("manager"), make_staff("manager")
+    agent = make_staff("agent")
+    clients = {"customer": verify_as(plain), "manager": staff_client(manager),
+               "manager2": staff_client(manager2), "anonymous": app.test_client()}
+    staff = {"manager": manager, "manager2": manager2, "agent": agent,
+             "password": STAFF_PASSWORD, "make": make_staff}
+    made = World(app, db, incident, person, plain, ticket, clients, staff)
+    made.tmp = tmp_path
+    return made
+
+
+def _route_keys(app) -> set[str]:
+    keys = set()
+    for rule in app.url_map.iter_rules():
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            keys.add(f"{method} {rule.endpoint}")
+    return keys
+
+
+def _all(tables) -> dict:
+    merged: dict = {}
+    for table in tables:
+        overlap = set(merged) & set(table)
+        assert not overlap, f"listed twice: {sorted(overlap)}"
+        merged.update(table)
+    return merged
+
+
+ROUTES = _all(ROUTE_TABLES)
+COMMANDS = _all(COMMAND_TABLES)
+
+
+def _command_paths(group: click.Group, prefix: str = "") -> set[str]:
+    paths = set()
+    for name, command in group.commands.items():
+        path = f"{prefix} {name}".strip()
+        if isinstance(command, click.Group):
+            paths |= _command_paths(command, path)
+        else:
+            paths.add(path)
+    return paths
+
+
+# --- the checks ---------------------------------------------------------------------------
+
+
+def test_every_route_is_classified(app):
+    keys = _route_keys(app)
+    missing = sorted(keys - set(ROUTES))
+    assert not missing, (
+        f"add these routes to a table in {__file__} (Writes: how to call it and the action "
+        f"it writes; Exempt: why it needs none): {missing}")
+    stale = sorted(set(ROUTES) - keys)
+    assert not stale, f"these table entries name no route: {stale}"
+
+
+def test_state_changing_routes_are_not_exempt_without_a_reason(app):
+    for key, entry in ROUTES.items():
+        method = key.split(" ", 1)[0]
+        if method in {"POST", "PUT", "PATCH", "DELETE"} and isinstance(entry, Exempt):
+            assert entry is not PAGE and entry is not ASSET, (
+                f"{key} changes state: give it a Writes entry or a reason of its own")
+
+
+def test_declared_actions_are_written_somewhere():
+    from portal.audit.labels import LABELS
+
+    for key, entry in {**ROUTES, **COMMANDS}.items():
+        if isinstance(entry, Declared):
+            assert entry.action in LABELS, f"{key}: {entry.action} is no action the code writes"
+
+
+def test_every_command_is_classified(app):
+    paths = _command_paths(app.cli)
+    missing = sorted(paths - set(COMMANDS))
+    assert not missing, f"add these commands to a table in {__file__}: {missing}"
+    stale = sorted(set(COMMANDS) - paths)
+    assert not stale, f"these table entries name no command: {stale}"
+
+
+def _actions_after(db, last_id: int) -> list[str]:
+    from portal.models import Interaction
+
+    db.session.expire_all()
+    return list(db.session.execute(
+        select(Interaction.action).where(Interaction.id > last_id).order_by(Interaction.id)
+    ).scalars())
+
+
+def _last_id(db) -> int:
+    from portal.models import Interaction
+
+    return db.session.execute(select(func.coalesce(func.max(Interaction.id), 0))).scalar_one()
+
+
+ROUTE_CASES = sorted(key for key, entry in ROUTES.items() if isinstance(entry, Writes))
+COMMAND_CASES = sorted(key for key, entry in COMMANDS.items() if isinstance(entry, Writes))
+
+
+@pytest.mark.parametrize("key", ROUTE_CASES)
+def test_route_writes_its_interaction(app, db, world, key):
+    entry = ROUTES[key]
+    before = _last_id(db)
+    response = entry.call(world)
+    assert response.status_code < 500, (key, response.status_code)
+    written = _actions_after(db, before)
+    assert entry.action in written, (
+        f"{key} wrote {written} (status {response.status_code}), expected {entry.action}")
+
+
+@pytest.mark.parametrize("key", COMMAND_CASES)
+def test_command_writes_its_interaction(app, db, world, runner, key):
+    entry = COMMANDS[key]
+    before = _last_id(db)
+    result = entry.call(runner, world)
+    assert result.exit_code == 0, (key, result.output, result.exception)
+    written = _actions_after(db, before)
+    assert entry.action in written, f"{key} wrote {written}, expected {entry.action}"
