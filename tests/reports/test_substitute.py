@@ -52,6 +52,7 @@ def test_manager_writes_publishes_and_unpublishes(app, db, client, login, make_s
     spanish = client.get(public + "?lang=es")  # no Spanish text: the default language's
     assert "reached our policy server" in spanish.text and 'lang="en"' in spanish.text
     assert client.get(public.lower()).status_code == 200
+    client.get(public + "?lang=en")  # the switcher remembered Spanish: back to English
 
     login(make_staff("manager"))
     token = csrf_token(client, _url(incident.reference))
