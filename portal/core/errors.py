@@ -6,6 +6,15 @@ from flask import Flask, render_template
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+
+class FieldError(ValueError):
+    """Bad input a form can show: ``message`` to the user, ``field`` the input at fault."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
 MESSAGES = {
     400: (
         _l("Bad request"),

@@ -26,6 +26,7 @@ from sqlalchemy import func, or_, select
 
 from portal.audit import log as audit
 from portal.core import jobs
+from portal.core.errors import FieldError
 from portal.dispatch.reminders import send_code_reminder
 from portal.extensions import db
 from portal.imports.rows import normalise_phone
@@ -39,13 +40,8 @@ MAX_RESULTS = 20
 NO_PHONE = "+0"  # an E.164 no number has: the phone lookup runs even for a non-number
 
 
-class LookupRefused(ValueError):
+class LookupRefused(FieldError):
     """A person action that is not allowed now (a daily limit reached, nothing to unlock)."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 @dataclass(frozen=True)

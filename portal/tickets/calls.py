@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 
 from portal.audit import log as audit
+from portal.core.errors import FieldError
 from portal.extensions import db
 from portal.models import Person, Ticket, TicketMessage
 from portal.models.base import utcnow
@@ -30,13 +31,8 @@ OPENING_CHANNELS = ("phone", "email")
 REOPENS = ("pending_customer", "resolved")
 
 
-class CallError(ValueError):
+class CallError(FieldError):
     """Bad input for a call or a new ticket; ``field`` names the input at fault."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 @dataclass(frozen=True)
