@@ -53,7 +53,8 @@ def test_a_second_launch_skips_people_already_notified_unless_again(db, people):
     incident, _persons = people
     first, _summary = campaigns.launch(incident.id, ["sms"])
     assert campaigns.preview(incident.id, ["sms", "email"]) == {
-        "sms": {"reached": 0, "skipped": 6, "preferred": 0}, "email": {"reached": 6, "skipped": 0, "preferred": 0}}
+        "sms": {"reached": 0, "skipped": 6, "preferred": 0},
+        "email": {"reached": 6, "skipped": 0, "preferred": 0}}
     second, summary = campaigns.launch(incident.id, ["sms", "email"])
     assert summary.created == {"sms": 0, "email": 6} and summary.skipped == {"sms": 6, "email": 0}
     assert second.skipped == {"sms": 6, "email": 0}
@@ -73,7 +74,8 @@ def test_consent_and_opt_outs_decide_the_channels(db, make_incident, make_person
     d.anonymised_at = d.created_at
     db.session.commit()
     assert campaigns.preview(incident.id, ["sms", "email"]) == {
-        "sms": {"reached": 1, "skipped": 0, "preferred": 0}, "email": {"reached": 2, "skipped": 0, "preferred": 0}}
+        "sms": {"reached": 1, "skipped": 0, "preferred": 0},
+        "email": {"reached": 2, "skipped": 0, "preferred": 0}}
     campaign, _summary = campaigns.launch(incident.id, ["sms", "email"])
     got = Counter((row.person_id, row.channel) for row in rows(db, campaign.id))
     assert set(got) == {(b.id, "sms"), (a.id, "email"), (c.id, "email")}
