@@ -139,7 +139,7 @@ def new(reference: str):
         "campaigns/new.html", incident=incident, form=form, preview=preview, active=active,
         channel_names=channel_names(),
         people_total=None if preview is None else max(
-            (row["reached"] + row["skipped"] for row in preview.values()), default=0)),
+            (sum(row.values()) for row in preview.values()), default=0)),
         status)
 
 

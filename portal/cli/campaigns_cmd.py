@@ -60,7 +60,8 @@ def launch(reference: str, channels: str, again: bool, dry_run: bool) -> None:
         if dry_run:
             for channel, numbers in engine.preview(incident.id, chosen, again=again).items():
                 click.echo(f"{channel}: {numbers['reached']} to reach, "
-                           f"{numbers['skipped']} skipped (already notified)")
+                           f"{numbers['skipped']} skipped (already notified), "
+                           f"{numbers['preferred']} left to their preferred channel")
             return
         campaign, summary = engine.launch(incident.id, chosen, again=again)
     except engine.CampaignError as exc:

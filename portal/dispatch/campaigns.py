@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import and_, case, exists, func, literal, select, update
+from sqlalchemy import and_, case, exists, func, literal, or_, select, update
 from sqlalchemy.orm import aliased
 
 from portal.audit import log as audit
@@ -112,6 +112,27 @@ def _people(incident_id: int, channel: str):
     return (Person.incident_id == incident_id, Person.anonymised_at.is_(None), eligible(channel))
 
 
+def held_by_preference(channel: str, chosen):
+    """SQL: the person's stated preference keeps ``channel`` out of this launch.
+
+    The rule (docs/campaigns.md, "Preferred channel"): a preference chooses among
+    the electronic channels; it never holds a letter back. An SMS or e-mail is
+    held back when the person prefers another channel that this launch also
+    sends and that their data, consent and opt-outs allow, so they still get
+    the notice, on the channel they asked for. A preference the launch cannot
+    serve narrows nothing. ``None`` when nothing can be held back.
+    """
+    if channel not in SENT_CHANNELS:
+        return None
+    others = [other for other in chosen if other != channel]
+    if not others:
+        return None
+    # NULL-safe (no preference, a NULL consent): "held" must be false, never unknown,
+    # or NOT held would drop the person.
+    return func.coalesce(or_(*(and_(Person.preferred_channel == other, eligible(other))
+                               for other in others)), literal(False))
+
+
 def _check_channels(channels) -> list[str]:
     chosen = [channel for channel in CHANNELS if channel in set(channels or ())]
     unknown = set(channels or ()) - set(CHANNELS)
@@ -123,20 +144,28 @@ def _check_channels(channels) -> list[str]:
 
 
 def preview(incident_id: int, channels, again: bool = False) -> dict[str, dict[str, int]]:
-    """Per channel: people a launch would reach, and people skipped as already notified."""
+    """Per channel: people a launch would reach, people skipped as already notified,
+    and people left to their preferred channel (``preferred``).
+
+    The three are disjoint: someone already notified on a channel counts as
+    skipped there, whatever their preference.
+    """
     chosen = _check_channels(channels)
     default_id, mapping, _number = versions_by_language(incident_id)
     version_expr = _version_case(default_id, mapping)
     result = {}
     for channel in chosen:
-        notified = _already_notified(channel, version_expr)
-        total, done = db.session.execute(
-            select(func.count(Person.id),
-                   func.coalesce(func.sum(case((notified, 1), else_=0)), 0))
+        notified = literal(False) if again else _already_notified(channel, version_expr)
+        held = held_by_preference(channel, chosen)
+        held_count = (literal(0) if held is None else
+                      func.sum(case((and_(~notified, held), 1), else_=0)))
+        total, done, preferred = db.session.execute(
+            select(func.count(Person.id), func.sum(case((notified, 1), else_=0)), held_count)
             .where(*_people(incident_id, channel))
         ).one()
-        skipped = 0 if again else int(done)
-        result[channel] = {"reached": int(total) - skipped, "skipped": skipped}
+        skipped, preferred = int(done or 0), int(preferred or 0)
+        result[channel] = {"reached": int(total) - skipped - preferred, "skipped": skipped,
+                           "preferred": preferred}
     return result
 
 
@@ -151,11 +180,14 @@ def active_campaign(incident_id: int) -> Campaign | None:
     ).scalar_one_or_none()
 
 
-def _insert_rows(campaign_id: int, incident_id: int, channel: str, version_expr, now,
+def _insert_rows(campaign_id: int, incident_id: int, channel: str, chosen, version_expr, now,
                  again: bool) -> int:
     conditions = list(_people(incident_id, channel))
     if not again:
         conditions.append(~_already_notified(channel, version_expr))
+    held = held_by_preference(channel, chosen)
+    if held is not None:
+        conditions.append(~held)
     chosen = select(
         literal(campaign_id), Person.id, literal(channel), literal("pending"), literal(0),
         literal(0), version_expr, literal(now, UTCDateTime()), literal(now, UTCDateTime()),
@@ -208,7 +240,7 @@ def launch(incident_id: int, channels, *, again: bool = False, actor_id: int | N
     summary = LaunchSummary(campaign.id)
     version_expr = _version_case(default_id, mapping)
     for channel in chosen:
-        summary.created[channel] = _insert_rows(campaign.id, incident_id, channel,
+        summary.created[channel] = _insert_rows(campaign.id, incident_id, channel, chosen,
                                                 version_expr, now, again)
         summary.skipped[channel] = counts[channel]["skipped"]
     audit.record("campaign.launched", actor_type="staff" if actor_id else "system",

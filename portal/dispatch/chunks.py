@@ -20,9 +20,11 @@ counts it and the log names it (``campaign.leases_recovered``).
 from __future__ import annotations
 
 import logging
+import math
 import re
+import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import bindparam, func, select, text, update
@@ -133,21 +135,48 @@ def queue_chunks(campaign_id: int, channel: str, rows: int) -> int:
 
 
 def _schedule_retry(campaign_id: int, channel: str, delay: float) -> None:
+    """Queue a chunk job for rows that are due again in ``delay`` seconds.
+
+    A delay of a second or more goes through rq's scheduler (every ``flask worker``
+    runs one), which keeps whole seconds and queues a job once its second has come:
+    the time is rounded *up*, or the job could run before its rows are due and
+    claim nothing. The id names the second, so the chunk jobs of one failing batch
+    schedule one retry, not one each.
+    """
     queue = jobs.queue()
     if queue is None:
         return  # inline: recover (or the next launch's jobs) picks the rows up
     from redis.exceptions import RedisError
 
     try:
-        number = queue.connection.incr(_counter_key(campaign_id, channel))
-        retry_id = f"{job_prefix(campaign_id, channel)}retry-{number}"
         if delay < 1:
-            queue.enqueue(send_chunk, campaign_id, channel, job_id=retry_id, **_job_options())
-        else:  # rq's scheduler (every ``flask worker`` runs one) queues it when due
-            queue.enqueue_in(timedelta(seconds=delay), send_chunk, campaign_id, channel,
-                             job_id=retry_id, **_job_options())
+            number = queue.connection.incr(_counter_key(campaign_id, channel))
+            queue.enqueue(send_chunk, campaign_id, channel, **_job_options(),
+                          job_id=f"{job_prefix(campaign_id, channel)}retry-{number}")
+        else:
+            due = math.ceil(time.time() + delay)
+            queue.enqueue_at(datetime.fromtimestamp(due, UTC), send_chunk, campaign_id,
+                             channel, job_id=f"{job_prefix(campaign_id, channel)}retry-at-{due}",
+                             **_job_options())
     except RedisError:
         log.warning("campaign %s: could not schedule a retry; recover will", campaign_id)
+
+
+def _retry_later(campaign_id: int, channel: str) -> None:
+    """A job that found nothing due: if rows wait for a later retry, schedule it.
+
+    Covers a retry job run early (another worker's clock, a lost schedule) so
+    that waiting rows never depend on ``recover`` alone.
+    """
+    now = utcnow()
+    waiting = db.session.execute(
+        select(func.min(Notification.next_attempt_at)).where(
+            Notification.campaign_id == campaign_id, Notification.channel == channel,
+            Notification.status == "pending", Notification.next_attempt_at > now)
+    ).scalar_one()
+    db.session.commit()
+    if waiting is not None:
+        _schedule_retry(campaign_id, channel, max((waiting - now).total_seconds(), 1.0))
 
 
 # --- claim ------------------------------------------------------------------------------------
@@ -232,7 +261,8 @@ def send_chunk(campaign_id: int, channel: str) -> int:
         return 0  # paused or cancelled: claim nothing
     rows = claim(campaign_id, channel, int(current_app.config["DISPATCH_CHUNK_SIZE"]))
     if not rows:
-        campaigns.finish_if_done(campaign_id)
+        if not campaigns.finish_if_done(campaign_id) and jobs.queue() is not None:
+            _retry_later(campaign_id, channel)
         return 0
     contacts = _contacts(channel, [row.person_id for row in rows])
     wordings: dict[tuple, Wording] = {}

@@ -29,9 +29,13 @@ def portal_link(person: Person) -> str:
 
 
 def channel_for(person: Person) -> str | None:
-    """The preferred channel when usable, else e-mail, else SMS; ``None`` if neither."""
+    """The preferred channel when usable, else e-mail, else SMS; ``None`` if neither.
+
+    Usable as for a campaign (``campaigns.eligible``): the contact detail, consent and
+    no opt-out. A preference for letters falls to e-mail (these messages are not posted).
+    """
     usable = []
-    if person.email and not person.email_opt_out:
+    if person.email and person.consent_email and not person.email_opt_out:
         usable.append("email")
     if person.phone and not person.sms_opt_out and person.consent_sms:
         usable.append("sms")

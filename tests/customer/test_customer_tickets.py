@@ -166,6 +166,20 @@ def test_opted_out_of_sms_falls_back_to_email(db, incident, make_person):
     assert [m.channel for m in outbox(db)] == ["email"]
 
 
+def test_a_letter_preference_or_no_email_consent_picks_the_usable_channel(db, incident,
+                                                                        make_person):
+    by_letter, _plain = make_person(incident)
+    by_letter.preferred_channel = "letter"
+    no_consent, _plain = make_person(incident)
+    no_consent.preferred_channel, no_consent.consent_email = "email", False
+    for person in (by_letter, no_consent):
+        db.session.add(Ticket(incident_id=incident.id, person_id=person.id, topic="other"))
+    db.session.commit()
+    for ticket in db.session.execute(select(Ticket).order_by(Ticket.id)).scalars().all():
+        notify_reply(ticket.id)
+    assert [m.channel for m in outbox(db)] == ["email", "sms"]
+
+
 def test_no_channel_is_logged_not_raised(db, incident, make_person):
     record, _plain = make_person(incident, email=None, phone=None)
     db.session.add(Ticket(incident_id=incident.id, person_id=record.id, topic="other"))

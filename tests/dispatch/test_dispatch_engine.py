@@ -19,7 +19,7 @@ def people(db, make_incident, make_person):
 def test_launch_sends_one_message_per_person_and_channel(db, people):
     incident, persons = people
     expected = campaigns.preview(incident.id, ["sms", "email", "letter"])
-    assert expected == {channel: {"reached": 6, "skipped": 0}
+    assert expected == {channel: {"reached": 6, "skipped": 0, "preferred": 0}
                         for channel in ("sms", "email", "letter")}
     campaign, summary = campaigns.launch(incident.id, ["sms", "email", "letter"])
     assert summary.created == {"sms": 6, "email": 6, "letter": 6}
@@ -53,7 +53,8 @@ def test_a_second_launch_skips_people_already_notified_unless_again(db, people):
     incident, _persons = people
     first, _summary = campaigns.launch(incident.id, ["sms"])
     assert campaigns.preview(incident.id, ["sms", "email"]) == {
-        "sms": {"reached": 0, "skipped": 6}, "email": {"reached": 6, "skipped": 0}}
+        "sms": {"reached": 0, "skipped": 6, "preferred": 0},
+        "email": {"reached": 6, "skipped": 0, "preferred": 0}}
     second, summary = campaigns.launch(incident.id, ["sms", "email"])
     assert summary.created == {"sms": 0, "email": 6} and summary.skipped == {"sms": 6, "email": 0}
     assert second.skipped == {"sms": 6, "email": 0}
@@ -73,10 +74,63 @@ def test_consent_and_opt_outs_decide_the_channels(db, make_incident, make_person
     d.anonymised_at = d.created_at
     db.session.commit()
     assert campaigns.preview(incident.id, ["sms", "email"]) == {
-        "sms": {"reached": 1, "skipped": 0}, "email": {"reached": 2, "skipped": 0}}
+        "sms": {"reached": 1, "skipped": 0, "preferred": 0},
+        "email": {"reached": 2, "skipped": 0, "preferred": 0}}
     campaign, _summary = campaigns.launch(incident.id, ["sms", "email"])
     got = Counter((row.person_id, row.channel) for row in rows(db, campaign.id))
     assert set(got) == {(b.id, "sms"), (a.id, "email"), (c.id, "email")}
+
+
+
+def test_a_stated_preference_picks_the_electronic_channel_and_never_holds_a_letter(
+        db, make_incident, make_person):
+    incident, persons = incident_with_people(db, make_incident, make_person, 6)
+    (by_sms, _), (by_email, _), (by_letter, _), (sms_but_opted_out, _), (none, _), \
+        (letter_no_address, _) = persons
+    by_sms.preferred_channel = "sms"
+    by_email.preferred_channel = "email"
+    by_letter.preferred_channel = "letter"
+    sms_but_opted_out.preferred_channel, sms_but_opted_out.sms_opt_out = "sms", True
+    letter_no_address.preferred_channel, letter_no_address.address_line1 = "letter", None
+    db.session.commit()
+    everything = ["sms", "email", "letter"]
+    # SMS: by_email and by_letter are left to their preference; the opted-out one has
+    # no SMS at all (not "left"): reached are by_sms, none, letter_no_address.
+    assert campaigns.preview(incident.id, everything) == {
+        "sms": {"reached": 3, "skipped": 0, "preferred": 2},
+        "email": {"reached": 4, "skipped": 0, "preferred": 2},
+        "letter": {"reached": 5, "skipped": 0, "preferred": 0}}
+    # A preference the launch does not serve narrows nothing.
+    assert campaigns.preview(incident.id, ["sms"])["sms"] == {
+        "reached": 5, "skipped": 0, "preferred": 0}
+    assert campaigns.preview(incident.id, ["sms", "email"])["email"]["preferred"] == 1
+    campaign, summary = campaigns.launch(incident.id, everything)
+    assert summary.created == {"sms": 3, "email": 4, "letter": 5}
+    got = {}
+    for row in rows(db, campaign.id):
+        got.setdefault(row.person_id, set()).add(row.channel)
+    assert got == {
+        by_sms.id: {"sms", "letter"},
+        by_email.id: {"email", "letter"},
+        by_letter.id: {"letter"},
+        sms_but_opted_out.id: {"email", "letter"},  # the preference cannot be served
+        none.id: {"sms", "email", "letter"},
+        letter_no_address.id: {"sms", "email"},
+    }
+    assert len(outbox(db, "sms")) == 3 and len(outbox(db, "email")) == 4
+
+
+def test_a_preferred_channel_already_notified_is_skipped_not_replaced(db, make_incident,
+                                                                      make_person):
+    incident, [(person, _plain)] = incident_with_people(db, make_incident, make_person, 1)
+    campaigns.launch(incident.id, ["email"])
+    person.preferred_channel = "email"
+    db.session.commit()
+    # The e-mail already reached them: they are skipped there, and not sent an SMS
+    # instead (they have the notice, on the channel they asked for).
+    assert campaigns.preview(incident.id, ["sms", "email"]) == {
+        "sms": {"reached": 0, "skipped": 0, "preferred": 1},
+        "email": {"reached": 0, "skipped": 1, "preferred": 0}}
 
 
 def test_launch_refuses_bad_requests(db, make_incident, people):

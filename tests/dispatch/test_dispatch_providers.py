@@ -184,3 +184,64 @@ def test_expired_leases_are_released_and_counted(app, db, queue, make_incident, 
     assert [recovered[row.id].resend_count for row in claimed] == [1, 1]
     assert all(recovered[row.id].status == "pending" for row in claimed)
     assert actions(db, "campaign.leases_recovered") == ["campaign.leases_recovered"]
+
+
+def test_a_temporary_error_is_retried_after_its_delay_by_rqs_scheduler(
+        app, db, runner, queue, twilio_stub, smtp_sink, make_incident, make_person):
+    """Twilio 429 and SMTP 450 on the first try: the rows wait ≥ 1 s, the retry job sits in
+    rq's scheduled registry (not the queue) until due, the worker's scheduler queues it,
+    and each message then goes out exactly once."""
+    from datetime import UTC, datetime
+
+    from rq.registry import ScheduledJobRegistry
+
+    _base, received = twilio_stub
+    _controller, sink = smtp_sink
+    app.config["DISPATCH_RETRY_BASE_SECONDS"] = 1.5
+    incident, [(_person, plain)] = incident_with_people(
+        db, make_incident, make_person, 1)
+    sink.refuse[plain["email"]] = "450 4.2.1 Try again later"
+    busy = "+15005550003"  # the stub answers 429 to its first try only
+    from sqlalchemy import update
+
+    db.session.execute(update(Person).values(phone=busy))  # encrypted by the column type
+    db.session.commit()
+    campaign, _summary = campaigns.launch(incident.id, ["sms", "email"])
+    campaign_id = campaign.id
+    launched = datetime.now(UTC)
+    work(runner)
+    assert [to for to, _body in sms_bodies(received)] == [busy] and not sink.messages
+    waiting = {row.channel: row for row in rows(db, campaign_id)}
+    for row in waiting.values():
+        assert row.status == "pending" and row.attempts == 1
+        assert row.error_code in ("20429", "450")
+        assert (row.next_attempt_at - launched).total_seconds() >= 1.4
+    scheduled = ScheduledJobRegistry(queue=queue)
+    retry_ids = scheduled.get_job_ids()
+    assert sorted(job_id.split("-retry-at-")[0] for job_id in retry_ids) == sorted(
+        chunks.job_prefix(campaign_id, channel)[:-1] for channel in ("sms", "email"))
+    for job_id in retry_ids:
+        # rq keeps whole seconds: the retry is never due before its rows
+        due = scheduled.get_scheduled_time(job_id)
+        assert due >= max(row.next_attempt_at for row in waiting.values())
+    assert queue.count == 0  # not queued before its time
+
+    work(runner)  # too early: the scheduler leaves them where they are
+    assert len(received) == 1 and not sink.messages
+    assert sorted(scheduled.get_job_ids()) == sorted(retry_ids)
+
+    del sink.refuse[plain["email"]]  # the temporary error is over
+    latest = max(scheduled.get_scheduled_time(job_id) for job_id in retry_ids)
+    import time
+
+    time.sleep(max(0.0, (latest - datetime.now(UTC)).total_seconds()) + 0.2)
+    work(runner)  # the scheduler (burst) queues the due retries, the worker runs them
+    work(runner)  # and nothing is sent twice
+    assert [to for to, _body in sms_bodies(received)] == [busy, busy]
+    assert [rcpt for envelope in sink.messages for rcpt in envelope.rcpt_tos] == [
+        plain["email"]]
+    done = {row.channel: row for row in rows(db, campaign_id)}
+    assert {channel: (row.status, row.attempts) for channel, row in done.items()} == {
+        "sms": ("sent", 2), "email": ("sent", 2)}
+    assert scheduled.get_job_ids() == [] and queue.count == 0
+    assert campaigns.get(campaign_id).status == "completed"

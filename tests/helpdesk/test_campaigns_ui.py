@@ -105,6 +105,21 @@ def test_launch_shows_reach_and_skips_before_confirming(db, client, setup):
     assert re.search(r'id="reach-sms">3<', preview.text)
 
 
+def test_the_preview_shows_people_left_to_their_preferred_channel(db, client, setup):
+    incident, people, _manager = setup
+    people[0][0].preferred_channel = "email"
+    db.session.commit()
+    preview, _data = _preview(client, incident, ["sms", "email"])
+    assert re.search(r'id="reach-sms">2<', preview.text)
+    assert re.search(r'id="pref-sms">1<', preview.text)
+    assert re.search(r'id="reach-email">3<', preview.text)
+    assert re.search(r'id="pref-email">0<', preview.text)
+    assert "is not also sent a text message or email on another channel" in preview.text
+    plain, _data = _preview(client, incident, ["sms"])
+    assert re.search(r'id="pref-sms">0<', plain.text)
+    assert "is not also sent" not in plain.text
+
+
 def test_a_launch_without_channels_is_refused(db, client, setup):
     incident, _people, _manager = setup
     url = f"{base(incident)}/new"
