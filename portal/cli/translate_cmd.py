@@ -76,6 +76,35 @@ def catalog_problems(translations: Path, languages, expected: set[str] | None = 
     return problems
 
 
+def same_as_english(translations: Path, languages) -> list[str]:
+    """List every non-English entry whose translation is its English text, unless allowed.
+
+    ``translations/same_as_english.txt`` lists the legitimate ones (``lang<TAB>msgid``,
+    e.g. "PDF" or German "Status"); everything else is an untranslated string in disguise.
+    """
+    allowed = set()
+    allowlist = translations / "same_as_english.txt"
+    if allowlist.exists():
+        for line in allowlist.read_text(encoding="utf-8").splitlines():
+            if line and not line.startswith("#"):
+                lang, _sep, msgid = line.partition("\t")
+                allowed.add((lang, msgid))
+    found = []
+    for lang in languages:
+        po = translations / lang / "LC_MESSAGES" / "messages.po"
+        if lang == "en" or not po.exists():
+            continue
+        with po.open("rb") as handle:
+            catalog = read_po(handle, locale=lang)
+        for message in catalog:
+            if not message.id or message.string != message.id:
+                continue
+            label = message.id if isinstance(message.id, str) else message.id[0]
+            if (lang, label) not in allowed:
+                found.append(f"{lang}: same as English: {label!r}")
+    return found
+
+
 @group.command("update")
 def update() -> None:
     """Extract strings and merge them into every catalog."""
@@ -105,6 +134,9 @@ def check() -> None:
     problems = catalog_problems(
         _root() / "translations", current_app.config["LANGUAGES"], expected
     )
+    for warning in same_as_english(_root() / "translations", current_app.config["LANGUAGES"]):
+        click.echo(f"warning: {warning} (translate it, or list it in same_as_english.txt)",
+                   err=True)
     if problems:
         for problem in problems:
             click.echo(problem, err=True)

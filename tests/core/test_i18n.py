@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from portal.cli.translate_cmd import catalog_problems
+from portal.cli.translate_cmd import catalog_problems, same_as_english
 
 
 def test_accept_language_picks_the_language(client):
@@ -66,6 +66,29 @@ def test_catalogs_are_complete():
     assert catalog_problems(root, ("en", "es", "fr", "de")) == []
     for lang in ("es", "fr", "de"):
         assert (root / lang / "LC_MESSAGES" / "messages.mo").exists()
+
+
+def test_no_translation_is_left_in_english():
+    root = Path(__file__).resolve().parents[2] / "translations"
+    assert same_as_english(root, ("en", "es", "fr", "de")) == []
+
+
+def test_same_as_english_reports_unlisted_entries(tmp_path):
+    po = tmp_path / "es" / "LC_MESSAGES" / "messages.po"
+    po.parent.mkdir(parents=True)
+    po.write_text('msgid "PDF"\nmsgstr "PDF"\n\nmsgid "Ticket closed"\nmsgstr "Ticket closed"\n\n'
+                  'msgid "Notice"\nmsgstr "Notificación"\n', encoding="utf-8")
+    (tmp_path / "same_as_english.txt").write_text("# comment\nes\tPDF\n", encoding="utf-8")
+    assert same_as_english(tmp_path, ("en", "es")) == ["es: same as English: 'Ticket closed'"]
+
+
+def test_translate_check_warns_of_english_left_in_place(app, runner, tmp_path, monkeypatch):
+    import portal.cli.translate_cmd as translate_cmd
+
+    monkeypatch.setattr(translate_cmd, "same_as_english",
+                        lambda root, langs: ["de: same as English: 'Ticket closed'"])
+    result = runner.invoke(args=["translate", "check"])
+    assert "warning: de: same as English: 'Ticket closed'" in result.output
 
 
 def test_translate_check_command_runs(runner):
