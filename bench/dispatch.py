@@ -119,6 +119,12 @@ def main() -> int:
     parser.add_argument("--people", type=int, default=20_000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--chunk", type=int, default=500)
+    parser.add_argument("--clone-to", type=int, default=0,
+                        help="Copy the people in SQL (new refs and code digests) up to this "
+                             "many, to time row creation at a size the encrypting import "
+                             "cannot build in minutes.")
+    parser.add_argument("--no-send", action="store_true",
+                        help="Time the launch's row creation only; start no worker.")
     args = parser.parse_args()
 
     from redis import Redis
@@ -150,7 +156,7 @@ def main() -> int:
             from portal.dispatch import campaigns
             from portal.dispatch.notice_messages import wording
             from portal.extensions import db
-            from portal.models import Incident, NoticeVersion, Notification
+            from portal.models import Incident, NoticeVersion, Notification, Person
             from portal.models.base import utcnow
             from portal.people.create import new_person
 
@@ -176,6 +182,26 @@ def main() -> int:
                 db.session.commit()
             print(f"people: {args.people} created in {time.perf_counter() - started:.1f} s",
                   flush=True)
+            if args.clone_to > args.people:
+                started = time.perf_counter()
+                copies = -(-args.clone_to // args.people) - 1
+                columns = [column.name for column in Person.__table__.columns
+                           if column.name != "id"]
+                changed = {"external_ref": "external_ref || '-' || g",
+                           "code_index": "encode(sha256(convert_to(code_index || g, 'UTF8')), "
+                                         "'hex')"}
+                names = ", ".join(columns)
+                values = ", ".join(changed.get(column, column) for column in columns)
+                copy = f"INSERT INTO person ({names}) SELECT {values} FROM person "  # noqa: S608
+                copy += "CROSS JOIN generate_series(1, :copies) AS g WHERE incident_id = :incident"
+                db.session.execute(text(copy), {"copies": copies,
+                                                         "incident": incident.id})
+                db.session.commit()
+                db.session.execute(text("ANALYZE person"))
+                db.session.commit()
+                total = db.session.execute(select(func.count(Person.id))).scalar_one()
+                print(f"people: copied in SQL to {total} in "
+                      f"{time.perf_counter() - started:.1f} s", flush=True)
 
             words = wording(incident.id, "en", version.id)
             link = "https://notices.example-insurer.com/n/"
@@ -197,13 +223,42 @@ def main() -> int:
             sampler.start()
             # Launch without workers: rows and jobs only (the workers start after).
             started = time.perf_counter()
-            campaign, summary = campaigns.launch(incident.id, ["sms", "email"])
+            if os.environ.get("BENCH_PROFILE_LAUNCH"):
+                import cProfile
+                import pstats
+
+                profile = cProfile.Profile()
+                campaign, summary = profile.runcall(campaigns.launch, incident.id,
+                                                    ["sms", "email"])
+                pstats.Stats(profile).sort_stats("cumulative").print_stats(25)
+            else:
+                campaign, summary = campaigns.launch(incident.id, ["sms", "email"])
             campaign_id = campaign.id
             created = time.perf_counter() - started
             messages = summary.created["sms"] + summary.created["email"]
             print(f"launch: {messages} rows + {redis.llen(f'rq:queue:{queue_name}')} jobs in "
                   f"{created:.2f} s ({created / messages * 1e6:.0f} s per million rows, "
                   f"jobs queued included)", flush=True)
+            if args.no_send:
+                print(f"load average: {os.getloadavg()[0]:.1f}", flush=True)
+                return 0
+            if os.environ.get("BENCH_PROFILE_WORKER"):  # chunks in this process, profiled
+                import cProfile
+                import pstats
+
+                from portal.dispatch import chunks
+
+                profile = cProfile.Profile()
+                started = time.perf_counter()
+                done = 0
+                for channel in ("sms", "email"):
+                    for _n in range(4):
+                        done += profile.runcall(chunks.send_chunk, campaign_id, channel)
+                elapsed = time.perf_counter() - started
+                print(f"profiled: {done} messages in {elapsed:.2f} s in one process "
+                      f"({done / elapsed:,.0f}/s)")
+                pstats.Stats(profile).sort_stats("tottime").print_stats(30)
+                return 0
             env = dict(os.environ, DATABASE_URL=url, REDIS_URL=REDIS_URL,
                        PORTAL_RQ_QUEUE=queue_name, PORTAL_DATA_KEYS=data_key,
                        PORTAL_INDEX_KEY=TestConfig.PORTAL_INDEX_KEY,

@@ -216,3 +216,21 @@ def test_cli_launch_list_status(app, db, runner, people):
         assert result.exit_code == 2 and message in result.output
     result = runner.invoke(args=["campaigns", "status", "999"])
     assert result.exit_code == 2 and "no campaign 999" in result.output
+
+
+def test_launch_and_chunks_run_a_fixed_number_of_statements(app, db, make_incident,
+                                                            make_person, count_queries):
+    """Set-based row creation and batched outcomes: the statements a launch and its
+    (inline) chunks run do not grow with the people (no ORM object, no UPDATE per
+    message). Only the embedded outbox, standing in for the providers, writes one row
+    per message."""
+    app.config["DISPATCH_CHUNK_SIZE"] = 50
+    counts = []
+    for size in (2, 8):
+        incident, _persons = incident_with_people(db, make_incident, make_person, size)
+        with count_queries as counted:
+            campaigns.launch(incident.id, ["sms", "email", "letter"])
+        ours = [s for s in counted.statements if not s.startswith("INSERT INTO outbox_message")]
+        assert len(counted.statements) - len(ours) == 2 * size  # the messages themselves
+        counts.append(len(ours))
+    assert counts[0] == counts[1], str(counted)
