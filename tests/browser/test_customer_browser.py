@@ -164,8 +164,12 @@ def test_anonymous_pages_and_preferences(page, live_server, axe_source, artifact
     plain = journey["plain"]
     page.goto(f"{live_server}/")
     page.get_by_role("button", name="Continue").click()  # empty code: error tied to field
-    assert page.locator("#code-error").is_visible()
-    assert page.evaluate("() => document.activeElement.id") == "error-summary"
+    from playwright.sync_api import expect
+
+    # expect() waits: the focus script runs at the end of the body, after the
+    # field's error is already in the DOM (CI once read activeElement in between).
+    expect(page.locator("#code-error")).to_be_visible()
+    expect(page.locator("#error-summary")).to_be_focused()
     check_page(page, axe_source, artifacts_dir, "customer-index-error")
 
     page.locator("#main").get_by_role("link", name="I did not get a letter").click()

@@ -39,7 +39,9 @@ def test_no_letter_date_in_german_order_with_part_errors(page, live_server, axe_
     shoot(page, artifacts_dir, "customer-no-letter-date-error-de", widths=(1280, 360))
     # The error summary takes keyboard users straight to the wrong part.
     page.locator("#error-summary a[href='#date_of_birth-day']").click()
-    assert page.evaluate("() => document.activeElement.id") == "date_of_birth-day"
+    from playwright.sync_api import expect
+
+    expect(page.locator("#date_of_birth-day")).to_be_focused()
 
     page.locator("#date_of_birth-day").fill("29")
     page.locator("form button[type=submit]").click()
