@@ -10,6 +10,7 @@ import time
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 
 from helpdesk.auth import bp
@@ -70,6 +71,19 @@ def _record_failure(user: StaffUser, reason: str, attempt: SignInAttempt | None 
     db.session.commit()
     if user is not None and attempt is not None and attempt.account.reached_limit:
         jobs.enqueue(sign_in.tell_admins_of_lock, user.id)
+
+
+def _lock_message(attempt: SignInAttempt | None) -> str:
+    """What the two-step page says when its failure locked (or met a lock)."""
+    if attempt is None:
+        return _("Too many failed attempts. Sign-in is locked for now: try again later or ask "
+                 "an administrator to unlock your account.")
+    config = current_app.config
+    minutes = (config["STAFF_ACCOUNT_LOCKOUT_MINUTES"] if attempt.account.reached_limit
+               else config["STAFF_LOCKOUT_MINUTES"])
+    return ngettext("Too many failed attempts. Your account is locked for %(num)d minute.",
+                    "Too many failed attempts. Your account is locked for %(num)d minutes.",
+                    minutes)
 
 
 def _start_session(user: StaffUser, next_url: str | None, method: str,
@@ -176,8 +190,7 @@ def login_totp():
                 user.totp_secret, form.code.data, user.totp_last_step)
             if attempt is None or attempt.address.reached_limit or attempt.account.reached_limit:
                 session.pop(PENDING_KEY, None)
-                flash(_("Too many failed attempts. Your account is locked for 15 minutes."),
-                      "error")
+                flash(_lock_message(attempt), "error")
                 return redirect(url_for("staff_auth.login"))
         else:
             user.totp_last_step = step
