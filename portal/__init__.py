@@ -126,22 +126,12 @@ def _warn_if_outbox_exposed(app: Flask) -> None:
         app.logger.warning("%s", warning)
 
 
-def _error_summary(shown: bool = False) -> str | bool:
-    """``error_summary(True)`` marks that a page shows one (returns ""); ``error_summary()``
-    tells, at the end of the page, whether to add the script that focuses it."""
-    from flask import g
-
-    if shown:
-        g.error_summary_shown = True
-        return ""
-    return bool(g.get("error_summary_shown"))
-
-
 def _register_template_helpers(app: Flask) -> None:
+    from portal.core.shared_pages import error_summary_shown
     from portal.security.permissions import has_role
 
     app.jinja_env.globals["has_role"] = has_role
-    app.jinja_env.globals["error_summary_shown"] = _error_summary
+    app.jinja_env.globals["error_summary_shown"] = error_summary_shown
     app.jinja_env.globals["has_endpoint"] = lambda name: name in app.view_functions
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
