@@ -162,3 +162,50 @@ def test_concurrency_one_sends_over_one_connection(app, db, runner, queue, gated
     assert sorted(rcpt for envelope in sink.messages for rcpt in envelope.rcpt_tos) == sorted(
         plain["email"] for _p, plain in persons)
     assert campaigns.counts(campaign_id)["email"]["sent"] == PEOPLE
+
+
+def test_a_campaign_email_parses_with_its_headers_and_both_parts(
+        app, db, runner, queue, gated_twilio, smtp_sink, make_incident, make_person):
+    """The e-mail's bytes are written directly (not by ``EmailMessage``): the stdlib
+    parser must read back the same headers, a multipart/alternative with the text
+    and HTML parts, and exactly the text whose digest the row keeps as evidence."""
+    from email import message_from_bytes, policy
+
+    from portal.dispatch.notice_messages import digest
+
+    _controller, sink = smtp_sink
+    app.config["DISPATCH_SEND_CONCURRENCY"] = 1
+    incident, persons = incident_with_people(db, make_incident, make_person, 4,
+                                             languages=("en", "es", "fr", "de"),
+                                             insurer_name="Mutua Ñandú & Söhne")
+    codes = {plain["email"]: plain["notice_code"] for _p, plain in persons}
+    campaign, _summary = campaigns.launch(incident.id, ["email"])
+    campaign_id = campaign.id
+    result = runner.invoke(args=["worker", "--burst"])
+    assert result.exit_code == 0, result.output
+    by_id = {row.provider_id: row for row in rows(db, campaign_id)}
+    assert all(row.status == "sent" for row in by_id.values())
+    assert len(sink.messages) == 4
+    subjects = set()
+    for envelope in sink.messages:
+        message = message_from_bytes(envelope.content, policy=policy.default)
+        [to] = envelope.rcpt_tos
+        assert message["To"] == to and message["From"] == app.config["MAIL_FROM"]
+        assert envelope.mail_from == app.config["MAIL_FROM"]
+        assert message["Auto-Submitted"] == "auto-generated"
+        assert message["MIME-Version"] == "1.0"
+        assert "Mutua Ñandú & Söhne" in message["Subject"]
+        subjects.add(message["Subject"])
+        row = by_id[message["Message-ID"]]  # the provider id is the Message-ID
+        assert message.get_content_type() == "multipart/alternative"
+        parts = list(message.iter_parts())
+        assert [part.get_content_type() for part in parts] == ["text/plain", "text/html"]
+        text, html = (part.get_content() for part in parts)
+        assert digest(text.replace("\r\n", "\n").rstrip("\n")) == row.content_digest
+        link = f"{app.config['PORTAL_BASE_URL'].rstrip('/')}/n/{codes[to]}"
+        assert link in text and codes[to] in text
+        assert f'href="{link}"' in html and html.startswith("<!DOCTYPE html>")
+        long_lines = [line for line in envelope.content.split(b"\r\n") if len(line) > 78]
+        assert long_lines == []
+        assert b"\n" not in envelope.content.replace(b"\r\n", b"")  # no bare LF
+    assert len(subjects) == 4  # each in its language
