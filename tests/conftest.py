@@ -7,6 +7,8 @@ unless ``REQUIRE_SERVICES=1``, under which such a skip is a failure.
 """
 
 pytest_plugins = [
+    "tests.fixtures.speed",
+    "tests.fixtures.alone",
     "tests.fixtures.db",
     "tests.fixtures.app",
     "tests.fixtures.staff",

@@ -10,10 +10,11 @@ import time
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 
 from helpdesk.auth import bp
-from helpdesk.auth.forms import ConfirmForm, LoginForm, TimeZoneForm, TotpForm
+from helpdesk.auth.forms import ConfirmForm, LoginForm, SetupForm, TimeZoneForm, TotpForm
 from portal.audit import log as audit
 from portal.core import jobs
 from portal.core.i18n import time_zone_names
@@ -72,6 +73,19 @@ def _record_failure(user: StaffUser, reason: str, attempt: SignInAttempt | None 
         jobs.enqueue(sign_in.tell_admins_of_lock, user.id)
 
 
+def _lock_message(attempt: SignInAttempt | None) -> str:
+    """What the two-step page says when its failure locked (or met a lock)."""
+    if attempt is None:
+        return _("Too many failed attempts. Sign-in is locked for now: try again later or ask "
+                 "an administrator to unlock your account.")
+    config = current_app.config
+    minutes = (config["STAFF_ACCOUNT_LOCKOUT_MINUTES"] if attempt.account.reached_limit
+               else config["STAFF_LOCKOUT_MINUTES"])
+    return ngettext("Too many failed attempts. Your account is locked for %(num)d minute.",
+                    "Too many failed attempts. Your account is locked for %(num)d minutes.",
+                    minutes)
+
+
 def _start_session(user: StaffUser, next_url: str | None, method: str,
                    attempt: SignInAttempt | None):
     """Sign in after the last step's right answer, unless a lock stands in the way.
@@ -108,6 +122,46 @@ def _pending_user() -> StaffUser | None:
     return user
 
 
+@bp.route("/setup/<token>", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["GET", "POST"])
+def setup(token: str):
+    """A new staff member sets their password through an administrator's one-time link.
+
+    Unknown, used and expired links get one page, which reveals no account; the token
+    is kept out of request logs (``portal.security.logs``).
+    """
+    from portal.security import staff_accounts
+    from portal.security.staff_accounts import StaffError
+
+    if current_user.is_authenticated:
+        logout_user()
+        session.clear()
+    link = staff_accounts.link_for(token)
+    if link is None:
+        db.session.rollback()
+        return no_store(current_app.make_response(
+            (render_template("staff/setup_invalid.html"), 404)))
+    user = db.session.get(StaffUser, link.staff_id)
+    form = SetupForm()
+    if form.validate_on_submit():
+        try:
+            done = staff_accounts.redeem(token, form.password.data)
+        except StaffError as error:
+            db.session.rollback()
+            form.password.errors = [*form.password.errors, error.message]
+        else:
+            if done is None:
+                return no_store(current_app.make_response(
+                    (render_template("staff/setup_invalid.html"), 404)))
+            db.session.commit()
+            flash(_("Your password is set. Sign in with your email address and your new password."),
+                  "success")
+            return redirect(url_for("staff_auth.login"))
+    status = 400 if form.errors else 200
+    return no_store(current_app.make_response(
+        (render_template("staff/setup.html", form=form, user=user), status)))
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
 def login():
@@ -135,7 +189,7 @@ def login():
             if needs_rehash(user.password_hash):
                 user.password_hash = hash_password(form.password.data)
             next_url = request.args.get("next")
-            if user.totp_enabled or user.role == "admin":
+            if user.totp_enabled or user.must_set_up_totp:
                 session.clear()
                 session[PENDING_KEY] = user.id
                 session[PENDING_NEXT_KEY] = safe_next(next_url, _home())
@@ -176,8 +230,7 @@ def login_totp():
                 user.totp_secret, form.code.data, user.totp_last_step)
             if attempt is None or attempt.address.reached_limit or attempt.account.reached_limit:
                 session.pop(PENDING_KEY, None)
-                flash(_("Too many failed attempts. Your account is locked for 15 minutes."),
-                      "error")
+                flash(_lock_message(attempt), "error")
                 return redirect(url_for("staff_auth.login"))
         else:
             user.totp_last_step = step
@@ -213,6 +266,7 @@ def totp_setup():
         else:
             user.totp_secret = secret
             user.totp_last_step = step
+            user.totp_required = False
             session.pop(SETUP_SECRET_KEY, None)
             audit.record("staff.totp_enabled", actor_type="staff", actor_id=user.id)
             if pending is not None and not current_user.is_authenticated:
@@ -231,6 +285,7 @@ def totp_setup():
             secret=secret,
             qr=totp.qr_data_uri(uri),
             forced=not current_user.is_authenticated,
+            after_reset=bool(user.totp_required) and user.role != "admin",
         ),
         status,
     )))

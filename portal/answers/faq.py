@@ -1,8 +1,8 @@
 """The public FAQ: approved public answers in the reader's language, filled in and searched.
 
-Answer texts may hold placeholders (``{{ hotline }}``, ``{{ incident_reference }}``…),
-filled from the answer's incident, else the reader's, in a Jinja sandbox: an answer
-can name a value, never run code.
+Answer texts may hold placeholders (``{{ hotline }}``, ``{{ portal_url }}``…), filled
+from the answer's incident, else the reader's, by the same sandbox and values as a
+reply (``portal.answers.render``): an answer can name a value, never run code.
 """
 
 from __future__ import annotations
@@ -10,20 +10,15 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from flask import current_app
-from jinja2.sandbox import SandboxedEnvironment
-
 from portal.answers.queries import public_approved
-from portal.core.i18n import format_when
+from portal.answers.render import RenderError, fill, values_for
 from portal.extensions import db
-from portal.incidents.contacts import contact_text
 from portal.models.answer import Answer, AnswerVersion
 from portal.models.incident import Incident
 from portal.notices.build import paragraphs
 
 log = logging.getLogger(__name__)
 
-EXTENSION_KEY = "portal.answers.sandbox"
 MAX_QUERY = 100  # characters of a search kept
 
 
@@ -36,50 +31,18 @@ class FaqEntry:
     language: str
 
 
-def _sandbox() -> SandboxedEnvironment:
-    """This application's sandbox for answer texts (created on first use)."""
-    found = current_app.extensions.get(EXTENSION_KEY)
-    if found is None:
-        found = current_app.extensions.setdefault(EXTENSION_KEY,
-                                                  SandboxedEnvironment(autoescape=False))
-    return found
-
-
 def placeholders(incident: Incident | None, language: str = "en") -> dict:
-    """The values an answer text may name, from ``incident`` (none without one).
-
-    The contact texts are in ``language``, else English. The library's
-    placeholders (``portal.answers.library.PLACEHOLDERS``) that concern no one
-    person are filled as in a reply; ``first_name`` and ``categories`` are empty
-    on this public page.
-    """
+    """The values an answer text may name on the public FAQ (none without an incident)."""
     if incident is None:
         return {}
-    return {
-        "first_name": "",
-        "categories": "",
-        "incident": incident.title,
-        "enroll_by": (format_when(incident.monitoring_enroll_by, "long")
-                      if incident.monitoring_enroll_by else ""),
-        "portal_url": current_app.config["PORTAL_BASE_URL"],
-        "hotline": incident.contact_hotline or "",
-        "hours": contact_text(incident, "contact_hours", language) or "",
-        "postal_address": contact_text(incident, "contact_postal_address", language) or "",
-        "dpo": contact_text(incident, "dpo_contact", language) or "",
-        "monitoring_description": contact_text(incident, "monitoring_description",
-                                               language) or "",
-        "email": incident.contact_email or "",
-        "incident_reference": incident.reference,
-        "monitoring_provider": incident.monitoring_provider or "",
-        "enroll_url": incident.monitoring_enroll_url or "",
-    }
+    return values_for(incident, None, language, public=True)
 
 
 def render(body: str, context: dict) -> str:
-    """Fill placeholders in a sandbox; a template that fails shows its raw text (and is logged)."""
+    """Fill placeholders like a reply does; a text that fails shows as written (and is logged)."""
     try:
-        return _sandbox().from_string(body).render(**context)
-    except Exception:  # noqa: BLE001 - an approved answer must still show
+        return fill(body, context)
+    except RenderError:
         log.warning("an approved answer's text could not be filled in; showing it as written",
                     exc_info=True)
         return body

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 
+from flask import current_app
 from flask_babel import force_locale
 from jinja2 import StrictUndefined, TemplateError, meta
 from jinja2.sandbox import ImmutableSandboxedEnvironment
@@ -29,14 +30,18 @@ class RenderError(ValueError):
     """An answer text that cannot be filled (syntax, unknown placeholder, unsafe code)."""
 
 
+EXTENSION_KEY = "portal.answers.sandbox"
+
+
 def _environment() -> ImmutableSandboxedEnvironment:
-    env = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False,
-                                        keep_trailing_newline=False)
-    env.globals.clear()
+    """This application's sandbox for answer texts (made on first use; it caches templates)."""
+    env = current_app.extensions.get(EXTENSION_KEY)
+    if env is None:
+        env = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False,
+                                            keep_trailing_newline=False)
+        env.globals.clear()
+        env = current_app.extensions.setdefault(EXTENSION_KEY, env)
     return env
-
-
-_ENV = _environment()
 
 
 def normalise_text(value: str) -> str:
@@ -48,7 +53,7 @@ def normalise_text(value: str) -> str:
 def unknown_placeholders(text: str) -> list[str]:
     """Names an answer text uses that are not placeholders (raises RenderError on bad syntax)."""
     try:
-        names = meta.find_undeclared_variables(_ENV.parse(text))
+        names = meta.find_undeclared_variables(_environment().parse(text))
     except TemplateError as exc:
         raise RenderError(str(exc)) from exc
     return sorted(names - set(PLACEHOLDERS))
@@ -58,27 +63,35 @@ def fill(text: str, values: dict[str, str]) -> str:
     """Fill an answer text with ``values`` (only ``PLACEHOLDERS`` are passed in)."""
     context = {name: str(values.get(name) or "") for name in PLACEHOLDERS}
     try:
-        return normalise_text(_ENV.from_string(text).render(context))
+        return normalise_text(_environment().from_string(text).render(context))
     except TemplateError as exc:  # SecurityError and UndefinedError are TemplateErrors
         raise RenderError(str(exc)) from exc
 
 
 def placeholder_values(ticket: Ticket, language: str) -> dict[str, str]:
     """The placeholder values for a ticket's customer, in ``language``."""
-    from flask import current_app
+    person = db.session.get(Person, ticket.person_id) if ticket.person_id else None
+    incident = db.session.get(Incident, ticket.incident_id) if ticket.incident_id else None
+    return values_for(incident, person, language)
 
+
+def values_for(incident: Incident | None, person: Person | None, language: str, *,
+               public: bool = False) -> dict[str, str]:
+    """Every placeholder's value for ``person`` of ``incident``, in ``language``.
+
+    ``public``: for the portal's FAQ, read by anyone: no name and no categories,
+    which concern one person.
+    """
     from portal.core.i18n import format_when
     from portal.incidents.contacts import contact_text
     from portal.notices.advice import category_name
 
-    person = db.session.get(Person, ticket.person_id) if ticket.person_id else None
-    incident = db.session.get(Incident, ticket.incident_id) if ticket.incident_id else None
     with force_locale(language):
-        categories = [category_name(key) for key in (
+        categories = [] if public else [category_name(key) for key in (
             (person.categories if person else None) or (incident.categories if incident else [])
             or [])]
-        values = {
-            "first_name": (person.first_name if person else "") or "",
+        return {
+            "first_name": "" if public else ((person.first_name if person else "") or ""),
             "incident": incident.title if incident else "",
             "categories": ", ".join(str(name) for name in categories),
             "hotline": (incident.contact_hotline if incident else "") or "",
@@ -88,7 +101,6 @@ def placeholder_values(ticket: Ticket, language: str) -> dict[str, str]:
             if incident and incident.monitoring_enroll_by else "",
             "portal_url": current_app.config["PORTAL_BASE_URL"].rstrip("/") + "/",
         }
-    return values
 
 
 def fill_for_ticket(version: AnswerVersion, ticket: Ticket) -> str:

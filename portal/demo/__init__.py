@@ -11,6 +11,7 @@ from portal.demo.base import DEMO_STAFF, sample_person, seed_base
 from portal.demo.brand import seed_brand
 from portal.demo.codes import seed_codes
 from portal.demo.notices import seed_notices
+from portal.demo.oversight import seed_oversight
 from portal.demo.tickets import seed_tickets
 from portal.extensions import db
 
@@ -25,6 +26,7 @@ def seed(people: int = 50) -> dict:
     seed_codes(incident)
     seed_tickets(incident.id)
     db.session.commit()
+    seed_oversight()  # last: the checkpoint signs the log as seeded
     sample = sample_person(incident)
     return {
         "incident": incident.reference,

@@ -140,16 +140,16 @@ ANSWERS = {
                "Hello {{ first_name }},\n\nWe have sent your notice code again to the contact "
                "details we hold for you. It can take a few minutes to arrive. Enter it at "
                "{{ portal_url }} together with your date of birth."),
-        "es": ("Su código de aviso está en camino",
-               "Hola, {{ first_name }}:\n\nHemos vuelto a enviar su código de aviso a los datos "
-               "de contacto que tenemos de usted. Puede tardar unos minutos en llegar. "
+        "es": ("Su código de notificación está en camino",
+               "Hola, {{ first_name }}:\n\nHemos vuelto a enviar su código de notificación a "
+               "los datos de contacto que tenemos de usted. Puede tardar unos minutos en llegar. "
                "Introdúzcalo en {{ portal_url }} junto con su fecha de nacimiento."),
-        "fr": ("Votre code d'avis est en route",
-               "Bonjour {{ first_name }},\n\nNous avons renvoyé votre code d'avis aux "
+        "fr": ("Votre code de notification est en route",
+               "Bonjour {{ first_name }},\n\nNous avons renvoyé votre code de notification aux "
                "coordonnées dont nous disposons. Il peut mettre quelques minutes à arriver. "
                "Saisissez-le sur {{ portal_url }} avec votre date de naissance."),
-        "de": ("Ihr Mitteilungscode ist unterwegs",
-               "Guten Tag {{ first_name }},\n\nwir haben Ihren Mitteilungscode erneut an die "
+        "de": ("Ihr Benachrichtigungscode ist unterwegs",
+               "Guten Tag {{ first_name }},\n\nwir haben Ihren Benachrichtigungscode erneut an die "
                "bei uns hinterlegten Kontaktdaten gesendet. Es kann einige Minuten dauern, bis "
                "er ankommt. Geben Sie ihn unter {{ portal_url }} zusammen mit Ihrem "
                "Geburtsdatum ein."),
@@ -160,17 +160,17 @@ ANSWERS = {
                "answers. We have unlocked it: you can try again now at {{ portal_url }}. "
                "Please check the date of birth and postcode we hold for you carefully."),
         "es": ("Puede volver a usar su código",
-               "Hola, {{ first_name }}:\n\nSu código de aviso se bloqueó tras varios intentos "
-               "fallidos. Lo hemos desbloqueado: ya puede volver a intentarlo en "
+               "Hola, {{ first_name }}:\n\nSu código de notificación se bloqueó tras varios "
+               "intentos fallidos. Lo hemos desbloqueado: ya puede volver a intentarlo en "
                "{{ portal_url }}. Revise con atención la fecha de nacimiento y el código "
                "postal."),
         "fr": ("Vous pouvez réessayer votre code",
-               "Bonjour {{ first_name }},\n\nVotre code d'avis a été bloqué après plusieurs "
-               "réponses erronées. Nous l'avons débloqué : vous pouvez réessayer dès "
+               "Bonjour {{ first_name }},\n\nVotre code de notification a été bloqué après "
+               "plusieurs réponses erronées. Nous l'avons débloqué : vous pouvez réessayer dès "
                "maintenant sur {{ portal_url }}. Vérifiez bien votre date de naissance et "
                "votre code postal."),
         "de": ("Sie können Ihren Code erneut verwenden",
-               "Guten Tag {{ first_name }},\n\nIhr Mitteilungscode wurde nach mehreren "
+               "Guten Tag {{ first_name }},\n\nIhr Benachrichtigungscode wurde nach mehreren "
                "falschen Angaben gesperrt. Wir haben ihn entsperrt: Sie können es jetzt unter "
                "{{ portal_url }} erneut versuchen. Bitte prüfen Sie Geburtsdatum und "
                "Postleitzahl sorgfältig."),

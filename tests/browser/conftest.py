@@ -40,7 +40,9 @@ class _QuietHandler(WSGIRequestHandler):
 def live_server(app):
     """Serve the test app on a loopback port from a thread; yields the base URL."""
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # shutdown() waits for the serving loop's next poll: 0.5 s by default, per test.
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02},
+                              daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{server.server_port}"
     app.config["PORTAL_BASE_URL"] = base

@@ -115,3 +115,20 @@ def test_demo_staff_can_sign_in(client, db, login):
             assert response.location.endswith("/helpdesk/")
             token = csrf_token(client, "/helpdesk/")
             assert client.post("/staff/logout", data={"csrf_token": token}).status_code == 302
+
+
+def test_demo_signs_a_first_checkpoint_and_verifies_the_log(app, db, tmp_path):
+    """The demo's log page shows a verified chain and a checkpoint, not "never"."""
+    from portal.audit import checkpoints
+    from portal.demo import seed
+
+    app.config["PORTAL_AUDIT_CHECKPOINT_DIR"] = str(tmp_path)
+    seed()
+    files = checkpoints.checkpoint_files()
+    assert len(files) == 1
+    state = checkpoints.status()
+    assert state["verification"]["result"] == "intact"
+    assert state["checkpoint"]["count"] > 0
+    assert checkpoints.verify_log().ok
+    seed()  # idempotent: a demo with a checkpoint is left alone
+    assert checkpoints.checkpoint_files() == files

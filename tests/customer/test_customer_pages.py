@@ -320,3 +320,22 @@ def test_faq_answer_that_fails_to_fill_in_shows_as_written_and_is_logged(client,
     assert page.status_code == 200
     assert "Call {{ hotline( }} any time." in page.text
     assert [record.name for record in caplog.records] == ["portal.answers.faq"]
+
+
+def test_faq_fills_placeholders_like_a_reply_without_personal_ones(app, client, db, incident):
+    """One sandbox and one set of values for the FAQ and the reply composer."""
+    from portal.answers.render import values_for
+
+    add_answer(db, "a.visit", {"en": ("Where do I look?",
+                                      "Hello {{ first_name }}, visit {{ portal_url }} or call "
+                                      "{{ hotline }} ({{ categories }}).")},
+               incident_id=incident.id)
+    page = client.get("/faq").text
+    with app.test_request_context():
+        expected = values_for(incident, None, "en", public=True)
+    assert expected["first_name"] == "" and expected["categories"] == ""
+    assert (f"Hello , visit {expected['portal_url']} or call {incident.contact_hotline} ()."
+            in page)
+    # A text that tries to reach Python objects is refused by the sandbox and shown as written.
+    add_answer(db, "a.escape", {"en": ("Escape", "{{ hotline.__class__.__mro__ }}")})
+    assert "{{ hotline.__class__.__mro__ }}" in client.get("/faq").text

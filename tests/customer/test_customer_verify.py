@@ -464,3 +464,12 @@ def test_a_lock_cleared_by_hand_starts_a_new_window(client, db, person):
     assert answer(client, "1901-02-03", postcode=plain["postcode"]).status_code == 401
     db.session.refresh(record)
     assert verification.failures(record) == unknown_codes.State(1, None)
+
+
+def test_the_failure_text_names_the_configured_limit(app, client, person):
+    _record, plain = person
+    app.config.update(CUSTOMER_LOCKOUT_ATTEMPTS=4, CUSTOMER_LOCKOUT_MINUTES=45)
+    enter_code(client, plain["notice_code"])
+    response = answer(client, "1901-02-03", postcode=plain["postcode"])
+    assert response.status_code == 401
+    assert "After 4 unsuccessful attempts the code is locked for 45 minutes." in response.text

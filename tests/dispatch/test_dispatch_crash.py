@@ -8,6 +8,7 @@ leased rows (counted as possible resends, logged), and a new worker sends them.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -64,9 +65,18 @@ def _worker_process(app, database_url: str, data_keys: list[str]) -> subprocess.
                DISPATCH_RECOVER_EVERY_SECONDS="0")
     env.pop("TWILIO_EDGE", None)
     env.pop("TWILIO_REGION", None)
+    # A session of its own: rq forks a scheduler process that outlives a SIGKILLed worker,
+    # and would otherwise run on, orphaned, after the test (killed with the group below).
     return subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker"],
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+
+
+def _kill_group(worker: subprocess.Popen) -> None:
+    """Kill what the worker left behind (its scheduler process), then reap the worker."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(worker.pid, signal.SIGKILL)
+    worker.wait(timeout=10)
 
 
 def test_sigkill_mid_chunk_then_recover_notifies_everyone_once_or_counted(
@@ -92,9 +102,7 @@ def test_sigkill_mid_chunk_then_recover_notifies_everyone_once_or_counted(
         worker.send_signal(signal.SIGKILL)
         worker.wait(timeout=10)
     finally:
-        if worker.poll() is None:
-            worker.kill()
-            worker.wait()
+        _kill_group(worker)
     db.session.expire_all()
     leased = [row.id for row in rows(db, campaign_id) if row.status == "sending"]
     assert 0 < len(leased) <= CHUNK

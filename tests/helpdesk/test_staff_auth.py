@@ -386,3 +386,24 @@ class TestManyAddresses:
         mails = db.session.execute(select(OutboxMessage)).scalars().all()
         assert [mail.recipient for mail in mails] == [admin.email]
         assert agent.email in mails[0].body
+
+
+def test_lock_texts_follow_the_settings(app, client, make_staff, db):
+    """The sign-in page and the two-step lock message name the configured numbers."""
+    app.config.update(STAFF_LOCKOUT_ATTEMPTS=3, STAFF_LOCKOUT_MINUTES=20)
+    secret = pyotp.random_base32()
+    manager = make_staff("manager", totp_secret=secret)
+    token = csrf_token(client, "/staff/login")
+    failed = client.post("/staff/login", data={"email": manager.email,
+                                               "password": "wrong password!!",
+                                               "csrf_token": token})
+    assert "After 3 failed attempts an account is locked for 20 minutes." in failed.text
+    client.post("/staff/login", data={"email": manager.email, "password": STAFF_PASSWORD,
+                                      "csrf_token": token})
+    token = csrf_token(client, "/staff/login/code")
+    for _ in range(3):
+        response = client.post("/staff/login/code", data={"code": "000000",
+                                                          "csrf_token": token})
+    assert response.status_code == 302  # back to the first step, with the lock's length
+    page = client.get(response.location)
+    assert "Your account is locked for 20 minutes." in page.text
