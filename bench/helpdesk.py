@@ -2,6 +2,7 @@
 
     /work/venv/bin/python bench/helpdesk.py [--tickets 1000000] [--people 100000]
         [--interactions 10000000] [--agents 20] [--duration 30] [--workers 3]
+        [--keep STATE.json | --reuse STATE.json | --drop STATE.json]
 
 1. Creates a throw-away database on 127.0.0.1:5432 and runs ``flask db upgrade``.
 2. Seeds one incident and ``--people`` affected people (``bench/portal_load.seed``:
@@ -20,6 +21,12 @@
    from the first), and the queue filtered by each filter in turn, including a
    search by phone and by reference through the blind indexes.
 5. Prints p50/p95/p99 per page kind and pages per second, then drops the database.
+
+Seeding 1,000,000 tickets and 10,000,000 log rows takes several minutes, so a seeded
+database can be kept and reused: ``--keep STATE.json`` keeps it and writes its name and
+keys to ``STATE.json``; ``--reuse STATE.json`` runs against it (after ``flask db
+upgrade``, so new indexes apply; nothing seeded, nothing dropped); ``--duration 0``
+seeds without a run; ``--drop STATE.json`` drops it.
 
 Never run in CI. The machine is shared: the report includes the load before the run.
 """
@@ -256,37 +263,70 @@ def main() -> int:
     parser.add_argument("--warmup", type=float, default=5.0)
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/12")
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--keep", type=Path, metavar="STATE",
+                        help="keep the seeded database; its name and keys go to STATE")
+    parser.add_argument("--reuse", type=Path, metavar="STATE",
+                        help="run against the database kept in STATE (not seeded or dropped)")
+    parser.add_argument("--drop", type=Path, metavar="STATE",
+                        help="drop the database kept in STATE and exit")
     args = parser.parse_args()
     args.worker_class, args.worker_connections = "gthread", -(-args.agents // args.workers) + 2
 
-    name = f"bench_helpdesk_{uuid.uuid4().hex[:8]}"
+    if args.drop:
+        state = json.loads(args.drop.read_text())
+        with psycopg.connect(portal_load.ADMIN_DSN, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{state["name"]}" WITH (FORCE)')
+        args.drop.unlink()
+        print(f"dropped {state['name']}")
+        return 0
+    if args.reuse:
+        state = json.loads(args.reuse.read_text())
+        args.tickets, args.people = state["tickets"], state["people"]
+        args.interactions, args.agents = state["interactions"], state["agents"]
+    else:
+        state = {"name": f"bench_helpdesk_{uuid.uuid4().hex[:8]}",
+                 "data_keys": [Fernet.generate_key().decode()],
+                 "index_key": uuid.uuid4().hex * 2, "secret_key": uuid.uuid4().hex * 2,
+                 "audit_key": uuid.uuid4().hex * 2,
+                 "audit_signing_key": base64.b64encode(os.urandom(32)).decode(),
+                 "tickets": args.tickets, "people": args.people,
+                 "interactions": args.interactions, "agents": args.agents}
+    name = state["name"]
     dsn = f"postgresql://postgres@127.0.0.1:5432/{name}"
-    with psycopg.connect(portal_load.ADMIN_DSN, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    data_keys, index_key = [Fernet.generate_key().decode()], uuid.uuid4().hex * 2
+    if not args.reuse:
+        with psycopg.connect(portal_load.ADMIN_DSN, autocommit=True) as admin:
+            admin.execute(f'CREATE DATABASE "{name}"')
+        if args.keep:
+            args.keep.write_text(json.dumps(state, indent=2))
+    data_keys, index_key = state["data_keys"], state["index_key"]
     port = portal_load._free_port()
     env = dict(os.environ, PORTAL_ENV="production", DATABASE_URL=dsn,
-               SECRET_KEY=uuid.uuid4().hex * 2, PORTAL_DATA_KEYS=",".join(data_keys),
+               SECRET_KEY=state["secret_key"], PORTAL_DATA_KEYS=",".join(data_keys),
                PORTAL_INDEX_KEY=index_key, PORTAL_BASE_URL=f"http://127.0.0.1:{port}",
-               PORTAL_AUDIT_KEY=uuid.uuid4().hex * 2,
-               PORTAL_AUDIT_SIGNING_KEY=base64.b64encode(os.urandom(32)).decode(),
+               PORTAL_AUDIT_KEY=state["audit_key"],
+               PORTAL_AUDIT_SIGNING_KEY=state["audit_signing_key"],
                PORTAL_AUDIT_CHECKPOINT_DIR=tempfile.mkdtemp(prefix="bench-helpdesk-"),
                PORTAL_STAFF_LOGIN_RATE_LIMIT="100000 per minute", REDIS_URL=args.redis_url)
     report: dict = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
-                    "settings": vars(args) | {"json": str(args.json)}}
+                    "settings": vars(args) | {"json": str(args.json)}, "database": name}
     server = None
     try:
+        started = time.perf_counter()
         subprocess.run([str(portal_load.VENV_BIN / "flask"), "--app", "wsgi", "db", "upgrade"],
                        cwd=ROOT, env=env, check=True, capture_output=True)
-        started = time.perf_counter()
-        incident_id = portal_load.seed(dsn, args.people, data_keys, index_key)
-        report["seed_people_s"] = round(time.perf_counter() - started, 1)
-        staff_ids = create_agents(env, args.agents)
-        report["seed"] = seed_tickets(dsn, args.tickets, args.people, args.interactions,
-                                      incident_id, staff_ids, data_keys, index_key)
-        print(f"database {name}: {args.people} people in {report['seed_people_s']} s, "
-              f"{args.tickets} tickets, {args.interactions} log rows: {report['seed']}",
-              flush=True)
+        report["upgrade_s"] = round(time.perf_counter() - started, 1)
+        if not args.reuse:
+            started = time.perf_counter()
+            incident_id = portal_load.seed(dsn, args.people, data_keys, index_key)
+            report["seed_people_s"] = round(time.perf_counter() - started, 1)
+            staff_ids = create_agents(env, args.agents)
+            report["seed"] = seed_tickets(dsn, args.tickets, args.people, args.interactions,
+                                          incident_id, staff_ids, data_keys, index_key)
+            print(f"database {name}: {args.people} people in {report['seed_people_s']} s, "
+                  f"{args.tickets} tickets, {args.interactions} log rows: {report['seed']}",
+                  flush=True)
+        if args.duration <= 0:
+            return 0
         rng = random.Random(7)
         sample = [rng.randrange(args.people) for _ in range(200)]
         phones = [portal_load.plain_person(n)["phone"] for n in sample]
@@ -318,8 +358,11 @@ def main() -> int:
         pass
     finally:
         portal_load.stop(server)
-        with psycopg.connect(portal_load.ADMIN_DSN, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if args.keep or args.reuse:
+            print(f"kept {name}: --reuse {args.keep or args.reuse}", flush=True)
+        else:
+            with psycopg.connect(portal_load.ADMIN_DSN, autocommit=True) as admin:
+                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     if "run" in report:
         kinds = report["run"]["kinds"]
         targets = {

@@ -27,8 +27,9 @@ from sqlalchemy.exc import IntegrityError
 from portal.extensions import db
 from portal.incidents.operations import IncidentError
 from portal.notices.workflow import NoticeError
+from portal.security.staff_accounts import StaffError
 
-DOMAIN_ERRORS = (IncidentError, NoticeError)
+DOMAIN_ERRORS = (IncidentError, NoticeError, StaffError)
 
 
 @dataclass

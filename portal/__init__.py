@@ -127,9 +127,11 @@ def _warn_if_outbox_exposed(app: Flask) -> None:
 
 
 def _register_template_helpers(app: Flask) -> None:
+    from portal.core.shared_pages import error_summary_shown
     from portal.security.permissions import has_role
 
     app.jinja_env.globals["has_role"] = has_role
+    app.jinja_env.globals["error_summary_shown"] = error_summary_shown
     app.jinja_env.globals["has_endpoint"] = lambda name: name in app.view_functions
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

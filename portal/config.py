@@ -115,6 +115,7 @@ class Config:
     STAFF_LOCKOUT_MINUTES = 15
     STAFF_ACCOUNT_LOCKOUT_ATTEMPTS = 50  # per account, from every address together
     STAFF_ACCOUNT_LOCKOUT_MINUTES = 60
+    STAFF_SETUP_LINK_HOURS = 72  # a new staff member's one-time link to set a password
     STAFF_IDLE_MINUTES = 60
     STAFF_SESSION_MAX_HOURS = 12
     STAFF_LOGIN_RATE_LIMIT = "20 per minute;200 per hour"
@@ -444,6 +445,10 @@ def load(instance_path: str | Path) -> type[Config] | dict:
         if settings[name] < (1 if name == "HELPDESK_PERSON_GRANT_MINUTES" else 0):
             raise ConfigError(f"{name} is out of range: {settings[name]}")
     # (end of helpdesk environment)
+    settings["STAFF_SETUP_LINK_HOURS"] = as_int(
+        _env("PORTAL_STAFF_SETUP_LINK_HOURS"), settings["STAFF_SETUP_LINK_HOURS"])
+    if not 1 <= settings["STAFF_SETUP_LINK_HOURS"] <= 24 * 14:
+        raise ConfigError("PORTAL_STAFF_SETUP_LINK_HOURS must be between 1 and 336")
 
     # Audit settings from the environment.
     settings["PORTAL_AUDIT_KEY"] = provided["PORTAL_AUDIT_KEY"]

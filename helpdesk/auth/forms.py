@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Length, Regexp, ValidationError
+from wtforms.validators import DataRequired, EqualTo, Length, Regexp, ValidationError
 
 from portal.core.i18n import is_time_zone
 
@@ -20,6 +20,22 @@ class LoginForm(FlaskForm):
         _l("Password"),
         validators=[DataRequired(message=_l("Enter your password.")), Length(max=1024)],
         render_kw={"autocomplete": "current-password"},
+    )
+
+
+class SetupForm(FlaskForm):
+    """A new staff member chooses their password through a set-up link."""
+
+    password = PasswordField(
+        _l("New password"),
+        validators=[DataRequired(message=_l("Choose a password.")), Length(max=1024)],
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        _l("The same password again"),
+        validators=[DataRequired(message=_l("Type the password a second time.")),
+                    EqualTo("password", message=_l("The two passwords differ."))],
+        render_kw={"autocomplete": "new-password"},
     )
 
 

@@ -14,7 +14,7 @@ from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 
 from helpdesk.auth import bp
-from helpdesk.auth.forms import ConfirmForm, LoginForm, TimeZoneForm, TotpForm
+from helpdesk.auth.forms import ConfirmForm, LoginForm, SetupForm, TimeZoneForm, TotpForm
 from portal.audit import log as audit
 from portal.core import jobs
 from portal.core.i18n import time_zone_names
@@ -122,6 +122,46 @@ def _pending_user() -> StaffUser | None:
     return user
 
 
+@bp.route("/setup/<token>", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["GET", "POST"])
+def setup(token: str):
+    """A new staff member sets their password through an administrator's one-time link.
+
+    Unknown, used and expired links get one page, which reveals no account; the token
+    is kept out of request logs (``portal.security.logs``).
+    """
+    from portal.security import staff_accounts
+    from portal.security.staff_accounts import StaffError
+
+    if current_user.is_authenticated:
+        logout_user()
+        session.clear()
+    link = staff_accounts.link_for(token)
+    if link is None:
+        db.session.rollback()
+        return no_store(current_app.make_response(
+            (render_template("staff/setup_invalid.html"), 404)))
+    user = db.session.get(StaffUser, link.staff_id)
+    form = SetupForm()
+    if form.validate_on_submit():
+        try:
+            done = staff_accounts.redeem(token, form.password.data)
+        except StaffError as error:
+            db.session.rollback()
+            form.password.errors = [*form.password.errors, error.message]
+        else:
+            if done is None:
+                return no_store(current_app.make_response(
+                    (render_template("staff/setup_invalid.html"), 404)))
+            db.session.commit()
+            flash(_("Your password is set. Sign in with your email address and your new password."),
+                  "success")
+            return redirect(url_for("staff_auth.login"))
+    status = 400 if form.errors else 200
+    return no_store(current_app.make_response(
+        (render_template("staff/setup.html", form=form, user=user), status)))
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
 def login():
@@ -149,7 +189,7 @@ def login():
             if needs_rehash(user.password_hash):
                 user.password_hash = hash_password(form.password.data)
             next_url = request.args.get("next")
-            if user.totp_enabled or user.role == "admin":
+            if user.totp_enabled or user.must_set_up_totp:
                 session.clear()
                 session[PENDING_KEY] = user.id
                 session[PENDING_NEXT_KEY] = safe_next(next_url, _home())
@@ -226,6 +266,7 @@ def totp_setup():
         else:
             user.totp_secret = secret
             user.totp_last_step = step
+            user.totp_required = False
             session.pop(SETUP_SECRET_KEY, None)
             audit.record("staff.totp_enabled", actor_type="staff", actor_id=user.id)
             if pending is not None and not current_user.is_authenticated:
@@ -244,6 +285,7 @@ def totp_setup():
             secret=secret,
             qr=totp.qr_data_uri(uri),
             forced=not current_user.is_authenticated,
+            after_reset=bool(user.totp_required) and user.role != "admin",
         ),
         status,
     )))

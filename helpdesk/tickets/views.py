@@ -232,8 +232,12 @@ def show(ticket_id: int):
     ticket = ticket_or_404(ticket_id)
     _arrive(ticket)
     _remember_person(ticket.person_id)
+    # Rendered before the commit, which would expire the ticket and the signed-in
+    # staff member and have the page read both again; a failed commit still fails
+    # the request, so no page shows a view that was not logged.
+    response = _show(ticket)
     db.session.commit()
-    return _show(ticket)
+    return response
 
 
 @bp.post("/<int:ticket_id>/presence")

@@ -91,12 +91,11 @@ def deactivate(email: str) -> None:
 @users.command("unlock")
 @click.option("--email", required=True)
 def unlock(email: str) -> None:
-    """Lift a sign-in lockout before it expires."""
+    """Lift a sign-in lockout (the account's and every address's) before it expires."""
+    from portal.security import staff_accounts
+
     user = _existing(email)
-    user.locked_until = None
-    user.failed_logins = 0
-    audit.record("staff.unlocked", actor_type="system",
-                 details={"staff_id": user.id, "via": "cli"})
+    staff_accounts.unlock(user, via="cli")  # the account's lock and every address's
     db.session.commit()
     click.echo(f"unlocked {user.email}")
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import secrets
 
-from flask import render_template, session
+from flask import g, render_template, session
 from flask_wtf.csrf import generate_csrf
 
 from portal.core.cache import LRU, app_lru
@@ -46,3 +46,13 @@ def render_shared(key: tuple, template: str, **context) -> str:
                                csp_nonce=lambda: _NONCE_SLOT, **context)
         store.put(key, page)
     return _fill(page)
+
+
+def error_summary_shown(shown: bool = False) -> str | bool:
+    """``error_summary_shown(True)`` marks that the page shows an error summary (returns "");
+    ``error_summary_shown()``, at the end of the page, tells whether to add the script that
+    moves focus to it (so pages without one carry no script)."""
+    if shown:
+        g.error_summary_shown = True
+        return ""
+    return bool(g.get("error_summary_shown"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.extensions import db
@@ -29,6 +29,9 @@ class StaffUser(UserMixin, db.Model):
     time_zone: Mapped[str | None] = mapped_column(String(64))  # None: the incident's, else UTC
     totp_secret: Mapped[str | None] = mapped_column(EncryptedString)
     totp_last_step: Mapped[int | None] = mapped_column(Integer)
+    # Set by an administrator's reset: two-factor set-up at the next sign-in, any role.
+    totp_required: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                server_default=false())
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The first failure of the current window (failures older than the window expire).
@@ -45,6 +48,11 @@ class StaffUser(UserMixin, db.Model):
     def totp_enabled(self) -> bool:
         return self.totp_secret is not None
 
+    @property
+    def must_set_up_totp(self) -> bool:
+        """Two-factor set-up is due before a session starts (admins, or after a reset)."""
+        return not self.totp_enabled and (self.role == "admin" or bool(self.totp_required))
+
     def get_id(self) -> str:
         # The version invalidates every session when it is bumped (sign-out
         # everywhere, deactivation, password change).
@@ -56,3 +64,18 @@ class StaffUser(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<StaffUser {self.id} {self.role}>"
+
+
+class StaffSetupLink(db.Model):
+    """A one-time link to set a password: only the token's SHA-256 is stored."""
+
+    __tablename__ = "staff_setup_link"
+    __table_args__ = (Index("ix_staff_setup_link_staff", "staff_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id"))
+    token_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,4 +1,4 @@
-"""Keep notice codes out of request logs.
+"""Keep notice codes (and staff set-up tokens) out of request logs.
 
 Customers arrive on ``/n/<code>`` links; a notice code is a credential. The
 development server (werkzeug), gunicorn (access and error logs) and Flask's own
@@ -22,9 +22,10 @@ REQUEST_LOGGERS = ("werkzeug", "gunicorn.access", "gunicorn.error", "portal")
 REDACTED = "/n/[redacted]"
 
 _RUN = re.compile(r"[^\s\"'<>]+")
-_MARKER = re.compile(r"/n/", re.IGNORECASE)
+# Notice codes (/n/<code>) and staff set-up tokens (/staff/setup/<token>).
+_MARKER = re.compile(r"/n/|/staff/setup/", re.IGNORECASE)
 # Catches escaped or encoded spellings before decoding: %2F, %6E, %25..., N or n between slashes.
-_SUSPECT = re.compile(r"%[0-9a-f]{2}|/n/", re.IGNORECASE)
+_SUSPECT = re.compile(r"%[0-9a-f]{2}|/n/|/staff/setup/", re.IGNORECASE)
 _DECODE_ROUNDS = 4
 
 
@@ -45,7 +46,7 @@ def _redact_run(match: re.Match) -> str:
     marker = _MARKER.search(decoded)
     if marker is None:
         return run
-    return decoded[: marker.start()] + REDACTED
+    return decoded[: marker.start()] + marker.group(0).lower() + "[redacted]"
 
 
 def redact(message: str) -> str:

@@ -12,6 +12,7 @@ PUBLIC = {
     "customer.index", "customer.from_link", "customer.verify", "customer.no_letter",
     "customer.faq", "customer.signed_out", "customer.sign_out", "health.healthz", "static",
     "staff_auth.login", "staff_auth.login_totp", "staff_auth.totp_setup", "staff_auth.logout",
+    "staff_auth.setup",  # a one-time set-up link: unknown, used and expired look alike
     "customer.insurer_logo",
     "public.incident",  # the substitute notice: published pages only, else 404
     # Twilio only: a request without a valid X-Twilio-Signature gets 403 (tests/dispatch).

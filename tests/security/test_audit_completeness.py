@@ -264,6 +264,53 @@ CUSTOMER_ROUTES = {
         "customer", f"/tickets/{w.ticket.id}/close")),
 }
 
+
+# --- staff administration (issue 11 item 7): an admin signed in with two-factor ------------
+
+
+def _admin(world: World) -> str:
+    """Sign an administrator in (password, then an authenticator code); returns its client key."""
+    import pyotp
+
+    if "admin" not in world.clients:
+        user = _totp_user(world, "admin")
+        client = world.app.test_client()
+        token = world.token(client, "/staff/login")
+        client.post("/staff/login", data={"email": user.email, "password": world.staff["password"],
+                                          "csrf_token": token})
+        code = pyotp.TOTP(user.totp_secret).now()
+        token = world.token(client, "/staff/login/code")  # the password step cleared the session
+        signed = client.post("/staff/login/code", data={"code": code, "csrf_token": token})
+        assert signed.status_code == 302, signed.text
+        world.clients["admin"] = client
+    return "admin"
+
+
+def _admin_post(world: World, path: str, data: dict | None = None, **fields):
+    """POST as the admin to ``/helpdesk/staff/<a new agent's id><path>``."""
+    who = _admin(world)
+    target = world.staff["make"]("agent", **fields)
+    return world.post(who, f"/helpdesk/staff/{target.id}{path}", data or {})
+
+
+def _redeem(world: World):
+    import re
+
+    who = _admin(world)
+    response = world.post(who, "/helpdesk/staff/", {"name": "New Agent", "role": "agent",
+                                                    "email": "new.agent@staff.example"})
+    link = re.search(r'value="https?://[^/"]+(/staff/setup/[^"]+)"', response.text).group(1)
+    return world.post("fresh-setup" if "fresh-setup" in world.clients
+                      else _fresh(world, "fresh-setup"), link,
+                      {"password": "a long enough password", "confirm": "a long enough password"},
+                      token_url=link)
+
+
+def _fresh(world: World, name: str) -> str:
+    world.clients[name] = world.app.test_client()
+    return name
+
+
 STAFF_AUTH_ROUTES = {
     "GET staff_auth.login": PAGE,
     "POST staff_auth.login": Writes("staff.login", lambda w: w.post(
@@ -408,8 +455,35 @@ OVERSIGHT_ROUTES = {
         "manager", f"/helpdesk/log/{_log_row(w)}/reveal", {"reason": "Regulator question 7"})),
 }
 
+STAFF_ADMIN_ROUTES = {
+    "GET staff_auth.setup": Exempt("the set-up form: shows the member their own name and "
+                                   "work address; unknown, used and expired links look alike"),
+    "POST staff_auth.setup": Writes("staff.setup_completed", _redeem),
+    "GET staff_admin.index": Exempt("staff accounts (names, work addresses): no customer data"),
+    "POST staff_admin.index": Writes("staff.invited", lambda w: w.post(
+        _admin(w), "/helpdesk/staff/", {"name": "Nia Agent", "role": "agent",
+                                        "email": "nia@staff.example"})),
+    "GET staff_admin.show": Exempt("one staff account: no customer data"),
+    "POST staff_admin.change_role": Writes("staff.role_changed", lambda w: _admin_post(
+        w, "/role", {"role": "manager"})),
+    "GET staff_admin.deactivate": Exempt("the confirmation page: one staff account, "
+                                         "changes nothing"),
+    "GET staff_admin.reset_two_factor": Exempt("the confirmation page: one staff account, "
+                                               "changes nothing"),
+    "POST staff_admin.deactivate": Writes("staff.deactivated", lambda w: _admin_post(
+        w, "/deactivate")),
+    "POST staff_admin.reactivate": Writes("staff.reactivated", lambda w: _admin_post(
+        w, "/reactivate", active=False)),
+    "POST staff_admin.unlock": Writes("staff.unlocked", lambda w: _admin_post(w, "/unlock")),
+    "POST staff_admin.reset_two_factor": Writes("staff.totp_reset", lambda w: _admin_post(
+        w, "/two-factor/reset", totp_secret="JBSWY3DPEHPK3PXP")),
+    "POST staff_admin.new_link": Writes("staff.setup_link_renewed", lambda w: _admin_post(
+        w, "/link")),
+}
+
 ROUTE_TABLES = (CORE_ROUTES, CUSTOMER_ROUTES, STAFF_AUTH_ROUTES, INCIDENT_ROUTES,
-                CAMPAIGN_ROUTES, HELPDESK_ROUTES, REPORT_ROUTES, OVERSIGHT_ROUTES)
+                CAMPAIGN_ROUTES, HELPDESK_ROUTES, REPORT_ROUTES, OVERSIGHT_ROUTES,
+                STAFF_ADMIN_ROUTES)
 
 
 # --- commands: one dict per area; the key is the command's path -------------------------

@@ -38,7 +38,8 @@ def _url(rule, incident) -> str:
               "ticket_id": 1, "run_id": 1, "message_id": 1,
               "answer_id": 1, "person_id": 1,  # helpdesk answers, people (issue 10)
               "campaign_id": 1, "batch_id": 1,  # campaigns and their letters (issue 9)
-              "interaction_id": 1}  # log reveals (issue 11 oversight)
+              "interaction_id": 1,  # log reveals (issue 11 oversight)
+              "staff_id": 1, "token": "x"}  # staff administration, set-up links
     url = rule.rule
     for name in rule.arguments:
         url = re.sub(rf"<(?:[a-z]+:)?{name}>", str(values[name]), url)

@@ -1,0 +1,53 @@
+"""Statements per request on the agents' hot pages, counted exactly (issue 10, Speed).
+
+docs/benchmarks.md (helpdesk) explains the numbers. A search finds the people first in
+a statement of its own and then their tickets by a list of ids: as a subquery of the
+tickets' statement, PostgreSQL walked the whole queue in due order testing each ticket
+(half a second at 1,000,000 tickets). The ticket page renders before it commits, so the
+commit does not make it read the ticket and the signed-in agent again.
+A change that adds a statement fails here: update the number with a reason.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.tickets.test_queue import BASE, agent, ids_on, tickets  # noqa: F401
+
+# (queue, search by phone, ticket page on arrival, the same ticket page reloaded)
+EXPECTED = {"sqlite": (3, 5, 15, 12), "postgresql": (3, 5, 13, 12)}
+
+
+@pytest.fixture
+def expected(db):
+    return dict(zip(("queue", "search", "arrival", "reload"),
+                    EXPECTED[db.engine.dialect.name], strict=True))
+
+
+def test_queue_and_search(db, client, agent, tickets, count_queries, expected):  # noqa: F811
+    from portal.models import Person
+
+    with count_queries as counted:
+        assert client.get(BASE).status_code == 200
+    assert len(counted) == expected["queue"], counted.statements
+    person = db.session.get(Person, tickets[2].person_id)
+    with count_queries as counted:
+        page = client.get(BASE, query_string={"q": person.phone})
+    assert ids_on(page.text) == [tickets[2].id]
+    assert len(counted) == expected["search"], counted.statements
+    ticket_statements = [s for s in counted.statements if "FROM ticket" in s]
+    assert len(ticket_statements) == 1
+    # The people were looked up on their own: no subquery on person in the tickets' one.
+    assert "SELECT person.id" not in ticket_statements[0], ticket_statements[0]
+
+
+def test_ticket_page(db, client, agent, tickets, count_queries, expected):  # noqa: F811
+    url = f"/helpdesk/tickets/{tickets[2].id}"
+    with count_queries as counted:
+        assert client.get(url).status_code == 200
+    assert len(counted) == expected["arrival"], counted.statements
+    # The ticket and the agent are read once each (not again after the commit).
+    assert sum(s.lstrip().startswith("SELECT ticket.id") for s in counted.statements) == 1
+    with count_queries as counted:
+        assert client.get(url).status_code == 200
+    assert len(counted) == expected["reload"], counted.statements
