@@ -51,3 +51,51 @@ def test_ticket_page(db, client, agent, tickets, count_queries, expected):  # no
     with count_queries as counted:
         assert client.get(url).status_code == 200
     assert len(counted) == expected["reload"], counted.statements
+
+
+def test_the_partial_queue_indexes_cover_the_working_queue():
+    """The queue's partial indexes hold exactly the statuses the default view asks for
+    (a change to one without the other would leave the planner unable to use them)."""
+    import re
+
+    from portal.models.ticket import WORKING_QUEUE
+    from portal.tickets.queries import QUEUE_STATUSES
+
+    assert tuple(re.findall(r"'(\w+)'", str(WORKING_QUEUE))) == QUEUE_STATUSES
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(("name", "index"), [("language", "ix_ticket_queue_language"),
+                                             ("channel", "ix_ticket_queue_channel")])
+def test_language_and_channel_filters_use_their_index(app, db, make_staff, name, index):
+    """On PostgreSQL the default view filtered by language or channel is a range scan of
+    its partial index, not a walk of every ticket in due order (1.2 s at 1,000,000)."""
+    from datetime import timedelta
+
+    from sqlalchemy import event
+
+    from portal.models.base import utcnow
+    from portal.tickets.queue import parse_filters, queue_page
+
+    value = {"language": "de", "channel": "phone"}[name]
+    statements = []
+
+    def grab(conn, cursor, statement, parameters, context, executemany):
+        if "FROM ticket" in statement:
+            statements.append((statement, parameters))
+
+    staff = make_staff("agent")
+    now = utcnow()
+    event.listen(db.engine, "before_cursor_execute", grab)
+    try:
+        queue_page(parse_filters({name: value}, ["en", "es", "fr", "de"]), staff_id=staff.id,
+                   now=now, day_end=now + timedelta(hours=8))
+    finally:
+        event.remove(db.engine, "before_cursor_execute", grab)
+    (statement, parameters), = statements
+    raw = db.session.connection().connection.driver_connection
+    with raw.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN " + statement, parameters)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert index in plan, plan
