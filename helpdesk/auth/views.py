@@ -189,7 +189,7 @@ def login():
             if needs_rehash(user.password_hash):
                 user.password_hash = hash_password(form.password.data)
             next_url = request.args.get("next")
-            if user.totp_enabled or user.role == "admin":
+            if user.totp_enabled or user.must_set_up_totp:
                 session.clear()
                 session[PENDING_KEY] = user.id
                 session[PENDING_NEXT_KEY] = safe_next(next_url, _home())
@@ -266,6 +266,7 @@ def totp_setup():
         else:
             user.totp_secret = secret
             user.totp_last_step = step
+            user.totp_required = False
             session.pop(SETUP_SECRET_KEY, None)
             audit.record("staff.totp_enabled", actor_type="staff", actor_id=user.id)
             if pending is not None and not current_user.is_authenticated:
@@ -284,6 +285,7 @@ def totp_setup():
             secret=secret,
             qr=totp.qr_data_uri(uri),
             forced=not current_user.is_authenticated,
+            after_reset=bool(user.totp_required) and user.role != "admin",
         ),
         status,
     )))

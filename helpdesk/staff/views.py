@@ -8,7 +8,7 @@ e-mailed; the rules (last administrator, one's own role, single-use links) live 
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -100,9 +100,17 @@ def _action(staff_id: int, act, done: str):
     return _show(user, RoleForm(role=user.role), 409)
 
 
-@bp.route("/<int:staff_id>/deactivate", methods=["POST"])
+def _confirm(staff_id: int, action: str):
+    """The confirmation page of an action that takes access away (GET before the POST)."""
+    user = _staff_or_404(staff_id)
+    return _page("staff_admin/confirm.html", user=user, action=action, confirm=ConfirmForm())
+
+
+@bp.route("/<int:staff_id>/deactivate", methods=["GET", "POST"])
 @staff_required("admin")
 def deactivate(staff_id: int):
+    if request.method == "GET":
+        return _confirm(staff_id, "deactivate")
     return _action(staff_id, lambda user: staff_accounts.deactivate(user, by=current_user),
                    _("%(name)s can no longer sign in; their sessions have ended."))
 
@@ -121,9 +129,11 @@ def unlock(staff_id: int):
                    _("Every sign-in lock of %(name)s is lifted."))
 
 
-@bp.route("/<int:staff_id>/two-factor/reset", methods=["POST"])
+@bp.route("/<int:staff_id>/two-factor/reset", methods=["GET", "POST"])
 @staff_required("admin")
 def reset_two_factor(staff_id: int):
+    if request.method == "GET":
+        return _confirm(staff_id, "reset_two_factor")
     return _action(staff_id, staff_accounts.reset_two_factor,
                    _("%(name)s sets up two-factor sign-in again at their next sign-in."))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.extensions import db
@@ -29,6 +29,9 @@ class StaffUser(UserMixin, db.Model):
     time_zone: Mapped[str | None] = mapped_column(String(64))  # None: the incident's, else UTC
     totp_secret: Mapped[str | None] = mapped_column(EncryptedString)
     totp_last_step: Mapped[int | None] = mapped_column(Integer)
+    # Set by an administrator's reset: two-factor set-up at the next sign-in, any role.
+    totp_required: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                server_default=false())
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The first failure of the current window (failures older than the window expire).
@@ -44,6 +47,11 @@ class StaffUser(UserMixin, db.Model):
     @property
     def totp_enabled(self) -> bool:
         return self.totp_secret is not None
+
+    @property
+    def must_set_up_totp(self) -> bool:
+        """Two-factor set-up is due before a session starts (admins, or after a reset)."""
+        return not self.totp_enabled and (self.role == "admin" or bool(self.totp_required))
 
     def get_id(self) -> str:
         # The version invalidates every session when it is bumped (sign-out

@@ -286,6 +286,7 @@ def reset_two_factor(user: StaffUser) -> bool:
         return False
     user.totp_secret = None
     user.totp_last_step = None
+    user.totp_required = True  # whatever the role: set up again at the next sign-in
     user.session_version += 1
     audit.record("staff.totp_reset", details={"staff_id": user.id})
     return True

@@ -69,7 +69,11 @@ def test_admin_adds_a_member_who_sets_their_password(chromium, page, live_server
     page.get_by_role("link", name="Staff accounts").first.click()
     page.get_by_role("link", name="Noor Newcomer").click()
     check(page, axe_source, artifacts_dir, "staff-member")
-    page.get_by_role("button", name="Deactivate").click()
+    # Deactivating asks first, on a page of its own.
+    page.get_by_role("link", name="Deactivate").click()
+    expect(page.get_by_role("heading", name="Deactivate Noor Newcomer?")).to_be_visible()
+    check(page, axe_source, artifacts_dir, "staff-confirm-deactivate")
+    page.get_by_role("button", name="Yes, deactivate the account").click()
     expect(page.get_by_text("Noor Newcomer can no longer sign in")).to_be_visible()
     expect(page.get_by_role("button", name="Reactivate")).to_be_visible()
 

@@ -297,3 +297,116 @@ def test_setup_tokens_are_redacted_from_request_logs():
     assert "abcDEF123" not in redact(line) and "/staff/setup/[redacted]" in redact(line)
     assert "abc" not in redact("GET /staff/%73etup/abc HTTP/1.1")
     assert redact("GET /n/ABCD-EFGH-JKMN HTTP/1.1") == "GET /n/[redacted] HTTP/1.1"
+
+
+def _signed_in(app, user):
+    """A client signed in as ``user`` with their password (no two-factor)."""
+    client = app.test_client()
+    token = csrf_token(client, "/staff/login")
+    response = client.post("/staff/login", data={"email": user.email,
+                                                 "password": STAFF_PASSWORD,
+                                                 "csrf_token": token})
+    assert response.status_code == 302 and "/staff/" not in response.location, response.location
+    return client
+
+
+def test_deactivation_ends_the_members_open_session(app, db, make_staff, admin_login):
+    agent = make_staff("agent")
+    agent_client = _signed_in(app, agent)
+    assert agent_client.get("/helpdesk/tickets/").status_code == 200
+    admin = admin_login()
+    assert _post(admin, f"/helpdesk/staff/{agent.id}/deactivate").status_code == 302
+    ended = agent_client.get("/helpdesk/tickets/")
+    assert ended.status_code == 302 and "/staff/login" in ended.location
+
+
+def test_deactivate_and_reset_ask_for_confirmation_first(app, db, make_staff, admin_login):
+    agent = make_staff("agent", totp_secret=pyotp.random_base32())
+    admin = admin_login()
+    show = admin.get(f"/helpdesk/staff/{agent.id}").text
+    # The account page only links to the confirmation pages; it posts neither action.
+    assert f'action="/helpdesk/staff/{agent.id}/deactivate"' not in show
+    assert f'href="/helpdesk/staff/{agent.id}/deactivate"' in show
+    assert f'action="/helpdesk/staff/{agent.id}/two-factor/reset"' not in show
+    assert f'href="/helpdesk/staff/{agent.id}/two-factor/reset"' in show
+    for path, button in (("/deactivate", "Yes, deactivate the account"),
+                         ("/two-factor/reset", "Yes, reset two-factor sign-in")):
+        page = admin.get(f"/helpdesk/staff/{agent.id}{path}")
+        assert page.status_code == 200
+        assert button in page.text and agent.name in page.text
+        assert f'action="/helpdesk/staff/{agent.id}{path}"' in page.text
+        assert page.headers["Cache-Control"] == "no-store"
+    db.session.refresh(agent)
+    assert agent.active and agent.totp_secret is not None  # a GET changes nothing
+    assert _logged(db, "staff.deactivated") == [] and _logged(db, "staff.totp_reset") == []
+
+
+@pytest.mark.parametrize("role", ["agent", "manager"])
+def test_after_a_reset_any_role_sets_up_two_factor_at_the_next_sign_in(app, db, make_staff,
+                                                                       admin_login, role):
+    member = make_staff(role, totp_secret=pyotp.random_base32())
+    admin = admin_login()
+    assert _post(admin, f"/helpdesk/staff/{member.id}/two-factor/reset").status_code == 302
+    db.session.refresh(member)
+    assert member.totp_secret is None and member.totp_required
+    assert "set-up due at the next sign-in" in admin.get("/helpdesk/staff/").text
+    client = app.test_client()
+    token = csrf_token(client, "/staff/login")
+    response = client.post("/staff/login", data={"email": member.email,
+                                                 "password": STAFF_PASSWORD,
+                                                 "csrf_token": token})
+    assert response.location.endswith("/staff/two-factor/setup")
+    # No session until the authenticator is set up again.
+    assert client.get("/helpdesk/tickets/").status_code == 302
+    page = client.get("/staff/two-factor/setup")
+    assert "An administrator reset your two-factor sign-in" in page.text
+    with client.session_transaction() as session:
+        secret = session["staff_totp_setup_secret"]
+    done = client.post("/staff/two-factor/setup", data={
+        "code": pyotp.TOTP(secret).now(),
+        "csrf_token": csrf_token(client, "/staff/two-factor/setup")})
+    assert done.status_code == 302
+    assert client.get("/helpdesk/tickets/").status_code == 200
+    db.session.expire_all()
+    member = db.session.get(StaffUser, member.id)
+    assert member.totp_secret == secret and not member.totp_required
+
+
+def test_two_admins_demoting_each_other_at_once_leave_one(app, db, make_staff):
+    """Concurrent requests: the admins' rows are locked (or the writers serialised), so
+    two administrators taking each other's role at the same moment cannot both succeed."""
+    from sqlalchemy.exc import OperationalError
+
+    from portal.security import staff_accounts
+    from portal.security.staff_accounts import StaffError
+    from tests.support.race import run_together
+
+    first, second = make_staff("admin"), make_staff("admin")
+
+    def demote(target_id: int, by_id: int):
+        def call():
+            with app.test_request_context():
+                try:
+                    target = db.session.get(StaffUser, target_id)
+                    by = db.session.get(StaffUser, by_id)
+                    staff_accounts.change_role(target, "manager", by=by)
+                    db.session.commit()
+                    return True
+                except (StaffError, OperationalError):
+                    db.session.rollback()
+                    return False
+                finally:
+                    db.session.remove()
+        return call
+
+    for _round in range(3):
+        results = run_together([demote(first.id, second.id), demote(second.id, first.id)])
+        db.session.expire_all()
+        admins = db.session.execute(select(StaffUser.id).where(
+            StaffUser.role == "admin", StaffUser.active.is_(True))).scalars().all()
+        assert len(admins) >= 1, results
+        assert results.count(True) <= 1, results
+        # Both administrators again for the next round.
+        for user in db.session.execute(select(StaffUser)).scalars():
+            user.role = "admin"
+        db.session.commit()

@@ -466,6 +466,10 @@ STAFF_ADMIN_ROUTES = {
     "GET staff_admin.show": Exempt("one staff account: no customer data"),
     "POST staff_admin.change_role": Writes("staff.role_changed", lambda w: _admin_post(
         w, "/role", {"role": "manager"})),
+    "GET staff_admin.deactivate": Exempt("the confirmation page: one staff account, "
+                                         "changes nothing"),
+    "GET staff_admin.reset_two_factor": Exempt("the confirmation page: one staff account, "
+                                               "changes nothing"),
     "POST staff_admin.deactivate": Writes("staff.deactivated", lambda w: _admin_post(
         w, "/deactivate")),
     "POST staff_admin.reactivate": Writes("staff.reactivated", lambda w: _admin_post(
