@@ -36,7 +36,7 @@ class Ticket(db.Model):
         Index("ix_ticket_queue_status", "status", "next_due_at", "id"),
         Index("ix_ticket_queue_assignee", "assignee_id", "next_due_at", "id"),
         Index("ix_ticket_queue_incident", "incident_id", "next_due_at", "id"),
-        # The working queue by language or channel (migration 0021): without them a
+        # The working queue by language or channel (migration 0022): without them a
         # language few working tickets have walks ix_ticket_queue through every ticket.
         Index("ix_ticket_queue_language", "language", "next_due_at", "id",
               postgresql_where=WORKING_QUEUE, sqlite_where=WORKING_QUEUE),

@@ -1,7 +1,7 @@
 """Queue filters by language and channel: partial indexes on the working queue (issue 10)
 
-Revision ID: 0021
-Revises: 0020
+Revision ID: 0022
+Revises: 0021
 Create Date: 2026-11-29 01:20:00
 
 The queue's default view is the working queue (new, open, waiting for the customer) by
@@ -14,8 +14,8 @@ is one short range scan, whatever the filter matches.
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0021"
-down_revision = "0020"
+revision = "0022"
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 
