@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 
 import click
 import pytest
@@ -448,7 +449,10 @@ REPORT_ROUTES: dict = {
     "GET incident_reports.report_pdf": Writes("report.exported", lambda w: w.get(
         "manager", w.incident_url("/report.pdf"))),
     "GET incident_reports.substitute_notice": PAGE,
-    "POST incident_reports.substitute_notice": Declared("substitute_notice.saved"),
+    "POST incident_reports.substitute_notice": Writes("substitute_notice.saved", lambda w: w.post(
+        "manager", w.incident_url("/substitute-notice"), {
+            "summary_en": "Someone reached our policy server.", "hotline": "+1 800 555 0199",
+            "stay_up_until": (date.today() + timedelta(days=120)).isoformat()})),
     "POST incident_reports.substitute_publish": Declared("substitute_notice.published"),
     "POST incident_reports.substitute_unpublish": Declared("substitute_notice.unpublished"),
     "GET public.incident": Exempt("the public substitute notice: no personal data"),
