@@ -241,6 +241,21 @@ async def drive(port: int, cookies: list[str], seconds: float, tickets: int,
     return report
 
 
+def backend_cpu_seconds(database: str) -> float:
+    """CPU seconds used so far by the PostgreSQL backends connected to ``database``."""
+    with psycopg.connect(portal_load.ADMIN_DSN, autocommit=True) as admin:
+        pids = [row[0] for row in admin.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s", (database,))]
+    ticks, total = os.sysconf("SC_CLK_TCK"), 0
+    for pid in pids:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, PermissionError):
+            continue
+        total += int(stat[11]) + int(stat[12])
+    return total / ticks
+
+
 def _percentiles(values: list[float]) -> dict:
     ordered = sorted(values)
 
@@ -342,12 +357,21 @@ def main() -> int:
             cookies = [await sign_in(port, f"agent{n}@bench.example")
                        for n in range(args.agents)]
             await drive(port, cookies, args.warmup, args.tickets, phones, refs)
-            return await drive(port, cookies, args.duration, args.tickets, phones, refs)
+            cpu = portal_load.server_cpu_seconds(server), backend_cpu_seconds(name)
+            result = await drive(port, cookies, args.duration, args.tickets, phones, refs)
+            # CPU per page, which the machine's other work does not inflate (much).
+            result["app_cpu_ms_per_page"] = round(
+                1000 * (portal_load.server_cpu_seconds(server) - cpu[0]) / result["pages"], 1)
+            result["db_cpu_ms_per_page"] = round(
+                1000 * (backend_cpu_seconds(name) - cpu[1]) / result["pages"], 1)
+            return result
 
         report["run"] = asyncio.run(run())
         run_report = report["run"]
         print(f"{run_report['pages']} pages in {run_report['seconds']} s: "
-              f"{run_report['pages_per_s']} pages/s, statuses {run_report['statuses']}")
+              f"{run_report['pages_per_s']} pages/s, statuses {run_report['statuses']}; CPU per "
+              f"page: gunicorn {run_report['app_cpu_ms_per_page']} ms, PostgreSQL "
+              f"{run_report['db_cpu_ms_per_page']} ms")
         for kind, values in run_report["kinds"].items():
             print(f"  {kind:24} n={values['n']:6} p50 {values['p50_ms']:7.1f} ms  "
                   f"p95 {values['p95_ms']:7.1f} ms  p99 {values['p99_ms']:7.1f} ms")

@@ -183,6 +183,7 @@ class Config:
     DISPATCH_EMAIL_PER_SECOND = 0  # 0 = unlimited
     DISPATCH_LEASE_SECONDS = 300
     DISPATCH_CHUNK_SIZE = 500
+    DISPATCH_SEND_CONCURRENCY = 8  # connections a worker sends one chunk over at once
     DISPATCH_RECOVER_EVERY_SECONDS = 60
     DISPATCH_SMTP_TIMEOUT_SECONDS = 30
     DISPATCH_TWILIO_TIMEOUT_SECONDS = 30
@@ -414,12 +415,13 @@ def load(instance_path: str | Path) -> type[Config] | dict:
                  "DISPATCH_SMS_PER_SECOND", "DISPATCH_EMAIL_PER_SECOND",
                  "DISPATCH_LEASE_SECONDS", "DISPATCH_CHUNK_SIZE",
                  "DISPATCH_RECOVER_EVERY_SECONDS", "DISPATCH_SMTP_TIMEOUT_SECONDS",
-                 "DISPATCH_TWILIO_TIMEOUT_SECONDS"):
+                 "DISPATCH_TWILIO_TIMEOUT_SECONDS", "DISPATCH_SEND_CONCURRENCY"):
         # The names (DISPATCH_...), or PORTAL_DISPATCH_... like most settings.
         settings[name] = as_int(_env(name) or _env(f"PORTAL_{name}"), settings[name])
         if settings[name] < 0:
             raise ConfigError(f"{name} must not be negative")
-    for name in ("DISPATCH_MAX_ATTEMPTS", "DISPATCH_LEASE_SECONDS", "DISPATCH_CHUNK_SIZE"):
+    for name in ("DISPATCH_MAX_ATTEMPTS", "DISPATCH_LEASE_SECONDS", "DISPATCH_CHUNK_SIZE",
+                 "DISPATCH_SEND_CONCURRENCY"):
         if settings[name] < 1:
             raise ConfigError(f"{name} must be at least 1")
     settings["DISPATCH_LETTER_BATCH_SIZE"] = as_int(_env("DISPATCH_LETTER_BATCH_SIZE"),

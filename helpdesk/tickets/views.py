@@ -159,12 +159,17 @@ def _remember_person(person_id: int | None) -> None:
     grants.remember(person_id)
 
 
-def _composer(ticket: Ticket, form: ReplyForm | None):
-    """The reply form, filled with the chosen answer when "Use" was pressed."""
+def _composer(ticket: Ticket, form: ReplyForm | None, messages: list):
+    """The reply form, filled with the chosen answer when "Use" was pressed.
+
+    ``messages`` is the ticket's thread as shown: the newest customer message the agent
+    has seen is taken from it (a ``max(id)`` query of its own made PostgreSQL walk the
+    messages' primary key backwards, 0.4 s at 3,000,000 messages).
+    """
     problem = None
     if form is None:
         form = ReplyForm(formdata=None)
-        form.seen_message_id.data = str(last_customer_message_id(ticket.id))
+        form.seen_message_id.data = str(last_customer_message_id(messages))
         form.status.data = "pending_customer"
         chosen = request.args.get("use", "")
         if chosen.isdigit():
@@ -186,7 +191,7 @@ def _show(ticket: Ticket, *, reply_form: ReplyForm | None = None, revealed=None,
           stale=None, status: int = 200):
     context = person_context(ticket)
     messages = thread(ticket.id)
-    form, problem = _composer(ticket, reply_form)
+    form, problem = _composer(ticket, reply_form, messages)
     aq = (request.args.get("aq") or "")[:100]
     answers = approved_for(ticket.language, aq, ticket.incident_id)
     reveal_form = RevealForm(formdata=None)

@@ -22,7 +22,9 @@ from __future__ import annotations
 import logging
 import math
 import re
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -278,27 +280,88 @@ def send_chunk(campaign_id: int, channel: str) -> int:
     return len(rows)
 
 
+def send_concurrency() -> int:
+    """Connections a worker sends a chunk over at once (``DISPATCH_SEND_CONCURRENCY``).
+
+    The development outbox writes to the job's own database session, so it sends
+    one message at a time.
+    """
+    config = current_app.config
+    if config["OUTBOX_ENABLED"]:
+        return 1
+    return max(1, int(config["DISPATCH_SEND_CONCURRENCY"]))
+
+
+class _Tokens:
+    """The chunk's share of the channel's rate limit, taken from the shared bucket
+    (``ratelimit``, in Redis) in batches and handed to the sending threads one by one."""
+
+    def __init__(self, channel: str):
+        self.channel = channel
+        self.left = 0
+        self.lock = threading.Lock()
+
+    def take(self) -> None:
+        with self.lock:  # one thread asks Redis (and waits) while the others queue here
+            if self.left == 0:
+                self.left = ratelimit.acquire(self.channel, ratelimit.batch_size(self.channel))
+            self.left -= 1
+
+
 def _send_all(channel, rows, contacts, wordings) -> Outcomes:
+    """Send the claimed rows over ``send_concurrency()`` connections at once.
+
+    Each thread has its own SMTP connection or Twilio client and its own outcomes;
+    they are merged for ``_record``. The rows stay ``sending`` (leased) until then,
+    so a worker killed mid-chunk leaves them to ``recover`` as before.
+    """
+    threads = min(send_concurrency(), len(rows))
+    if threads <= 1:
+        return _send_some(channel, iter(rows), contacts, wordings, _Tokens(channel))
+    app = current_app._get_current_object()
+    todo = iter(rows)
+    lock = threading.Lock()
+
+    def next_row():
+        with lock:
+            return next(todo, None)
+
+    tokens = _Tokens(channel)
+
+    def run() -> Outcomes:
+        with app.app_context():
+            return _send_some(channel, iter(next_row, None), contacts, wordings, tokens)
+
+    with ThreadPoolExecutor(threads, thread_name_prefix="dispatch-send") as pool:
+        parts = [future.result() for future in [pool.submit(run) for _n in range(threads)]]
+    merged = Outcomes()
+    for part in parts:
+        merged.sent += part.sent
+        merged.retry += part.retry
+        merged.failed += part.failed
+        merged.opted_out += part.opted_out
+    return merged
+
+
+def _send_some(channel, rows, contacts, wordings, tokens: _Tokens) -> Outcomes:
+    """Send ``rows`` (an iterator, shared with other threads) one after the other."""
     outcomes = Outcomes()
     config = current_app.config
     base = link_base()
     callback = status_callback_url()
     max_attempts = int(config["DISPATCH_MAX_ATTEMPTS"])
     retry_base = float(config["DISPATCH_RETRY_BASE_SECONDS"])
-    tokens = 0
-    connection = email.Connection() if channel == "email" else None
+    connection = email.Connection() if channel == "email" else sms.Sender()
     try:
         for row in rows:
             address, language, code = contacts.get(row.person_id) or (None, "en", None)
             words = wordings[language or "en", row.notice_version_id]
             link = base + (code or "")
-            if tokens == 0:
-                tokens = ratelimit.acquire(channel, ratelimit.batch_size(channel))
-            tokens -= 1
+            tokens.take()
             try:
                 if channel == "sms":
                     body = words.render_sms(link)
-                    provider_id = sms.send(address, body, status_callback=callback)
+                    provider_id = connection.send(address, body, status_callback=callback)
                 else:
                     subject, body, html = words.render_email(link, code or "")
                     provider_id = connection.send(address, body, subject=subject, html=html)
@@ -322,7 +385,7 @@ def _send_all(channel, rows, contacts, wordings) -> Outcomes:
             outcomes.sent.append({"nid": row.id, "provider_id": provider_id,
                                   "digest": digest(body)})
     finally:
-        if connection is not None:
+        if channel == "email":
             connection.close()
     return outcomes
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
@@ -20,6 +20,9 @@ CALL_DIRECTIONS = ("inbound", "outbound")
 # stopped clock (resolved, closed, no SLA) after those.
 PAUSED_DUE = datetime(9000, 1, 1, tzinfo=UTC)
 NO_DUE = datetime(9999, 12, 31, tzinfo=UTC)
+# The statuses of the working queue (portal.tickets.queries.QUEUE_STATUSES), as the
+# predicate of the queue's partial indexes; a query must name them the same way.
+WORKING_QUEUE = text("status IN ('new', 'open', 'pending_customer')")
 CALL_OUTCOMES = ("answered", "callback_promised", "escalated", "no_answer", "voicemail")
 
 
@@ -33,6 +36,12 @@ class Ticket(db.Model):
         Index("ix_ticket_queue_status", "status", "next_due_at", "id"),
         Index("ix_ticket_queue_assignee", "assignee_id", "next_due_at", "id"),
         Index("ix_ticket_queue_incident", "incident_id", "next_due_at", "id"),
+        # The working queue by language or channel (migration 0022): without them a
+        # language few working tickets have walks ix_ticket_queue through every ticket.
+        Index("ix_ticket_queue_language", "language", "next_due_at", "id",
+              postgresql_where=WORKING_QUEUE, sqlite_where=WORKING_QUEUE),
+        Index("ix_ticket_queue_channel", "channel", "next_due_at", "id",
+              postgresql_where=WORKING_QUEUE, sqlite_where=WORKING_QUEUE),
         one_of("status", TICKET_STATUSES),
         one_of("channel", TICKET_CHANNELS),
     )

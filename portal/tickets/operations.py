@@ -207,12 +207,9 @@ def thread(ticket_id: int) -> list[TicketMessage]:
         .order_by(TicketMessage.id)).scalars())
 
 
-def last_customer_message_id(ticket_id: int) -> int:
-    """The id of the ticket's newest customer message (0 if none)."""
-    return db.session.execute(
-        select(func.max(TicketMessage.id)).where(TicketMessage.ticket_id == ticket_id,
-                                                 TicketMessage.author_type == "customer")
-    ).scalar() or 0
+def last_customer_message_id(messages: list[TicketMessage]) -> int:
+    """The id of the newest customer message of a thread (``thread``; 0 if none)."""
+    return max((m.id for m in messages if m.author_type == "customer"), default=0)
 
 
 def customer_messages_after(ticket_id: int, message_id: int) -> list[TicketMessage]:

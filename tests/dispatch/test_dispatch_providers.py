@@ -60,6 +60,8 @@ def test_every_person_gets_each_channel_once(app, db, runner, queue, twilio_stub
                                              make_incident, make_person):
     _base, received = twilio_stub
     _controller, sink = smtp_sink
+    # One sending connection per chunk here (test_dispatch_concurrency.py covers several).
+    app.config["DISPATCH_SEND_CONCURRENCY"] = 1
     incident, persons = incident_with_people(db, make_incident, make_person, 9,
                                              languages=("en", "es", "fr", "de"))
     campaign, summary = campaigns.launch(incident.id, ["sms", "email"])
