@@ -399,21 +399,27 @@ CAMPAIGN_ROUTES: dict = {
 HELPDESK_ROUTES: dict = {
     # tickets, people, answers (issue 10)
     "GET tickets.queue": PAGE,
-    "GET tickets.show": Declared("ticket.viewed"),
+    "GET tickets.show": Writes("ticket.viewed", lambda w: w.get(
+        "manager", f"/helpdesk/tickets/{w.ticket.id}")),
     "GET tickets.sla_index": PAGE,
     "GET tickets.sla_edit": PAGE,
     "POST tickets.sla_edit": Declared("ticket.sla_changed"),
-    "POST tickets.take": Declared("ticket.assigned"),
+    "POST tickets.take": Writes("ticket.assigned", lambda w: w.post(
+        "manager", f"/helpdesk/tickets/{w.ticket.id}/take", {"ticket_id": w.ticket.id})),
     "POST tickets.assign_to": Declared("ticket.assigned"),
-    "POST tickets.change_status": Declared("ticket.status_changed"),
-    "POST tickets.note": Declared("ticket.note_added"),
+    "POST tickets.change_status": Writes("ticket.status_changed", lambda w: w.post(
+        "manager", f"/helpdesk/tickets/{w.ticket.id}/status", {"status": "resolved"})),
+    "POST tickets.note": Writes("ticket.note_added", lambda w: w.post(
+        "manager", f"/helpdesk/tickets/{w.ticket.id}/note", {"body": "Called back"})),
     "POST tickets.reply_to": Declared("ticket.replied"),
     "POST tickets.reveal": Declared("pii.revealed"),
     "POST tickets.ping": Exempt("presence only: who else has the ticket open (kept in Redis, "
                                 "expires by itself); changes no record"),
     "GET people.search": PAGE,
     "POST people.search": Declared("person.searched"),
-    "GET people.show": Declared("person.viewed"),
+    "GET people.show": Writes("person.viewed", lambda w: (  # reached through the ticket
+        w.get("manager", f"/helpdesk/tickets/{w.ticket.id}"),
+        w.get("manager", f"/helpdesk/people/{w.person.id}"))[-1]),
     "GET people.log_call": PAGE,
     "POST people.log_call": Declared("call.logged"),
     "POST people.open_ticket": Declared("ticket.created"),
@@ -437,8 +443,10 @@ REPORT_ROUTES: dict = {
     # dashboards, the regulator report and the substitute notice (issue 11)
     "GET reports.index": Exempt("dashboards: aggregates per day and channel, no person"),
     "GET reports.incident": Exempt("dashboards: aggregates per day and channel, no person"),
-    "GET incident_reports.report_json": Declared("report.exported"),
-    "GET incident_reports.report_pdf": Declared("report.exported"),
+    "GET incident_reports.report_json": Writes("report.exported", lambda w: w.get(
+        "manager", w.incident_url("/report.json"))),
+    "GET incident_reports.report_pdf": Writes("report.exported", lambda w: w.get(
+        "manager", w.incident_url("/report.pdf"))),
     "GET incident_reports.substitute_notice": PAGE,
     "POST incident_reports.substitute_notice": Declared("substitute_notice.saved"),
     "POST incident_reports.substitute_publish": Declared("substitute_notice.published"),
@@ -549,9 +557,12 @@ HELPDESK_COMMANDS: dict = {
 
 AUDIT_COMMANDS: dict = {
     # audit chain and retention (issue 11)
-    "audit checkpoint": Declared("audit.checkpointed"),
+    "audit checkpoint": Writes("audit.checkpointed", lambda runner, w: (
+        w.app.config.update(PORTAL_AUDIT_CHECKPOINT_DIR=str(w.tmp)),
+        runner.invoke(args=["audit", "checkpoint", "--out", str(w.tmp / "head.json")]))[-1]),
     "audit public-key": READ_ONLY,
-    "data purge": Declared("data.purged"),
+    "data purge": Writes("data.purged", lambda runner, w: runner.invoke(
+        args=["data", "purge", "--incident", w.reference, "--yes"])),
 }
 
 OVERSIGHT_COMMANDS = {
