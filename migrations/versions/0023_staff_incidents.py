@@ -1,7 +1,7 @@
 """Staff: agents assigned to incidents (none assigned: every incident)
 
-Revision ID: 0022
-Revises: 0021
+Revision ID: 0023
+Revises: 0022
 Create Date: 2026-11-29 01:25:00
 
 An administrator may restrict an agent to some incidents; the tickets and people of
@@ -12,8 +12,8 @@ the pages of the (usual) unlimited agent read nothing more than the signed-in ac
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0022"
-down_revision = "0021"
+revision = "0023"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 
