@@ -5,8 +5,10 @@ It claims up to ``DISPATCH_CHUNK_SIZE`` due pending rows in id order
 (``UPDATE … SET status='sending', lease_until=… RETURNING``; on PostgreSQL the rows
 are picked in a MATERIALIZED CTE with ``FOR UPDATE SKIP LOCKED``, so two workers
 never claim the same row and a chunk is never more than its size), commits, reads
-the people's contact data, then sends with no transaction open: a message is only
-ever sent from a row this job claimed. The outcomes are written in one batch
+the people's contact data, then sends with no transaction open, over
+``DISPATCH_SEND_CONCURRENCY`` connections at once (threads, each with its own SMTP
+connection or Twilio session; one token bucket): a message is only ever sent from a
+row this job claimed. The outcomes are written in one batch
 (``executemany``), never one ORM object per message.
 
 Transient failures go back to ``pending`` with ``next_attempt_at`` doubling from

@@ -209,3 +209,21 @@ def test_a_campaign_email_parses_with_its_headers_and_both_parts(
         assert long_lines == []
         assert b"\n" not in envelope.content.replace(b"\r\n", b"")  # no bare LF
     assert len(subjects) == 4  # each in its language
+
+
+def test_twilio_session_reads_the_proxy_once_not_per_request(app, monkeypatch):
+    """``trust_env`` is off (no environment look-up per message), yet a proxy set in
+    the environment when the client is made still applies (docs/configuration.md)."""
+    from portal.dispatch.channels import sms
+
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal.example:3128")
+    monkeypatch.setenv("HTTP_PROXY", "http://proxy.internal.example:3128")
+    monkeypatch.setenv("NO_PROXY", "")
+    with app.app_context():
+        app.config["TWILIO_API_BASE"] = ""
+        client = sms.new_client()
+        assert client.http_client.session.trust_env is False
+        assert client.http_client.proxy == {"https": "http://proxy.internal.example:3128",
+                                            "http": "http://proxy.internal.example:3128"}
+        monkeypatch.setenv("NO_PROXY", "api.twilio.com")
+        assert sms.new_client().http_client.proxy == {}

@@ -489,6 +489,8 @@ STAFF_ADMIN_ROUTES = {
     "POST staff_admin.unlock": Writes("staff.unlocked", lambda w: _admin_post(w, "/unlock")),
     "POST staff_admin.reset_two_factor": Writes("staff.totp_reset", lambda w: _admin_post(
         w, "/two-factor/reset", totp_secret="JBSWY3DPEHPK3PXP")),
+    "POST staff_admin.incidents": Writes("staff.incidents_changed", lambda w: _admin_post(
+        w, "/incidents", {"incidents": [str(w.incident.id)]})),
     "POST staff_admin.new_link": Writes("staff.setup_link_renewed", lambda w: _admin_post(
         w, "/link")),
 }
