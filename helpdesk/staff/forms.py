@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, SelectField, StringField
+from wtforms import EmailField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length
+from wtforms.widgets import CheckboxInput, ListWidget
 
 ROLE_LABELS = {"agent": _l("Agent"), "manager": _l("Manager"), "admin": _l("Administrator")}
 
@@ -30,3 +31,11 @@ class RoleForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """Only the CSRF token (deactivate, reactivate, unlock, reset, new link)."""
+
+
+class IncidentsForm(FlaskForm):
+    """The incidents an agent works (none ticked: every incident)."""
+
+    incidents = SelectMultipleField(_l("Incidents this agent works"), choices=[], coerce=int,
+                                    widget=ListWidget(prefix_label=False),
+                                    option_widget=CheckboxInput(), validate_choice=False)

@@ -14,7 +14,13 @@ from flask_login import current_user
 
 from helpdesk.saving import saving
 from helpdesk.staff import bp
-from helpdesk.staff.forms import ROLE_LABELS, ConfirmForm, NewStaffForm, RoleForm
+from helpdesk.staff.forms import (
+    ROLE_LABELS,
+    ConfirmForm,
+    IncidentsForm,
+    NewStaffForm,
+    RoleForm,
+)
 from portal.security import staff_accounts
 from portal.security.headers import no_store
 from portal.security.permissions import staff_required
@@ -63,11 +69,38 @@ def show(staff_id: int):
     return _show(user, RoleForm(role=user.role))
 
 
-def _show(user, role_form, status: int = 200):
+def _incidents_form(user, form: IncidentsForm | None = None) -> IncidentsForm:
+    if form is None:
+        form = IncidentsForm(incidents=staff_accounts.assigned_incident_ids(user))
+    form.incidents.choices = [(incident.id, f"{incident.reference}: {incident.title}")
+                              for incident in staff_accounts.incidents()]
+    return form
+
+
+def _show(user, role_form, status: int = 200, incidents_form: IncidentsForm | None = None):
     return _page("staff_admin/show.html", status, user=user, role_form=role_form,
                  confirm=ConfirmForm(), locked=staff_accounts.is_locked(user),
                  pending=staff_accounts.pending_links([user.id]).get(user.id),
-                 is_self=user.id == current_user.id)
+                 is_self=user.id == current_user.id,
+                 incidents_form=_incidents_form(user, incidents_form))
+
+
+@bp.route("/<int:staff_id>/incidents", methods=["POST"])
+@staff_required("admin")
+def incidents(staff_id: int):
+    """Limit an agent to some incidents (none ticked: every incident)."""
+    user = _staff_or_404(staff_id)
+    form = _incidents_form(user, IncidentsForm())
+    if not form.validate_on_submit():
+        return _show(user, RoleForm(role=user.role), 400, incidents_form=form)
+    with saving(form) as saved:
+        changed = staff_accounts.set_incidents(user, form.incidents.data or [])
+    if not saved:  # bad input (an unknown incident, a role that is not limited)
+        return _show(user, RoleForm(role=user.role), 409 if saved.conflict else 400,
+                     incidents_form=form)
+    if changed:
+        flash(_("The incidents of %(name)s are saved.", name=user.name), "success")
+    return redirect(url_for("staff_admin.show", staff_id=user.id))
 
 
 @bp.route("/<int:staff_id>/role", methods=["POST"])

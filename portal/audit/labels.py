@@ -136,6 +136,7 @@ LABELS = {
     "staff.role_changed": _l("Staff role changed"),
     "staff.reactivated": _l("Staff account reactivated"),
     "staff.totp_reset": _l("Two-factor sign-in reset"),
+    "staff.incidents_changed": _l("Agent's incidents changed"),
 }
 
 # A family's label, for names no entry above covers (older rows, names built at run time).

@@ -10,7 +10,7 @@ from portal.models.incident import Incident, IncidentAdvice, NoticeVersion, Regu
 from portal.models.interaction import Interaction
 from portal.models.letter import Letter  # letters (issue 9)
 from portal.models.person import ActivationCode, Person
-from portal.models.staff import StaffSetupLink, StaffUser
+from portal.models.staff import StaffIncident, StaffSetupLink, StaffUser
 from portal.models.substitute import ReportSnapshot, SubstituteNotice
 from portal.models.ticket import Ticket, TicketMessage, TicketSla, TicketViewer
 
@@ -33,6 +33,7 @@ __all__ = [
     "Person",
     "RegulatorFiling",
     "ReportSnapshot",
+    "StaffIncident",
     "StaffSetupLink",
     "StaffUser",
     "SubstituteNotice",

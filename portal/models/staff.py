@@ -32,6 +32,9 @@ class StaffUser(UserMixin, db.Model):
     # Set by an administrator's reset: two-factor set-up at the next sign-in, any role.
     totp_required: Mapped[bool] = mapped_column(Boolean, default=False,
                                                 server_default=false())
+    # An administrator limited this agent to the incidents in ``staff_incident``.
+    incidents_limited: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                    server_default=false())
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The first failure of the current window (failures older than the window expire).
@@ -79,3 +82,12 @@ class StaffSetupLink(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class StaffIncident(db.Model):
+    """An agent assigned to an incident: an agent with none works every incident."""
+
+    __tablename__ = "staff_incident"
+
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id"), primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id"), primary_key=True)

@@ -34,7 +34,8 @@ from portal.dispatch.channels import ChannelError, email
 from portal.extensions import db
 from portal.models.attempt import AttemptCounter
 from portal.models.base import utcnow
-from portal.models.staff import ROLES, StaffSetupLink, StaffUser
+from portal.models.incident import Incident
+from portal.models.staff import ROLES, StaffIncident, StaffSetupLink, StaffUser
 from portal.security.passwords import MIN_LENGTH, hash_password
 
 TOKEN_BYTES = 32
@@ -299,3 +300,47 @@ def is_locked(user: StaffUser) -> bool:
     return db.session.execute(select(AttemptCounter.key).where(
         AttemptCounter.key.like(f"staff:{user.id}:%"),
         AttemptCounter.locked_until > utcnow()).limit(1)).first() is not None
+
+
+# --- agents assigned to incidents ------------------------------------------------------
+
+
+def incidents() -> list[Incident]:
+    """Every incident an agent may be assigned to, newest first."""
+    return list(db.session.execute(select(Incident).order_by(Incident.id.desc())).scalars())
+
+
+def assigned_incident_ids(user: StaffUser) -> list[int]:
+    """The incidents ``user`` is assigned to (none: every incident)."""
+    return sorted(db.session.execute(select(StaffIncident.incident_id).where(
+        StaffIncident.staff_id == user.id)).scalars())
+
+
+def set_incidents(user: StaffUser, incident_ids: list[int]) -> bool:
+    """Limit an agent to ``incident_ids`` (empty: every incident); ``False`` if unchanged.
+
+    The restriction applies to agents; managers and administrators see every incident.
+    """
+    if user.role != "agent":
+        raise StaffError(_("Only agents are limited to incidents: managers and "
+                           "administrators see every incident."), "incidents")
+    wanted = set(incident_ids)
+    known = dict(db.session.execute(select(Incident.id, Incident.reference).where(
+        Incident.id.in_(wanted))).all()) if wanted else {}
+    if set(known) != wanted:
+        raise StaffError(_("Choose incidents from the list."), "incidents")
+    before = set(assigned_incident_ids(user))
+    if before == wanted:
+        return False
+    references = dict(db.session.execute(select(Incident.id, Incident.reference).where(
+        Incident.id.in_(before | wanted))).all())
+    db.session.execute(delete(StaffIncident).where(StaffIncident.staff_id == user.id))
+    db.session.add_all(StaffIncident(staff_id=user.id, incident_id=incident_id)
+                       for incident_id in sorted(wanted))
+    user.incidents_limited = bool(wanted)
+    audit.record("staff.incidents_changed", details={
+        "staff_id": user.id,
+        "from": sorted(references[i] for i in before),
+        "to": sorted(references[i] for i in wanted),
+    })
+    return True

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
+from portal.extensions import db
+from portal.models.staff import StaffIncident
 from portal.models.ticket import Ticket
 from portal.security.permissions import has_role
 
@@ -10,12 +14,20 @@ TICKET_ROLE = "agent"
 
 
 def visible_incident_ids(user) -> list[int] | None:
-    """The incidents whose tickets ``user`` may see (None: every incident).
+    """The incidents whose tickets and people ``user`` may see (None: every incident).
 
-    Staff are not restricted to incidents today; a restriction goes here and
-    applies to the queue and to every ticket page at once.
+    An administrator may assign an agent to incidents (``/helpdesk/staff``); an agent
+    with none assigned, and every manager and administrator, sees every incident.
+    The queue, the people search and every ticket and person page ask here.
     """
-    return None
+    if not getattr(user, "is_authenticated", False):
+        return []
+    if has_role(user, "manager") or not getattr(user, "incidents_limited", False):
+        return None  # the usual case reads nothing more than the signed-in account
+    assigned = list(db.session.execute(
+        select(StaffIncident.incident_id).where(StaffIncident.staff_id == user.id)
+    ).scalars())
+    return assigned or None
 
 
 def may_work(user, ticket: Ticket | None) -> bool:

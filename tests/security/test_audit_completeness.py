@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 
 import click
 import pytest
@@ -448,7 +449,10 @@ REPORT_ROUTES: dict = {
     "GET incident_reports.report_pdf": Writes("report.exported", lambda w: w.get(
         "manager", w.incident_url("/report.pdf"))),
     "GET incident_reports.substitute_notice": PAGE,
-    "POST incident_reports.substitute_notice": Declared("substitute_notice.saved"),
+    "POST incident_reports.substitute_notice": Writes("substitute_notice.saved", lambda w: w.post(
+        "manager", w.incident_url("/substitute-notice"), {
+            "summary_en": "Someone reached our policy server.", "hotline": "+1 800 555 0199",
+            "stay_up_until": (date.today() + timedelta(days=120)).isoformat()})),
     "POST incident_reports.substitute_publish": Declared("substitute_notice.published"),
     "POST incident_reports.substitute_unpublish": Declared("substitute_notice.unpublished"),
     "GET public.incident": Exempt("the public substitute notice: no personal data"),
@@ -485,6 +489,8 @@ STAFF_ADMIN_ROUTES = {
     "POST staff_admin.unlock": Writes("staff.unlocked", lambda w: _admin_post(w, "/unlock")),
     "POST staff_admin.reset_two_factor": Writes("staff.totp_reset", lambda w: _admin_post(
         w, "/two-factor/reset", totp_secret="JBSWY3DPEHPK3PXP")),
+    "POST staff_admin.incidents": Writes("staff.incidents_changed", lambda w: _admin_post(
+        w, "/incidents", {"incidents": [str(w.incident.id)]})),
     "POST staff_admin.new_link": Writes("staff.setup_link_renewed", lambda w: _admin_post(
         w, "/link")),
 }
