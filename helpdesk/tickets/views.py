@@ -27,6 +27,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from helpdesk.incidents.forms import choices
+from helpdesk.incidents.views import time_span
 from helpdesk.tickets import bp
 from helpdesk.tickets.forms import (
     AssignForm,
@@ -39,6 +40,7 @@ from helpdesk.tickets.forms import (
 from portal.answers import render
 from portal.answers.choose import approved_for
 from portal.audit import log as audit
+from portal.core import i18n
 from portal.core.i18n import LANGUAGE_NAMES, display_zone_name, zone
 from portal.core.jobs import enqueue
 from portal.dispatch.replies import notify_reply
@@ -94,12 +96,27 @@ FILTER_LABELS = {
 @bp.context_processor
 def _ticket_labels():
     # Resolved once per page rather than once per row.
-    return {"ticket_status_labels": {k: str(v) for k, v in STATUS_LABELS.items()},
-            "ticket_channel_labels": {k: str(v) for k, v in CHANNEL_LABELS.items()}}
+    from portal.customer.forms import TICKET_TOPICS
+
+    return {"ticket_status_labels": {k: i18n.resolved(v) for k, v in STATUS_LABELS.items()},
+            "ticket_channel_labels": {k: i18n.resolved(v) for k, v in CHANNEL_LABELS.items()},
+            "ticket_topic_labels": {k: i18n.resolved(v) for k, v in TICKET_TOPICS}}
+
+
+@bp.app_template_filter("due_phrase")
+def due_phrase(due: datetime, now: datetime) -> str:
+    """How long until ``due``, or how late: "3 hours left", "1 day, 2 hours late".
+
+    A plain filter rather than ``_()`` in the template: inside the queue's row loop each
+    ``_()`` call copied the template context (Jinja passes it the loop's variables).
+    """
+    if due < now:
+        return i18n.gettext("%(span)s late", span=time_span(now - due))
+    return i18n.gettext("%(span)s left", span=time_span(due - now))
 
 
 def _status_choices(values):
-    return choices([(value, str(STATUS_LABELS[value])) for value in values])
+    return choices([(value, i18n.resolved(STATUS_LABELS[value])) for value in values])
 
 
 def _languages() -> list[str]:
@@ -120,7 +137,7 @@ def _topic_keys(q: str) -> set[str]:
     if len(needle) < 3:
         return set()
     return {key for key, label in TICKET_TOPICS
-            if needle in key.casefold() or needle in str(label).casefold()}
+            if needle in key.casefold() or needle in i18n.resolved(label).casefold()}
 
 
 def ticket_or_404(ticket_id: int) -> Ticket:
@@ -146,7 +163,6 @@ def queue():
         "tickets/queue.html", page=page, filters=filters, now=now, problems=problems,
         statuses=TICKET_STATUSES, channels=TICKET_CHANNELS, languages=_languages(),
         language_names=LANGUAGE_NAMES, sla_labels=SLA_LABELS, agents=agents(),
-        take_form=TakeForm(),
     ), 400 if problems else 200
 
 
@@ -195,9 +211,10 @@ def _show(ticket: Ticket, *, reply_form: ReplyForm | None = None, revealed=None,
     aq = (request.args.get("aq") or "")[:100]
     answers = approved_for(ticket.language, aq, ticket.incident_id)
     reveal_form = RevealForm(formdata=None)
-    reveal_form.field.choices = choices([(name, str(FIELD_LABELS[name])) for name in REVEALABLE])
+    field_labels = {name: i18n.resolved(label) for name, label in FIELD_LABELS.items()}
+    reveal_form.field.choices = choices([(name, field_labels[name]) for name in REVEALABLE])
     reveal_form.reason.choices = choices([("", _("Choose a reason"))] + [
-        (name, str(REASON_LABELS[name])) for name in REVEAL_REASONS])
+        (name, i18n.resolved(REASON_LABELS[name])) for name in REVEAL_REASONS])
     status_form = StatusForm(formdata=None)
     status_form.status.choices = _status_choices(TICKET_STATUSES)
     status_form.status.data = ticket.status
@@ -212,11 +229,11 @@ def _show(ticket: Ticket, *, reply_form: ReplyForm | None = None, revealed=None,
         notifications=context.notifications, messages=messages,
         names=staff_names(messages, ticket.assignee_id),
         masked=masked(context.person) if context.person else {},
-        revealed=revealed or {}, field_labels=FIELD_LABELS, reason_labels=REASON_LABELS,
+        revealed=revealed or {}, field_labels=field_labels, reason_labels=REASON_LABELS,
         reply_form=form, compose_problem=problem, answers=answers, aq=aq,
         chosen_answer=int(chosen) if chosen and str(chosen).isdigit() else None,
         note_form=NoteForm(formdata=None), reveal_form=reveal_form, status_form=status_form,
-        assign_form=assign_form, take_form=TakeForm(formdata=None),
+        assign_form=assign_form,
         others=presence.others(ticket.id, current_user.id), stale=stale or [],
         presence_every=max(5, presence.window() // 2),
         due=sla.shown_due(ticket), now=utcnow(), language_names=LANGUAGE_NAMES,
