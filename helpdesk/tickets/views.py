@@ -16,6 +16,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     jsonify,
     redirect,
     render_template,
@@ -62,7 +63,7 @@ from portal.tickets.operations import (
     set_status,
     thread,
 )
-from portal.tickets.page import person_context, staff_names
+from portal.tickets.page import load_for_page, person_context, staff_names
 from portal.tickets.queue import agents, parse_filters, queue_page
 from portal.tickets.reveal import REVEAL_REASONS, REVEALABLE, masked
 from portal.tickets.reveal import reveal as reveal_field
@@ -140,9 +141,17 @@ def _topic_keys(q: str) -> set[str]:
             if needle in key.casefold() or needle in i18n.resolved(label).casefold()}
 
 
-def ticket_or_404(ticket_id: int) -> Ticket:
-    """The ticket if the signed-in staff member may work it (404 otherwise)."""
-    ticket = find_ticket(ticket_id)
+def ticket_or_404(ticket_id: int, *, page: bool = False) -> Ticket:
+    """The ticket if the signed-in staff member may work it (404 otherwise).
+
+    ``page``: the ticket page will be shown, so its person and incident are read with it.
+    """
+    if page:
+        # Held for the request: the session's identity map only keeps weak references.
+        g.ticket_page = load_for_page(ticket_id)
+        ticket = g.ticket_page[0] if g.ticket_page else None
+    else:
+        ticket = find_ticket(ticket_id)
     if not access.may_work(current_user, ticket):
         abort(404)
     return ticket
@@ -219,15 +228,16 @@ def _show(ticket: Ticket, *, reply_form: ReplyForm | None = None, revealed=None,
     status_form.status.choices = _status_choices(TICKET_STATUSES)
     status_form.status.data = ticket.status
     assign_form = AssignForm(formdata=None)
+    active_staff = agents()
     assign_form.assignee.choices = choices([("", _("Nobody"))] + [
-        (str(staff_id), name) for staff_id, name in agents()])
+        (str(staff_id), name) for staff_id, name in active_staff])
     assign_form.assignee.data = str(ticket.assignee_id or "")
     chosen = form.answer_version_id.data
     return render_template(
         "tickets/show.html", ticket=ticket, person=context.person, incident=context.incident,
         categories=[category_name(key) for key in context.categories],
         notifications=context.notifications, messages=messages,
-        names=staff_names(messages, ticket.assignee_id),
+        names=staff_names(messages, ticket.assignee_id, known=dict(active_staff)),
         masked=masked(context.person) if context.person else {},
         revealed=revealed or {}, field_labels=field_labels, reason_labels=REASON_LABELS,
         reply_form=form, compose_problem=problem, answers=answers, aq=aq,
@@ -251,7 +261,7 @@ def _arrive(ticket: Ticket) -> None:
 @staff_required(access.TICKET_ROLE)
 def show(ticket_id: int):
     """One ticket: the person's context, the thread, the composer."""
-    ticket = ticket_or_404(ticket_id)
+    ticket = ticket_or_404(ticket_id, page=True)
     _arrive(ticket)
     _remember_person(ticket.person_id)
     # Rendered before the commit, which would expire the ticket and the signed-in
@@ -279,7 +289,7 @@ def ping(ticket_id: int):
 @staff_required(access.TICKET_ROLE)
 def reply_to(ticket_id: int):
     """Send a reply; a customer message newer than the page asks for confirmation first."""
-    ticket = ticket_or_404(ticket_id)
+    ticket = ticket_or_404(ticket_id, page=True)
     form = ReplyForm()
     form.status.choices = _status_choices(STAFF_REPLY_STATUSES)
     if ticket.status == "closed":
@@ -378,7 +388,7 @@ def assign_to(ticket_id: int):
 @staff_required(access.TICKET_ROLE)
 def reveal(ticket_id: int):
     """Show one personal field for this page view, with the reason logged."""
-    ticket = ticket_or_404(ticket_id)
+    ticket = ticket_or_404(ticket_id, page=True)
     context = person_context(ticket)
     if context.person is None:
         abort(404)
