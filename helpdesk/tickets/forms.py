@@ -15,7 +15,7 @@ from wtforms import (
     TimeField,
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
-from wtforms.widgets import Select
+from wtforms.widgets import HiddenInput, Select
 
 from helpdesk.incidents.forms import MultiCheckboxField, choices
 
@@ -48,13 +48,32 @@ class QuickSelect(Select):
 
 class TicketForm(FlaskForm):
     """The ticket page's forms: WTForms' own messages from a catalog parsed once per
-    language (Flask-WTF parses it again on every request)."""
+    language (Flask-WTF parses it again on every request), and ``hidden_tag`` writing
+    each plain hidden input directly (the same markup; WTForms formats every attribute
+    through ``Markup.format``: a tenth of the ticket page's CPU went to its three
+    ``hidden_tag`` calls)."""
 
     class Meta:
         def get_translations(self, form):
             if not current_app.config.get("WTF_I18N_ENABLED", True):
                 return super().get_translations(form)
             return wtforms_translations()
+
+    def hidden_tag(self, *fields):
+        if fields:
+            return super().hidden_tag(*fields)
+        inputs = []
+        for field in self:
+            if not isinstance(field.widget, HiddenInput):
+                continue
+            if (field.render_kw or getattr(field.flags, "disabled", False)
+                    or getattr(field, "_datalist", None) is not None):
+                inputs.append(str(field))
+            else:
+                inputs.append(f'<input id="{escape(field.id)}" name="{escape(field.name)}" '
+                              f'type="hidden" value="{escape(field._value())}">')
+        # Every value escaped above, as WTForms' html_params escapes them.
+        return Markup("\n".join(inputs))  # noqa: S704
 
 
 def wtforms_translations():

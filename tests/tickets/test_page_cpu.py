@@ -125,6 +125,26 @@ def test_quick_select_writes_what_wtforms_select_writes(app):
         assert quick.pick() == plain.pick()
 
 
+def test_ticket_forms_hidden_tag_writes_what_flask_wtf_writes(app):
+    from flask_wtf import FlaskForm
+    from wtforms import HiddenField
+
+    from helpdesk.tickets.forms import NoteForm, ReplyForm, RevealForm, TicketForm
+
+    class Odd(TicketForm):
+        plain = HiddenField(default=HOSTILE)
+        styled = HiddenField(render_kw={"data-x": "1"})
+
+    with app.app_context(), app.test_request_context("/helpdesk/tickets/1"):
+        for form_class in (ReplyForm, NoteForm, RevealForm, Odd):
+            form = form_class(formdata=None)
+            if form_class is ReplyForm:
+                form.seen_message_id.data = HOSTILE
+            assert form.hidden_tag() == FlaskForm.hidden_tag(form)
+            assert 'name="csrf_token"' in form.hidden_tag()
+        assert "&lt;b&gt;" in Odd(formdata=None).hidden_tag()
+
+
 def test_ticket_forms_parse_the_wtforms_catalog_once_per_language(app, monkeypatch):
     from babel import support
 
