@@ -1,15 +1,18 @@
 """CPU per page of the agents' pages, in one process, against a kept bench database.
 
     /work/venv/bin/python bench/helpdesk_profile.py STATE.json [--pages 200]
-        [--kind ticket|queue|filter|search|all] [--profile out.prof] [--top 40]
+        [--kind ticket|queue|filter|search|all] [--calls] [--profile out.prof] [--top 40]
+        [--save DIR]
 
 ``STATE.json`` is what ``bench/helpdesk.py --keep`` wrote. The app is built as the
 benchmark's gunicorn builds it (``PORTAL_ENV=production``, same keys, Redis), an agent
 signs in through Flask's test client, and each page kind is requested ``--pages``
 times after a warm-up. It prints, per kind, the CPU milliseconds per page of this
-process (the application's Python) and of the database's backends (PostgreSQL),
-which the machine's other work hardly changes. ``--profile`` writes a cProfile of
-the chosen kind(s) and prints the top functions by own time.
+process (the application's Python) and of the database's backends (PostgreSQL).
+On a shared machine CPU time still grows with the load (caches, a busy host), so
+``--calls`` adds the number of Python function calls per page, which the load does
+not change at all. ``--profile`` writes a cProfile (CPU time) of the chosen kinds
+and prints the top functions; ``--save DIR`` writes each kind's first page.
 
 A measurement aid for docs/benchmarks.md (helpdesk): never run in CI.
 """
@@ -83,6 +86,9 @@ def main() -> int:
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--sort", default="tottime")
     parser.add_argument("--agent", type=int, default=0)
+    parser.add_argument("--calls", action="store_true",
+                        help="also count Python function calls per page (cProfile, 20 pages): "
+                             "a figure the machine's load does not change")
     parser.add_argument("--save", type=Path, help="write each kind's first page here")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/12")
     args = parser.parse_args()
@@ -131,12 +137,22 @@ def main() -> int:
             sizes += len(response.data)
         if profiler:
             profiler.disable()
+        calls = ""
+        if args.calls:
+            counter = cProfile.Profile()
+            counter.enable()
+            for url in urls[:20]:
+                client.get(url, **https)
+            counter.disable()
+            total = sum(nc for _cc, nc, _tt, _ct, _callers in
+                        pstats.Stats(counter).stats.values())
+            calls = f", {total // 20:,} Python calls/page"
         app_ms = 1000 * (time.process_time() - cpu_before) / args.pages
         db_ms = 1000 * (backend_cpu(name) - db_before) / args.pages
         wall_ms = 1000 * (time.perf_counter() - wall) / args.pages
         print(f"  {kind:8} app {app_ms:6.2f} ms  db {db_ms:5.2f} ms  total "
               f"{app_ms + db_ms:6.2f} ms CPU/page  (wall {wall_ms:6.2f} ms, "
-              f"{sizes // args.pages} bytes)", flush=True)
+              f"{sizes // args.pages} bytes{calls})", flush=True)
     if profiler:
         profiler.dump_stats(args.profile)
         pstats.Stats(str(args.profile)).sort_stats(args.sort).print_stats(args.top)
