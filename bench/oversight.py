@@ -27,6 +27,7 @@ import statistics
 import sys
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
@@ -40,6 +41,7 @@ from portal.security.crypto import generate_key  # noqa: E402
 ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 PASSWORD = "bench password for the reports"  # noqa: S105 - a throw-away database's manager
 DAY_SECONDS = 86400
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def settings(url: str) -> dict:
@@ -150,17 +152,17 @@ def seed(url: str, people: int, tickets: int, interactions: int, manager_hash: s
             c.execute(text(f'DROP INDEX "{index_name}"'))
         for constraint, _ in uniques:
             c.execute(text(f'ALTER TABLE interaction DROP CONSTRAINT "{constraint}"'))
-        step("interactions", c,
-             "INSERT INTO interaction (at, actor_type, action, incident_id, person_id, details, "
-             "details_digest, seq, prev_hash, hash) "
-             "SELECT now() - (g % (60 * 86400)) * interval '1 second', 'customer', "
-             "(ARRAY['notice.viewed','notice.viewed','verify.failed','verify.failed',"
-             "'verify.succeeded','verify.locked','ticket.created','ticket.replied',"
-             "'sms.delivered','staff.login'])[(g % 10) + 1], "
-             "CASE WHEN g % 20 = 0 THEN NULL WHEN g % 20 = 1 THEN :small ELSE :big END, "
-             ":p0 + g % :people, '{}', md5('d' || g), g, md5('p' || g) || md5('q' || g), "
-             "md5('h' || g) || md5('k' || g) FROM generate_series(1, :n) g",
-             big=big, small=small, p0=first_person, people=people, n=interactions)
+        staff_ids = [found for (found,) in c.execute(text(
+            "SELECT id FROM staff_user ORDER BY id"))]
+        campaigns = [found for (found,) in c.execute(text("SELECT id FROM campaign ORDER BY id"))]
+        c.execute(text("TRUNCATE interaction"))  # the migrations' own rows
+        first_ticket = c.execute(text("SELECT min(id) FROM ticket")).scalar_one() or 0
+        started = time.perf_counter()
+        seed_log(url, interactions, incidents=(big, small), first_person=first_person,
+                 people=people, first_ticket=first_ticket, tickets=tickets, staff_ids=staff_ids,
+                 campaigns=campaigns)
+        print(f"  interactions (chained, COPY): {time.perf_counter() - started:.1f} s",
+              flush=True)
         started = time.perf_counter()
         for _, definition in indexes:
             c.execute(text(definition))
@@ -169,6 +171,89 @@ def seed(url: str, people: int, tickets: int, interactions: int, manager_hash: s
         print(f"  interaction indexes rebuilt: {time.perf_counter() - started:.1f} s")
         step("analyze", c, "ANALYZE")
     engine.dispose()
+
+
+# The log rows' shapes: (action, actor, details). Actor "staff" takes one of the
+# agents; details are stored as their canonical JSON text, as record() stores them.
+LOG_SHAPES = (
+    ("notice.viewed", "customer", {}), ("notice.viewed", "customer", {}),
+    ("verify.failed", "customer", {"reason": "postcode"}),
+    ("verify.failed", "customer", {"reason": "postcode"}),
+    ("verify.succeeded", "customer", {"method": "postcode"}),
+    ("verify.locked", "system", {"minutes": 30}),
+    ("ticket.created", "customer", {"channel": "web"}),
+    ("ticket.replied", "staff", {"channel": "web"}),
+    ("sms.delivered", "system", {"channel": "sms"}),
+    ("staff.login", "staff", {}),
+)
+
+
+def seed_log(url: str, rows: int, *, incidents: tuple[int, int], first_person: int,
+             people: int, first_ticket: int, tickets: int, staff_ids: list[int],
+             campaigns: list[int], key: bytes | None = None) -> None:
+    """COPY ``rows`` interactions into an empty log, sealed as the product seals them.
+
+    Each row's hash is ``portal.audit.log.chain_hash`` under the application's audit key
+    over ``row_message`` (the Python twin of the message PostgreSQL builds when sealing
+    and verifying), so ``audit verify`` walks a real chain. Ids, ``seq`` and times rise
+    together over the last 60 days. The caller drops the log's indexes first; this
+    connection sets ``session_replication_role = replica`` (no foreign-key or
+    append-only trigger per row: the seed is consistent by construction).
+    """
+    import psycopg
+
+    from portal.audit.log import GENESIS, canonical_json, chain_hash, digest_details, row_message
+
+    key = key or TestConfig.PORTAL_AUDIT_KEY.encode()
+    big, small = incidents
+    agents = staff_ids[:-1] or staff_ids
+    shapes = [(action, actor, canonical_json(details), digest_details(details))
+              for action, actor, details in LOG_SHAPES]
+    end = datetime.now(UTC).replace(microsecond=0)
+    step_us = (60 * DAY_SECONDS * 1_000_000) // max(rows, 1)
+    first_us = (end - timedelta(days=60) - _EPOCH) // timedelta(microseconds=1)
+    columns = ("id, at, actor_type, actor_id, action, incident_id, person_id, ticket_id, "
+               "campaign_id, details, details_digest, ip, seq, prev_hash, hash")
+    conninfo = url.replace("postgresql+psycopg://", "postgresql://")
+    prev = GENESIS
+    with psycopg.connect(conninfo, autocommit=True) as connection:
+        connection.execute("SET session_replication_role = replica")
+        connection.execute("SET synchronous_commit = off")
+        with connection.cursor().copy(f"COPY interaction ({columns}) FROM STDIN") as copy:
+            lines = []
+            for g in range(1, rows + 1):
+                action, actor, details, digest = shapes[g % 10]
+                actor_id = agents[g % len(agents)] if actor == "staff" else None
+                incident = None if g % 20 == 0 else small if g % 20 == 1 else big
+                person = first_person + g % people
+                ticket = first_ticket + g % tickets if action.startswith("ticket.") else None
+                campaign = campaigns[0] if action == "sms.delivered" and campaigns else None
+                ip = f"192.0.2.{g % 250}" if actor == "customer" else None
+                at = _EPOCH + timedelta(microseconds=first_us + g * step_us)
+                message = row_message({
+                    "id": g, "at": at, "actor_type": actor, "actor_id": actor_id,
+                    "action": action, "incident_id": incident, "person_id": person,
+                    "ticket_id": ticket, "campaign_id": campaign, "details_digest": digest,
+                    "ip": ip})
+                digest_hex = chain_hash(key, prev, g, message)
+                lines.append("\t".join((
+                    str(g), at.isoformat(), actor, _copy(actor_id), action, _copy(incident),
+                    str(person), _copy(ticket), _copy(campaign), details, digest, _copy(ip),
+                    str(g), prev, digest_hex)))
+                prev = digest_hex
+                if len(lines) == 20000:
+                    copy.write("\n".join(lines) + "\n")
+                    lines.clear()
+                    if g % 1_000_000 == 0:
+                        print(f"    {g:,} rows", flush=True)
+            if lines:
+                copy.write("\n".join(lines) + "\n")
+        connection.execute("SELECT setval(pg_get_serial_sequence('interaction', 'id'), %s)",
+                           (max(rows, 1),))
+
+
+def _copy(value) -> str:
+    return "\\N" if value is None else str(value)
 
 
 def timed(function, runs: int) -> list[float]:
@@ -269,6 +354,8 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--seed-only", action="store_true",
+                        help="seed, print the --url to reuse and keep the database")
     parser.add_argument("--url", help="a seeded database to reuse (no seeding, not dropped)")
     args = parser.parse_args()
     if args.url:
@@ -293,7 +380,10 @@ def main() -> None:
         started = time.perf_counter()
         seed(url, args.people, args.tickets, args.interactions, manager_hash)
         print(f"seeded in {time.perf_counter() - started:.0f} s")
-        measure(url, args.runs)
+        if args.seed_only:
+            args.keep = True
+        else:
+            measure(url, args.runs)
     finally:
         if args.keep:
             print(f"kept: --url {url}")
