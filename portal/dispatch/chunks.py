@@ -491,8 +491,11 @@ def record_sms_opt_out(person_ids: list[int], *, source: str, opted_out: bool = 
                        .execution_options(synchronize_session=False))
     action = "sms.opted_out" if opted_out else "sms.opted_in"
     for row in rows:
-        audit.record(action, actor_type="system", incident_id=row.incident_id,
-                     person_id=row.id, details={"source": source})
+        # A STOP the customer texted is the customer's act; a provider's report is ours.
+        actor = ({"actor_type": "customer", "actor_id": row.id} if source == "inbound"
+                 else {"actor_type": "system"})
+        audit.record(action, incident_id=row.incident_id, person_id=row.id,
+                     details={"source": source}, **actor)
     return len(rows)
 
 

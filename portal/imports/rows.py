@@ -244,7 +244,7 @@ ENCRYPTED = (*PLAIN_FIELDS, "notice_code")
 INDEXES = ("email_index", "phone_index", "policy_index", "code_index", "name_dob_index",
            "postcode_digest", "dob_digest", "policy_last4_digest", "row_digest")
 INSERT_COLUMNS = (
-    "incident_id", "external_ref", "language", "categories", *ENCRYPTED, *INDEXES,
+    "incident_id", "external_ref", "language", "categories", *ENCRYPTED, *INDEXES, "residence",
     "consent_sms", "consent_email", "sms_opt_out", "email_opt_out", "failed_verifications",
     "created_at", "updated_at",
 )

@@ -63,6 +63,8 @@ class Person(db.Model):
     row_digest: Mapped[str | None] = mapped_column(BlindIndex)
 
     language: Mapped[str] = mapped_column(String(8), default="en")
+    # "US-CA", "DE": the state or country breach laws count residents by (people/residence.py)
+    residence: Mapped[str | None] = mapped_column(String(8))
     categories: Mapped[list] = mapped_column(JSON, default=list)
     preferred_channel: Mapped[str | None] = mapped_column(String(8))
     consent_sms: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 
+from portal.people.residence import residence_code
 from portal.security.crypto import (
     Keyring,
     code_index,
@@ -83,5 +84,6 @@ def identity_columns(values: dict, ring: Keyring | None = None) -> dict:
         policy_last4_digest=(
             verification_digest("policy_last4", policy_last4(policy), ring) if policy else None
         ),
+        residence=residence_code(columns["country"], columns["region"]),
     )
     return columns

@@ -6,10 +6,13 @@ PDF holds no more personal data than the JSON (none).
 
 from __future__ import annotations
 
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from fpdf import FPDF
 
 from portal.notices.pdf import FONT, NEXT_LINE, add_fonts
+from portal.people.residence import residence_name
+from portal.reports.regulator import UNKNOWN_RESIDENCE
 
 
 class _ReportPDF(FPDF):
@@ -117,6 +120,10 @@ def report_pdf(report: dict) -> bytes:
     _table(pdf, [_("Channel"), _("Status"), _("Count")],
            [[channel, status, number] for channel, entry in notes["by_channel"].items()
             for status, number in sorted(entry["by_status"].items())])
+    _table(pdf, [_("Jurisdiction"), _("People"), _("Reached")],
+           [[_("Unknown") if code == UNKNOWN_RESIDENCE else residence_name(code, str(get_locale())),
+             entry["people"], entry["reached"]]
+            for code, entry in notes["by_jurisdiction"].items()])
 
     tickets = report["tickets"]
     _heading(pdf, _("Tickets"))

@@ -9,7 +9,7 @@ from twilio.request_validator import RequestValidator
 from portal.dispatch import campaigns
 from portal.models import Notification, Person, Ticket, TicketMessage
 from tests.support import make_settings
-from tests.support.customer import actions, outbox
+from tests.support.customer import actions, interactions, outbox
 from tests.support.dispatch import incident_with_people, rows
 
 TOKEN = "webhook-test-token"
@@ -96,6 +96,9 @@ def test_stop_start_and_help(app, db, client, make_incident, make_person):
     db.session.expire_all()
     assert all(db.session.get(Person, pid).sms_opt_out for pid in (person.id, twin.id))
     assert actions(db, "sms.") == ["sms.opted_out", "sms.opted_out"]
+    # The customer texted STOP: each row names them (not the system) as the actor.
+    assert sorted((row.actor_type, row.actor_id) for row in interactions(db, "sms.opted_out")) \
+        == sorted(("customer", pid) for pid in (person.id, twin.id))
     from tests.support.customer import approve_notice
 
     approve_notice(db, incident)

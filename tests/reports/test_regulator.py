@@ -69,6 +69,13 @@ def test_report_json_keys_numbers_and_no_personal_data(app, client, login, make_
     assert notes["by_channel"]["sms"]["by_status"] == {"delivered": 2, "undelivered": 1,
                                                         "pending": 1}
     assert notes["total"] == 7 and notes["sent"] == 5
+    assert notes["by_jurisdiction"] == {
+        "DE": {"people": 1, "reached": 1,
+               "by_channel": {"sms": {"undelivered": 1}, "email": {"sent": 1}}},
+        "US-CA": {"people": 2, "reached": 2,
+                  "by_channel": {"sms": {"delivered": 2}, "email": {"delivered": 1, "failed": 1}}},
+        "unknown": {"people": 1, "reached": 0, "by_channel": {"sms": {"pending": 1}}},
+    }
     assert report["tickets"]["by_topic"] == {"general": {"new": 1, "resolved": 1},
                                              "monitoring": {"open": 1}}
     assert report["tickets"]["first_response"]["met"] == 1

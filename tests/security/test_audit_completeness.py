@@ -30,10 +30,19 @@ from tests.support.dates import dob_fields
 
 @dataclass(frozen=True)
 class Writes:
-    """Calling it must write ``action`` (an interaction with exactly that name)."""
+    """Calling it must write ``action`` (an interaction with exactly that name).
+
+    ``by`` is who the row must name as its actor: a key of ``World.staff`` ("manager",
+    "manager2", ...), "customer" (the world's person) or "system". ``about`` names the
+    objects the row must point at: for each name, ``world.<name>.id`` must equal the
+    row's ``<name>_id`` column (incident, person, ticket, campaign) or, for objects the
+    log has no column for, its ``<name>_id`` detail (answer, answer_version, batch).
+    """
 
     action: str
     call: Callable
+    by: str | None = None
+    about: tuple[str, ...] = ()
     roles: tuple = field(default=())  # documentation only
 
 
@@ -72,6 +81,8 @@ class World:
         self.incident, self.person, self.plain, self.ticket = incident, person, plain, ticket
         self.clients, self.staff = clients, staff
         self.reference = incident.reference
+        # set by the calls that create them: the campaign, its letter batch, the answer
+        self.campaign = self.batch = self.answer = self.answer_version = None
 
     def token(self, client, url: str | None = None) -> str:
         import re
@@ -376,6 +387,95 @@ INCIDENT_ROUTES = {
                                      "portal/imports/rows.py writes no typed value"),
 }
 
+# --- campaigns and webhooks (issue 9): a letter campaign stays under way until mailed -----
+
+
+def _campaign(world: World, channels=("letter",)):
+    """Launch a campaign of the world's incident in the domain (``world.campaign``)."""
+    from portal.dispatch import campaigns
+
+    world.campaign, _summary = campaigns.launch(world.incident.id, list(channels))
+    return world.campaign
+
+
+def _batch(world: World):
+    """A letter campaign with its letters printed in one batch (``world.batch``)."""
+    from portal.dispatch import letters
+
+    campaign = _campaign(world)
+    letters.print_run(campaign.id)
+    world.batch = letters.batches_of(campaign.id)[0]
+    return world.batch
+
+
+def _campaign_url(world: World, rest: str = "") -> str:
+    return world.incident_url(f"/campaigns/{world.campaign.id}{rest}")
+
+
+def _campaign_control(verb: str, paused: bool = False) -> Callable:
+    def call(world: World):
+        from portal.dispatch import campaigns
+
+        campaign = _campaign(world)
+        if paused:
+            campaigns.pause(campaign.id)
+        return world.post("manager", _campaign_url(world, f"/{verb}"))
+
+    return call
+
+
+def _launch(world: World):
+    from portal.models import Campaign
+
+    response = world.post("manager", world.incident_url("/campaigns/new"),
+                          {"channels": ["letter"], "confirmed": "yes"})
+    world.campaign = world.db.session.execute(
+        select(Campaign).order_by(Campaign.id.desc()).limit(1)).scalar_one()
+    return response
+
+
+def _batch_file(world: World, name: str):
+    batch = _batch(world)
+    return world.get("manager", _campaign_url(world, f"/letters/{batch.id}{name}"))
+
+
+def _returned(world: World):
+    import io
+
+    from portal.models import Letter
+
+    batch = _batch(world)
+    letter_id = world.db.session.execute(
+        select(Letter.notification_id).where(Letter.batch_id == batch.id)).scalar_one()
+    return world.post("manager", _campaign_url(world, "/letters/returned"),
+                      {"file": (io.BytesIO(f"{letter_id}\n".encode()), "returned.csv",
+                                "text/csv")},
+                      content_type="multipart/form-data")
+
+
+TWILIO_TOKEN = "completeness-twilio-token"  # noqa: S105 - the test app's, signs the webhooks
+
+
+def _twilio(world: World, path: str, form: dict):
+    """POST as Twilio does: signed for the public address with the auth token."""
+    from twilio.request_validator import RequestValidator
+
+    url = world.app.config["PORTAL_BASE_URL"].rstrip("/") + path
+    signature = RequestValidator(TWILIO_TOKEN).compute_signature(url, form)
+    return world.clients["anonymous"].post(path, data=form,
+                                           headers={"X-Twilio-Signature": signature})
+
+
+def _delivered(world: World):
+    from portal.models import Notification
+
+    campaign = _campaign(world, ("sms",))
+    sid = world.db.session.execute(select(Notification.provider_id).where(
+        Notification.campaign_id == campaign.id)).scalar_one()
+    return _twilio(world, "/hooks/twilio/status", {"MessageSid": sid,
+                                                    "MessageStatus": "delivered"})
+
+
 CAMPAIGN_ROUTES: dict = {
     # campaigns and dispatch (issue 9)
     "GET campaigns.index": PAGE,
@@ -383,19 +483,122 @@ CAMPAIGN_ROUTES: dict = {
     "GET campaigns.show": PAGE,
     "GET campaigns.progress": PAGE,
     "GET campaigns.letters_index": PAGE,
-    "GET campaigns.evidence_csv": Declared("campaign.evidence_exported"),
-    "GET campaigns.letters_manifest": Declared("letters.downloaded"),
-    "GET campaigns.letters_pdf": Declared("letters.downloaded"),
-    "POST campaigns.new": Declared("campaign.launched"),
-    "POST campaigns.pause": Declared("campaign.paused"),
-    "POST campaigns.resume": Declared("campaign.resumed"),
-    "POST campaigns.cancel": Declared("campaign.cancelled"),
-    "POST campaigns.letters_print": Declared("letters.printed"),
-    "POST campaigns.letters_mailed": Declared("letters.mailed"),
-    "POST campaigns.letters_returned": Declared("letters.returned"),
-    "POST webhooks.twilio_status": Declared("sms.delivered"),
-    "POST webhooks.twilio_inbound": Declared("sms.inbound_unknown"),
+    "GET campaigns.evidence_csv": Writes(
+        "campaign.evidence_exported", lambda w: (
+            _campaign(w), w.get("manager", _campaign_url(w, "/evidence.csv")))[-1],
+        by="manager", about=("incident", "campaign")),
+    "GET campaigns.letters_manifest": Writes(
+        "letters.downloaded", lambda w: _batch_file(w, "-manifest.csv"),
+        by="manager", about=("incident", "campaign")),
+    "GET campaigns.letters_pdf": Writes(
+        "letters.downloaded", lambda w: _batch_file(w, ".pdf"),
+        by="manager", about=("incident", "campaign")),
+    "POST campaigns.new": Writes("campaign.launched", _launch,
+                                 by="manager", about=("incident", "campaign")),
+    "POST campaigns.pause": Writes("campaign.paused", _campaign_control("pause"),
+                                   by="manager", about=("incident", "campaign")),
+    "POST campaigns.resume": Writes("campaign.resumed", _campaign_control("resume", paused=True),
+                                    by="manager", about=("incident", "campaign")),
+    "POST campaigns.cancel": Writes("campaign.cancelled", _campaign_control("cancel"),
+                                    by="manager", about=("incident", "campaign")),
+    "POST campaigns.letters_print": Writes(
+        "letters.printed", lambda w: (
+            _campaign(w), w.post("manager", _campaign_url(w, "/letters/print")))[-1],
+        by="manager", about=("incident", "campaign")),
+    "POST campaigns.letters_mailed": Writes(
+        "letters.mailed", lambda w: w.post(
+            "manager", _campaign_url(w, f"/letters/{_batch(w).id}/mailed")),
+        by="manager", about=("incident", "campaign")),
+    "POST campaigns.letters_returned": Writes("letters.returned", _returned,
+                                              by="manager", about=("incident", "campaign")),
+    "POST webhooks.twilio_status": Writes("sms.delivered", _delivered,
+                                          by="system", about=("incident", "person", "campaign")),
+    "POST webhooks.twilio_inbound": Writes("sms.opted_out", lambda w: _twilio(
+        w, "/hooks/twilio/inbound", {"From": w.plain["phone"], "Body": "STOP",
+                                     "MessageSid": "SMinbound"}),
+        by="customer", about=("incident", "person")),
 }
+
+# --- helpdesk (issue 10): tickets, people reached through the world's ticket, answers ------
+
+
+def _ticket_url(world: World, rest: str = "") -> str:
+    return f"/helpdesk/tickets/{world.ticket.id}{rest}"
+
+
+def _reply(world: World):
+    from portal.models import TicketMessage
+
+    seen = world.db.session.execute(select(func.max(TicketMessage.id)).where(
+        TicketMessage.ticket_id == world.ticket.id)).scalar_one()
+    return world.post("manager", _ticket_url(world, "/reply"), {
+        "body": "We are looking into it.", "status": "pending_customer",
+        "seen_message_id": str(seen), "answer_version_id": ""})
+
+
+def _person_post(rest: str, data: dict | None = None, locked: bool = False) -> Callable:
+    """POST to the world's person page after reaching them through their ticket."""
+
+    def call(world: World):
+        world.get("manager", _ticket_url(world))  # the grant to act for the person
+        if locked:
+            _lock(world)
+        return world.post("manager", f"/helpdesk/people/{world.person.id}{rest}", data)
+
+    return call
+
+
+def _lock(world: World) -> None:
+    from portal.models import AttemptCounter
+    from portal.models.base import utcnow
+    from portal.people.unknown_codes import row_key
+
+    world.db.session.merge(AttemptCounter(
+        key=row_key(world.person.code_index), failures=5, failures_since=utcnow(),
+        locked_until=utcnow() + timedelta(minutes=30)))
+    world.db.session.commit()
+
+
+def _answer(world: World, *, submitted: bool = False, approved: bool = False):
+    """An answer with an English draft by the first manager (``world.answer_version``);
+    submitted for review, or also approved by the second."""
+    from portal.answers import library
+
+    version = library.create_answer("faq.audit", "incident", False, None, "en",
+                                    "What happened", "Hello {{ first_name }}.",
+                                    world.staff["manager"].id)
+    if submitted or approved:
+        library.submit(version, world.staff["manager"].id)
+    if approved:
+        library.approve(version, world.staff["manager2"].id)
+    world.db.session.commit()
+    world.answer, world.answer_version = version.answer, version
+    return version
+
+
+def _answer_url(world: World, rest: str = "") -> str:
+    return f"/helpdesk/answers/{world.answer.id}{rest}"
+
+
+def _answer_step(step: str, who: str = "manager", data: dict | None = None,
+                 **state) -> Callable:
+    def call(world: World):
+        _answer(world, **state)
+        return world.post(who, _answer_url(world, f"/en/1/{step}"), data)
+
+    return call
+
+
+def _new_answer(world: World):
+    from portal.models import Answer
+
+    response = world.post("manager", "/helpdesk/answers/new", {
+        "key": "faq.new", "category": "incident", "incident_id": "", "language": "en",
+        "title": "What happened", "body": "Hello {{ first_name }}."})
+    world.answer = world.db.session.execute(
+        select(Answer).where(Answer.key == "faq.new")).scalar_one()
+    return response
+
 
 HELPDESK_ROUTES: dict = {
     # tickets, people, answers (issue 10)
@@ -404,41 +607,84 @@ HELPDESK_ROUTES: dict = {
         "manager", f"/helpdesk/tickets/{w.ticket.id}")),
     "GET tickets.sla_index": PAGE,
     "GET tickets.sla_edit": PAGE,
-    "POST tickets.sla_edit": Declared("ticket.sla_changed"),
+    "POST tickets.sla_edit": Writes("ticket.sla_changed", lambda w: w.post(
+        "manager", f"/helpdesk/tickets/sla/{w.reference}", {
+            "first_response_hours": "4", "resolution_hours": "48",
+            "business_days": ["1", "2", "3", "4", "5"], "day_start": "08:00",
+            "day_end": "18:00"}),
+        by="manager", about=("incident",)),
     "POST tickets.take": Writes("ticket.assigned", lambda w: w.post(
         "manager", f"/helpdesk/tickets/{w.ticket.id}/take", {"ticket_id": w.ticket.id})),
-    "POST tickets.assign_to": Declared("ticket.assigned"),
+    "POST tickets.assign_to": Writes("ticket.assigned", lambda w: w.post(
+        "manager", _ticket_url(w, "/assign"), {"assignee": str(w.staff["agent"].id)}),
+        by="manager", about=("incident", "person", "ticket")),
     "POST tickets.change_status": Writes("ticket.status_changed", lambda w: w.post(
         "manager", f"/helpdesk/tickets/{w.ticket.id}/status", {"status": "resolved"})),
     "POST tickets.note": Writes("ticket.note_added", lambda w: w.post(
         "manager", f"/helpdesk/tickets/{w.ticket.id}/note", {"body": "Called back"})),
-    "POST tickets.reply_to": Declared("ticket.replied"),
-    "POST tickets.reveal": Declared("pii.revealed"),
+    "POST tickets.reply_to": Writes("ticket.replied", _reply,
+                                    by="manager", about=("incident", "person", "ticket")),
+    "POST tickets.reveal": Writes("pii.revealed", lambda w: w.post(
+        "manager", _ticket_url(w, "/reveal"), {"field": "email", "reason": "verify_identity"}),
+        by="manager", about=("incident", "person", "ticket")),
     "POST tickets.ping": Exempt("presence only: who else has the ticket open (kept in Redis, "
                                 "expires by itself); changes no record"),
     "GET people.search": PAGE,
-    "POST people.search": Declared("person.searched"),
+    "POST people.search": Writes("person.searched", lambda w: w.post(
+        "manager", "/helpdesk/people/", {"q": w.plain["external_ref"]}), by="manager"),
     "GET people.show": Writes("person.viewed", lambda w: (  # reached through the ticket
         w.get("manager", f"/helpdesk/tickets/{w.ticket.id}"),
         w.get("manager", f"/helpdesk/people/{w.person.id}"))[-1]),
     "GET people.log_call": PAGE,
-    "POST people.log_call": Declared("call.logged"),
-    "POST people.open_ticket": Declared("ticket.created"),
-    "POST people.resend": Declared("person.code_resend"),
-    "POST people.unlock": Declared("person.unlocked"),
+    "POST people.log_call": Writes("call.logged", _person_post("/call", {
+        "direction": "inbound", "minutes": "5", "outcome": "answered", "topic": "notice",
+        "summary": "Asked when the letter was sent."}),
+        by="manager", about=("incident", "person")),
+    "POST people.open_ticket": Writes("ticket.created", _person_post("/tickets", {
+        "channel": "phone", "topic": "notice", "note": "Wants a call back tomorrow."}),
+        by="manager", about=("incident", "person")),
+    "POST people.resend": Writes("person.code_resend", _person_post("/resend"),
+                                 by="manager", about=("incident", "person")),
+    "POST people.unlock": Writes("person.unlocked", _person_post("/unlock", locked=True),
+                                 by="manager", about=("incident", "person")),
     "GET answers.index": PAGE,
     "GET answers.show": PAGE,
     "GET answers.create": PAGE,
     "GET answers.edit": PAGE,
     "GET answers.settings": PAGE,
-    "POST answers.create": Declared("answer.created"),
-    "POST answers.edit": Declared("answer.draft_saved"),
-    "POST answers.submit": Declared("answer.submitted"),
-    "POST answers.send_back": Declared("answer.sent_back"),
-    "POST answers.approve": Declared("answer.approved"),
-    "POST answers.retire": Declared("answer.retired"),
-    "POST answers.settings": Declared("answer.settings_changed"),
+    "POST answers.create": Writes("answer.created", _new_answer,
+                                  by="manager", about=("answer",)),
+    "POST answers.edit": Writes("answer.draft_saved", lambda w: (
+        _answer(w), w.post("manager", _answer_url(w, "/en/edit"), {
+            "title": "What happened", "body": "Hello {{ first_name }}, in short."}))[-1],
+        by="manager", about=("answer_version",)),
+    "POST answers.submit": Writes("answer.submitted", _answer_step("submit"),
+                                  by="manager", about=("answer_version",)),
+    "POST answers.send_back": Writes("answer.sent_back", _answer_step(
+        "send-back", "manager2", {"note": "Say when it happened."}, submitted=True),
+        by="manager2", about=("answer_version",)),
+    "POST answers.approve": Writes("answer.approved", _answer_step(
+        "approve", "manager2", submitted=True), by="manager2", about=("answer_version",)),
+    "POST answers.retire": Writes("answer.retired", _answer_step("retire", approved=True),
+                                  by="manager", about=("answer_version",)),
+    "POST answers.settings": Writes("answer.settings_changed", lambda w: (
+        _answer(w), w.post("manager", _answer_url(w, "/settings"), {
+            "category": "protection", "incident_id": "", "public": "y"}))[-1],
+        by="manager", about=("answer",)),
 }
+
+
+def _substitute(world: World, published: bool = False) -> None:
+    """The world's incident with a saved (and perhaps published) substitute notice."""
+    from portal.reports import substitute
+
+    substitute.save(world.incident, {"en": "Someone reached our policy server."},
+                    "+1 800 555 0199", date.today() + timedelta(days=120),
+                    world.staff["manager"].id)
+    if published:
+        substitute.publish(world.incident, world.staff["manager"].id)
+    world.db.session.commit()
+
 
 REPORT_ROUTES: dict = {
     # dashboards, the regulator report and the substitute notice (issue 11)
@@ -453,8 +699,15 @@ REPORT_ROUTES: dict = {
         "manager", w.incident_url("/substitute-notice"), {
             "summary_en": "Someone reached our policy server.", "hotline": "+1 800 555 0199",
             "stay_up_until": (date.today() + timedelta(days=120)).isoformat()})),
-    "POST incident_reports.substitute_publish": Declared("substitute_notice.published"),
-    "POST incident_reports.substitute_unpublish": Declared("substitute_notice.unpublished"),
+    "POST incident_reports.substitute_publish": Writes("substitute_notice.published", lambda w: (
+        _substitute(w), w.post("manager", w.incident_url("/substitute-notice/publish")))[-1],
+        by="manager", about=("incident",)),
+    "POST incident_reports.substitute_unpublish": Writes(
+        "substitute_notice.unpublished", lambda w: (
+            _substitute(w, published=True),
+            w.post("manager", w.incident_url("/substitute-notice/unpublish"),
+                   {"reason": "The insurer's own site carries it now."}))[-1],
+        by="manager", about=("incident",)),
     "GET public.incident": Exempt("the public substitute notice: no personal data"),
 }
 
@@ -637,13 +890,21 @@ def _activation_pool(world: World) -> None:
 
 
 @pytest.fixture
+def app_settings(database_url, data_keys, tmp_path):
+    from tests.support import make_settings
+
+    return make_settings(database_url, data_keys, TWILIO_AUTH_TOKEN=TWILIO_TOKEN,
+                         DISPATCH_LETTER_DIR=str(tmp_path / "letters"))
+
+
+@pytest.fixture
 def world(app, db, approved_incident, make_person, make_staff, verify_as, staff_client,
           tmp_path):
     from portal.models import Ticket, TicketMessage
     from tests.support import STAFF_PASSWORD
 
     incident = approved_incident(reference="INC-001")
-    person, plain = make_person(incident)
+    person, plain = make_person(incident, address_line1="1 Example Street")
     ticket = Ticket(incident_id=incident.id, person_id=person.id, channel="web",
                     topic="notice", status="open")
     db.session.add(ticket)
@@ -732,12 +993,12 @@ def test_every_command_is_classified(app):
     assert not stale, f"these table entries name no command: {stale}"
 
 
-def _actions_after(db, last_id: int) -> list[str]:
+def _rows_after(db, last_id: int) -> list:
     from portal.models import Interaction
 
     db.session.expire_all()
     return list(db.session.execute(
-        select(Interaction.action).where(Interaction.id > last_id).order_by(Interaction.id)
+        select(Interaction).where(Interaction.id > last_id).order_by(Interaction.id)
     ).scalars())
 
 
@@ -745,6 +1006,42 @@ def _last_id(db) -> int:
     from portal.models import Interaction
 
     return db.session.execute(select(func.coalesce(func.max(Interaction.id), 0))).scalar_one()
+
+
+# What the customer knows and the log must never hold in clear (the external reference
+# is the insurer's own key, which the log review filters by).
+PERSONAL_FIELDS = ("last_name", "date_of_birth", "postcode", "policy_number", "email",
+                   "phone", "notice_code")
+
+
+def _check_written(world: World, key: str, entry: Writes, rows: list, status) -> None:
+    """The action was written, by the right actor about the right objects, and no row
+    the call wrote holds one of the person's values in its details."""
+    from portal.audit.log import canonical_json
+
+    written = [row.action for row in rows]
+    assert entry.action in written, (
+        f"{key} wrote {written} (status {status}), expected {entry.action}")
+    for row in rows:
+        details = canonical_json(row.details).lower()
+        for name in PERSONAL_FIELDS:
+            value = str(world.plain[name]).lower()
+            assert value not in details, f"{key}: {row.action} logs the {name}: {row.details}"
+    row = [row for row in rows if row.action == entry.action][-1]
+    if entry.by is not None:
+        expected = {"system": ("system", None),
+                    "customer": ("customer", world.person.id)}.get(entry.by) or (
+            "staff", world.staff[entry.by].id)
+        assert (row.actor_type, row.actor_id) == expected, (
+            f"{key}: {entry.action} names {row.actor_type} {row.actor_id} as its actor, "
+            f"expected {entry.by} {expected}")
+    for name in entry.about:
+        target = getattr(world, name).id
+        found = getattr(row, f"{name}_id", None)
+        if found is None:
+            found = row.details.get(f"{name}_id")
+        assert found == target, (
+            f"{key}: {entry.action} points at {name} {found}, expected {target}")
 
 
 ROUTE_CASES = sorted(key for key, entry in ROUTES.items() if isinstance(entry, Writes))
@@ -757,9 +1054,7 @@ def test_route_writes_its_interaction(app, db, world, key):
     before = _last_id(db)
     response = entry.call(world)
     assert response.status_code < 500, (key, response.status_code)
-    written = _actions_after(db, before)
-    assert entry.action in written, (
-        f"{key} wrote {written} (status {response.status_code}), expected {entry.action}")
+    _check_written(world, key, entry, _rows_after(db, before), response.status_code)
 
 
 @pytest.mark.parametrize("key", COMMAND_CASES)
@@ -768,5 +1063,4 @@ def test_command_writes_its_interaction(app, db, world, runner, key):
     before = _last_id(db)
     result = entry.call(runner, world)
     assert result.exit_code == 0, (key, result.output, result.exception)
-    written = _actions_after(db, before)
-    assert entry.action in written, f"{key} wrote {written}, expected {entry.action}"
+    _check_written(world, key, entry, _rows_after(db, before), result.exit_code)
