@@ -190,6 +190,12 @@ def _where(query: Select, filters: LogFilter) -> Select:
         people = select(Person.id).where(Person.external_ref == filters.person_ref)
         if filters.incident_id is not None:
             people = people.where(Person.incident_id == filters.incident_id)
+        else:
+            # Every person belongs to an incident: naming them all (a handful) lets
+            # PostgreSQL probe the (incident, reference) index once per incident instead
+            # of reading the whole person table (150 ms at 1,000,000 people; more with
+            # real rows, which are over a kilobyte each).
+            people = people.where(Person.incident_id.in_(select(Incident.id)))
         query = query.where(Interaction.person_id.in_(people))
     if filters.ticket_id is not None:
         query = query.where(Interaction.ticket_id == filters.ticket_id)
