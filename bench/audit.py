@@ -92,7 +92,7 @@ def _writer(url: str, number: int, start_at: float, stop_at: float, counts, cpu)
         cpu[number] = (_cpu_seconds() - client, _cpu_seconds(backend) - server)
 
 
-def _sealer(url: str, stop_at: float, lags) -> None:
+def _sealer(url: str, stop_at: float, lags, sealer_cpu) -> None:
     from sqlalchemy import text
 
     from portal import create_app
@@ -101,6 +101,9 @@ def _sealer(url: str, stop_at: float, lags) -> None:
 
     app = create_app(_settings(url))
     with app.app_context():
+        backend = db.session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        db.session.commit()
+        client, server, sealed = _cpu_seconds(), _cpu_seconds(backend), 0
         while time.time() < stop_at + 30:
             oldest = db.session.execute(text(
                 "SELECT extract(epoch FROM now() - min(at)) FROM interaction "
@@ -109,9 +112,10 @@ def _sealer(url: str, stop_at: float, lags) -> None:
             if oldest is not None:
                 lags.append(float(oldest))
             elif time.time() > stop_at:
-                return
-            audit.seal()
+                break
+            sealed += audit.seal()
             time.sleep(1.0)
+        sealer_cpu["all"] = (_cpu_seconds() - client, _cpu_seconds(backend) - server, sealed)
 
 
 def appends(args) -> None:
@@ -133,13 +137,14 @@ def appends(args) -> None:
         sealing = hasattr(audit, "seal")
         context = multiprocessing.get_context("fork")
         manager = context.Manager()
-        counts, lags, cpu = manager.dict(), manager.list(), manager.dict()
+        counts, lags, cpu, sealer_cpu = (manager.dict(), manager.list(), manager.dict(),
+                                          manager.dict())
         start_at = time.time() + 3 + args.writers * 0.15  # every writer connected first
         stop_at = start_at + args.seconds
         processes = [context.Process(target=_writer, args=(url, n, start_at, stop_at, counts, cpu))
                      for n in range(args.writers)]
         if sealing:
-            processes.append(context.Process(target=_sealer, args=(url, stop_at, lags)))
+            processes.append(context.Process(target=_sealer, args=(url, stop_at, lags, sealer_cpu)))
         for process in processes:
             process.start()
         for process in processes:
@@ -157,6 +162,11 @@ def appends(args) -> None:
         if sealing:
             print(f"seal lag (oldest unsealed row, sampled each second): max "
                   f"{max(lags, default=0):.1f} s")
+            client, server, sealed = sealer_cpu.get("all", (0.0, 0.0, 0))
+            if sealed:
+                print(f"sealer: {sealed} rows; CPU per row sealed: sealer process "
+                      f"{client / sealed * 1e6:.0f} us, its PostgreSQL backend "
+                      f"{server / sealed * 1e6:.0f} us")
         with app.app_context():
             stored = db.session.scalar(select(func.count(Interaction.id)))
             started = time.perf_counter()

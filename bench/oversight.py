@@ -334,6 +334,7 @@ def measure(url: str, runs: int) -> None:
 LOG_VIEWS = (
     ("default (newest 50)", ""),
     ("actor = an agent", "actor=agent8@bench.example"),
+    ("actor = staff, few entries", "actor=manager@bench.example"),
     ("actor = customer", "actor=customer"),
     ("actor = system", "actor=system"),
     ("person", "person=EXT-123457"),
