@@ -234,7 +234,7 @@ def _wait_for(port: int, seconds: float = 30.0) -> None:
     raise RuntimeError(f"gunicorn did not answer on port {port}")
 
 
-def start_gunicorn(env: dict, port: int, args) -> subprocess.Popen:
+def start_gunicorn(env: dict, port: int, args, cwd: Path = ROOT) -> subprocess.Popen:
     command = [str(VENV_BIN / "gunicorn"), "wsgi:app", "--bind", f"127.0.0.1:{port}",
                "--workers", str(args.workers), "--worker-class", args.worker_class,
                "--backlog", "2048", "--log-level", "warning"]
@@ -242,7 +242,7 @@ def start_gunicorn(env: dict, port: int, args) -> subprocess.Popen:
         command += ["--threads", str(args.threads)]
         if args.worker_connections:
             command += ["--worker-connections", str(args.worker_connections)]
-    process = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
+    process = subprocess.Popen(command, cwd=cwd, env=env, start_new_session=True)
     _wait_for(port)
     return process
 

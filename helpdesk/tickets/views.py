@@ -16,6 +16,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     jsonify,
     redirect,
     render_template,
@@ -27,6 +28,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from helpdesk.incidents.forms import choices
+from helpdesk.incidents.views import time_span
 from helpdesk.tickets import bp
 from helpdesk.tickets.forms import (
     AssignForm,
@@ -39,6 +41,7 @@ from helpdesk.tickets.forms import (
 from portal.answers import render
 from portal.answers.choose import approved_for
 from portal.audit import log as audit
+from portal.core import i18n
 from portal.core.i18n import LANGUAGE_NAMES, display_zone_name, zone
 from portal.core.jobs import enqueue
 from portal.dispatch.replies import notify_reply
@@ -60,7 +63,7 @@ from portal.tickets.operations import (
     set_status,
     thread,
 )
-from portal.tickets.page import person_context, staff_names
+from portal.tickets.page import load_for_page, person_context, staff_names
 from portal.tickets.queue import agents, parse_filters, queue_page
 from portal.tickets.reveal import REVEAL_REASONS, REVEALABLE, masked
 from portal.tickets.reveal import reveal as reveal_field
@@ -94,12 +97,27 @@ FILTER_LABELS = {
 @bp.context_processor
 def _ticket_labels():
     # Resolved once per page rather than once per row.
-    return {"ticket_status_labels": {k: str(v) for k, v in STATUS_LABELS.items()},
-            "ticket_channel_labels": {k: str(v) for k, v in CHANNEL_LABELS.items()}}
+    from portal.customer.forms import TICKET_TOPICS
+
+    return {"ticket_status_labels": {k: i18n.resolved(v) for k, v in STATUS_LABELS.items()},
+            "ticket_channel_labels": {k: i18n.resolved(v) for k, v in CHANNEL_LABELS.items()},
+            "ticket_topic_labels": {k: i18n.resolved(v) for k, v in TICKET_TOPICS}}
+
+
+@bp.app_template_filter("due_phrase")
+def due_phrase(due: datetime, now: datetime) -> str:
+    """How long until ``due``, or how late: "3 hours left", "1 day, 2 hours late".
+
+    A plain filter rather than ``_()`` in the template: inside the queue's row loop each
+    ``_()`` call copied the template context (Jinja passes it the loop's variables).
+    """
+    if due < now:
+        return i18n.gettext("%(span)s late", span=time_span(now - due))
+    return i18n.gettext("%(span)s left", span=time_span(due - now))
 
 
 def _status_choices(values):
-    return choices([(value, str(STATUS_LABELS[value])) for value in values])
+    return choices([(value, i18n.resolved(STATUS_LABELS[value])) for value in values])
 
 
 def _languages() -> list[str]:
@@ -120,12 +138,20 @@ def _topic_keys(q: str) -> set[str]:
     if len(needle) < 3:
         return set()
     return {key for key, label in TICKET_TOPICS
-            if needle in key.casefold() or needle in str(label).casefold()}
+            if needle in key.casefold() or needle in i18n.resolved(label).casefold()}
 
 
-def ticket_or_404(ticket_id: int) -> Ticket:
-    """The ticket if the signed-in staff member may work it (404 otherwise)."""
-    ticket = find_ticket(ticket_id)
+def ticket_or_404(ticket_id: int, *, page: bool = False) -> Ticket:
+    """The ticket if the signed-in staff member may work it (404 otherwise).
+
+    ``page``: the ticket page will be shown, so its person and incident are read with it.
+    """
+    if page:
+        # Held for the request: the session's identity map only keeps weak references.
+        g.ticket_page = load_for_page(ticket_id)
+        ticket = g.ticket_page[0] if g.ticket_page else None
+    else:
+        ticket = find_ticket(ticket_id)
     if not access.may_work(current_user, ticket):
         abort(404)
     return ticket
@@ -146,7 +172,6 @@ def queue():
         "tickets/queue.html", page=page, filters=filters, now=now, problems=problems,
         statuses=TICKET_STATUSES, channels=TICKET_CHANNELS, languages=_languages(),
         language_names=LANGUAGE_NAMES, sla_labels=SLA_LABELS, agents=agents(),
-        take_form=TakeForm(),
     ), 400 if problems else 200
 
 
@@ -195,28 +220,30 @@ def _show(ticket: Ticket, *, reply_form: ReplyForm | None = None, revealed=None,
     aq = (request.args.get("aq") or "")[:100]
     answers = approved_for(ticket.language, aq, ticket.incident_id)
     reveal_form = RevealForm(formdata=None)
-    reveal_form.field.choices = choices([(name, str(FIELD_LABELS[name])) for name in REVEALABLE])
+    field_labels = {name: i18n.resolved(label) for name, label in FIELD_LABELS.items()}
+    reveal_form.field.choices = choices([(name, field_labels[name]) for name in REVEALABLE])
     reveal_form.reason.choices = choices([("", _("Choose a reason"))] + [
-        (name, str(REASON_LABELS[name])) for name in REVEAL_REASONS])
+        (name, i18n.resolved(REASON_LABELS[name])) for name in REVEAL_REASONS])
     status_form = StatusForm(formdata=None)
     status_form.status.choices = _status_choices(TICKET_STATUSES)
     status_form.status.data = ticket.status
     assign_form = AssignForm(formdata=None)
+    active_staff = agents()
     assign_form.assignee.choices = choices([("", _("Nobody"))] + [
-        (str(staff_id), name) for staff_id, name in agents()])
+        (str(staff_id), name) for staff_id, name in active_staff])
     assign_form.assignee.data = str(ticket.assignee_id or "")
     chosen = form.answer_version_id.data
     return render_template(
         "tickets/show.html", ticket=ticket, person=context.person, incident=context.incident,
         categories=[category_name(key) for key in context.categories],
         notifications=context.notifications, messages=messages,
-        names=staff_names(messages, ticket.assignee_id),
+        names=staff_names(messages, ticket.assignee_id, known=dict(active_staff)),
         masked=masked(context.person) if context.person else {},
-        revealed=revealed or {}, field_labels=FIELD_LABELS, reason_labels=REASON_LABELS,
+        revealed=revealed or {}, field_labels=field_labels, reason_labels=REASON_LABELS,
         reply_form=form, compose_problem=problem, answers=answers, aq=aq,
         chosen_answer=int(chosen) if chosen and str(chosen).isdigit() else None,
         note_form=NoteForm(formdata=None), reveal_form=reveal_form, status_form=status_form,
-        assign_form=assign_form, take_form=TakeForm(formdata=None),
+        assign_form=assign_form,
         others=presence.others(ticket.id, current_user.id), stale=stale or [],
         presence_every=max(5, presence.window() // 2),
         due=sla.shown_due(ticket), now=utcnow(), language_names=LANGUAGE_NAMES,
@@ -234,7 +261,7 @@ def _arrive(ticket: Ticket) -> None:
 @staff_required(access.TICKET_ROLE)
 def show(ticket_id: int):
     """One ticket: the person's context, the thread, the composer."""
-    ticket = ticket_or_404(ticket_id)
+    ticket = ticket_or_404(ticket_id, page=True)
     _arrive(ticket)
     _remember_person(ticket.person_id)
     # Rendered before the commit, which would expire the ticket and the signed-in
@@ -262,7 +289,7 @@ def ping(ticket_id: int):
 @staff_required(access.TICKET_ROLE)
 def reply_to(ticket_id: int):
     """Send a reply; a customer message newer than the page asks for confirmation first."""
-    ticket = ticket_or_404(ticket_id)
+    ticket = ticket_or_404(ticket_id, page=True)
     form = ReplyForm()
     form.status.choices = _status_choices(STAFF_REPLY_STATUSES)
     if ticket.status == "closed":
@@ -361,7 +388,7 @@ def assign_to(ticket_id: int):
 @staff_required(access.TICKET_ROLE)
 def reveal(ticket_id: int):
     """Show one personal field for this page view, with the reason logged."""
-    ticket = ticket_or_404(ticket_id)
+    ticket = ticket_or_404(ticket_id, page=True)
     context = person_context(ticket)
     if context.person is None:
         abort(404)

@@ -196,7 +196,7 @@ def _insert_rows(campaign_id: int, incident_id: int, channel: str, chosen, versi
              "notice_version_id", "created_at", "updated_at"]
     statement = dialect_insert(Notification.__table__).from_select(names, chosen)
     return db.session.execute(statement.on_conflict_do_nothing(
-        index_elements=["campaign_id", "person_id", "channel"])
+        index_elements=["person_id", "campaign_id", "channel"])
         .execution_options(preserve_rowcount=True)).rowcount
 
 

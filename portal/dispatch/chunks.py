@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import bindparam, func, select, text, update
+from sqlalchemy import bindparam, func, literal_column, select, text, update
 
 from portal.audit import log as audit
 from portal.core import jobs
@@ -47,6 +47,8 @@ log = logging.getLogger(__name__)
 FALLBACK = {"sms": "email", "email": "letter"}
 SENDABLE_CAMPAIGN = ("running", "completed")  # completed: fallback rows may still arrive
 JOB_KEEP_FAILED_SECONDS = 7 * 24 * 3600
+# The literal the partial index ix_notification_lease is defined on (see release_expired_leases).
+LEASED = literal_column("'sending'")
 
 
 class QueueUnavailable(RuntimeError):
@@ -472,7 +474,7 @@ def fall_back(notification_ids: list[int], channel: str) -> int:
         ["campaign_id", "person_id", "channel", "status", "attempts", "resend_count",
          "notice_version_id", "fallback_of_id", "created_at", "updated_at"], failed)
     return db.session.execute(statement.on_conflict_do_nothing(
-        index_elements=["campaign_id", "person_id", "channel"])
+        index_elements=["person_id", "campaign_id", "channel"])
         .execution_options(preserve_rowcount=True)).rowcount
 
 
@@ -510,9 +512,12 @@ def release_expired_leases() -> dict[int, list[int]]:
     and logged per campaign. Commits. Returns {campaign id: row ids}.
     """
     now = utcnow()
+    # ``status = 'sending'`` written out, not bound: it is the predicate of the partial
+    # index ix_notification_lease, so even a prepared statement's generic plan (which
+    # knows no bound value) can use it.
     expired = db.session.execute(
         select(Notification.id, Notification.campaign_id).where(
-            Notification.status == "sending", Notification.lease_until < now)
+            Notification.status == LEASED, Notification.lease_until < now)
         .with_for_update(skip_locked=True)
     ).all()
     if not expired:

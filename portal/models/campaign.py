@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.extensions import db
@@ -44,33 +44,53 @@ class Campaign(db.Model):
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+# A launch writes a million rows at a time, and every index entry is work in that
+# INSERT (docs/benchmarks.md, "Row creation"): the indexes below are the ones the
+# queries need, and the two partial ones hold no entry for a row just created.
+LEASED = text("status = 'sending'")
+HAS_PROVIDER_ID = text("provider_id IS NOT NULL")
+
+
 class Notification(db.Model):
     __tablename__ = "notification"
     __table_args__ = (
-        UniqueConstraint("campaign_id", "person_id", "channel"),
+        # Person first: one row per (person, campaign, channel), and it also serves
+        # every look-up by person (the ticket page's history, "already notified").
+        UniqueConstraint("person_id", "campaign_id", "channel"),
         # The chunk jobs' claim (campaign, channel, pending, in id order) and the counts.
         Index("ix_notification_claim", "campaign_id", "channel", "status", "id"),
-        Index("ix_notification_due", "status", "next_attempt_at"),
+        # Lease recovery (``status = 'sending' AND lease_until < now``): leased rows only.
+        Index("ix_notification_lease", "lease_until", postgresql_where=LEASED,
+              sqlite_where=LEASED),
+        # Status callbacks find their row by the provider's id (``provider_id = :id``),
+        # which a row only has once sent.
+        Index("ix_notification_provider_id", "provider_id", postgresql_where=HAS_PROVIDER_ID,
+              sqlite_where=HAS_PROVIDER_ID),
         one_of("status", NOTIFICATION_STATUSES),
         one_of("channel", CHANNELS),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"))
-    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    # No foreign keys on this table's references (campaign, person, notice version,
+    # fallback_of): PostgreSQL checks each one per inserted row, and those checks were
+    # two thirds of a launch's time (docs/benchmarks.md, "Row creation"). The ids come
+    # from the referenced rows themselves (the launch's and fallback's INSERT … SELECT),
+    # and nothing deletes a campaign, person (anonymised in place) or notice version.
+    campaign_id: Mapped[int] = mapped_column(Integer)
+    person_id: Mapped[int] = mapped_column(Integer)
     channel: Mapped[str] = mapped_column(String(8))
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     resend_count: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    provider_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    provider_id: Mapped[str | None] = mapped_column(String(64))
     last_error: Mapped[str | None] = mapped_column(Text)
     error_code: Mapped[str | None] = mapped_column(String(32))
-    notice_version_id: Mapped[int | None] = mapped_column(ForeignKey("notice_version.id"))
+    notice_version_id: Mapped[int | None] = mapped_column(Integer)
     content: Mapped[str | None] = mapped_column(EncryptedString)
     content_digest: Mapped[str | None] = mapped_column(String(64))
-    fallback_of_id: Mapped[int | None] = mapped_column(ForeignKey("notification.id"))
+    fallback_of_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sending_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,222 @@
+"""What keeps the queue and the ticket page cheap in CPU (issue 10, Speed), counted.
+
+docs/benchmarks.md (helpdesk, third round) has the profile and the numbers. Each test
+counts calls, never time:
+
+- the queue's rows call nothing through Jinja's ``Context.call`` (a ``_()`` in the row
+  loop copied the whole template context for every row) and never reach Flask-Babel's
+  per-call lookup of the catalog;
+- the rows are written with autoescape off and every row value escaped by hand, so a
+  row makes a handful of ``Markup`` objects instead of one per printed value; every
+  value is still escaped (a value with markup in each field);
+- the ticket page's selects use ``QuickSelect``, which writes what WTForms' ``Select``
+  writes, and its forms parse WTForms' catalog once per language, not once per request;
+- ``portal.core.i18n``'s ``gettext``/``ngettext``/``resolved`` answer what Flask-Babel
+  answers, in every language.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from flask import render_template
+from markupsafe import Markup
+from wtforms.validators import DataRequired, Length
+
+from portal.models.base import utcnow
+from portal.tickets.queue import QueueFilters, QueuePage, QueueRow
+
+HOSTILE = "<b>x</b>&\"'"
+
+
+def _row(n: int, now, **values) -> QueueRow:
+    fields = dict(id=1000 + n, topic="notice", status="open", channel="web", language="en",
+                  next_due_at=now + timedelta(hours=(n % 5) - 2, minutes=n),
+                  created_at=now - timedelta(days=1), last_customer_message_at=None,
+                  incident_reference="INC-A", assignee_id=None if n % 2 else 7,
+                  assignee_name=None if n % 2 else "Agent Seven", person_reference="REF-1")
+    fields.update(values)
+    return QueueRow(**fields)
+
+
+def _render_queue(app, rows, lang="en") -> str:
+    from helpdesk.tickets.views import SLA_LABELS
+    from portal.core.i18n import LANGUAGE_NAMES
+    from portal.models.ticket import TICKET_CHANNELS, TICKET_STATUSES
+
+    # A fresh application context, as each real request has (``g`` holds the locale).
+    with app.app_context(), app.test_request_context(f"/helpdesk/tickets/?lang={lang}"):
+        app.preprocess_request()
+        return render_template(
+            "tickets/queue.html", page=QueuePage(rows, None), filters=QueueFilters(),
+            now=utcnow(), problems=[], statuses=TICKET_STATUSES, channels=TICKET_CHANNELS,
+            languages=["en", "es", "fr", "de"], language_names=LANGUAGE_NAMES,
+            sla_labels=SLA_LABELS, agents=[])
+
+
+class _Counter:
+    def __init__(self, monkeypatch, owner, name):
+        self.calls = 0
+        original = getattr(owner, name)
+
+        def counting(*args, **kwargs):
+            self.calls += 1
+            return original(*args, **kwargs)
+
+        monkeypatch.setattr(owner, name, counting)
+
+
+def test_queue_rows_cost_no_calls_or_catalog_lookups_per_row(app, monkeypatch):
+    import flask_babel
+    from jinja2.runtime import Context
+
+    now = utcnow()
+    _render_queue(app, [_row(0, now)])  # compiled and cached first
+    counts = {}
+    for size in (2, 12):
+        calls = _Counter(monkeypatch, Context, "call")
+        lookups = _Counter(monkeypatch, flask_babel.Domain, "get_translations")
+        markups = _Counter(monkeypatch, Markup, "__new__")
+        html = _render_queue(app, [_row(n, now) for n in range(size)], lang="de")
+        assert "queue-overdue" in html and "Überfällig" in html
+        counts[size] = calls.calls, lookups.calls, markups.calls
+        monkeypatch.undo()
+    (calls2, lookups2, markups2), (calls12, lookups12, markups12) = counts[2], counts[12]
+    assert calls12 == calls2, "a call in the queue's row loop (Jinja's Context.call)"
+    assert lookups12 == lookups2, "a row reached Flask-Babel's per-call catalog lookup"
+    # Before the rows were written with autoescape off: 23 Markup objects a row; now 7 or 8, the
+    # values from the row only (topic, status, due, person, language, assignee, channel).
+    assert (markups12 - markups2) / 10 <= 10, (markups2, markups12)
+
+
+def test_queue_rows_escape_every_value(app):
+    now = utcnow()
+    rows = [_row(1, now, topic=HOSTILE, status=HOSTILE, channel=HOSTILE, language=HOSTILE,
+                 incident_reference=HOSTILE, person_reference=HOSTILE, assignee_id=None,
+                 assignee_name=None),
+            _row(2, now, assignee_id=3, assignee_name=HOSTILE)]
+    html = _render_queue(app, rows)
+    assert "<b>x</b>" not in html
+    escaped = "&lt;b&gt;x&lt;/b&gt;&amp;&#34;&#39;"
+    # topic, status, channel, language, incident, person reference; the assignee
+    assert html.count(escaped) == 7, html
+
+
+def test_quick_select_writes_what_wtforms_select_writes(app):
+    from wtforms import Form, SelectField
+    from wtforms.fields.choices import SelectChoice
+    from wtforms.widgets import Select
+
+    from helpdesk.tickets.forms import QuickSelect
+
+    choices = [SelectChoice("", "Nobody"), SelectChoice("3", HOSTILE),
+               SelectChoice(HOSTILE, "plain"), SelectChoice("7", ""),
+               SelectChoice("8", "with attributes", render_kw={"disabled": True})]
+
+    class Plain(Form):
+        pick = SelectField("Pick", choices=choices, widget=Select())
+
+    class Quick(Form):
+        pick = SelectField("Pick", choices=choices, widget=QuickSelect())
+
+    class Required(Form):
+        pick = SelectField("Pick", choices=choices, widget=Select(),
+                           validators=[DataRequired()])
+        quick = SelectField("Pick", choices=choices, widget=QuickSelect(),
+                            validators=[DataRequired()])
+
+    for chosen in ("", "3", HOSTILE, "8"):
+        plain, quick = Plain(data={"pick": chosen}), Quick(data={"pick": chosen})
+        assert quick.pick(class_="inline-select") == plain.pick(class_="inline-select")
+        assert quick.pick() == plain.pick()
+        attrs = {"aria-describedby": HOSTILE, "aria-invalid": False, "data_x": 'a"b'}
+        assert quick.pick(**attrs) == plain.pick(**attrs)
+        both = Required(data={"pick": chosen, "quick": chosen})
+        assert str(both.quick(**attrs)) == str(both.pick(**attrs)).replace(
+            'id="pick" name="pick"', 'id="quick" name="quick"')
+
+
+def test_quick_text_area_writes_what_wtforms_text_area_writes(app):
+    from wtforms import Form, TextAreaField
+    from wtforms.widgets import TextArea
+
+    from helpdesk.tickets.forms import QuickTextArea
+
+    class Both(Form):
+        plain = TextAreaField("Body", widget=TextArea(),
+                              validators=[DataRequired(), Length(max=8000)])
+        quick = TextAreaField("Body", widget=QuickTextArea(),
+                              validators=[DataRequired(), Length(max=8000)])
+
+    for value in ("", HOSTILE, "two\nlines"):
+        form = Both(data={"plain": value, "quick": value})
+        for attrs in ({}, {"aria-describedby": "body-hint body-error", "aria-invalid": "true",
+                           "autofocus": True, "class_": HOSTILE}):
+            assert str(form.quick(**attrs)) == str(form.plain(**attrs)).replace(
+                '"plain"', '"quick"')
+
+
+def test_ticket_forms_hidden_tag_writes_what_flask_wtf_writes(app):
+    from flask_wtf import FlaskForm
+    from wtforms import HiddenField
+
+    from helpdesk.tickets.forms import NoteForm, ReplyForm, RevealForm, TicketForm
+
+    class Odd(TicketForm):
+        plain = HiddenField(default=HOSTILE)
+        styled = HiddenField(render_kw={"data-x": "1"})
+
+    with app.app_context(), app.test_request_context("/helpdesk/tickets/1"):
+        for form_class in (ReplyForm, NoteForm, RevealForm, Odd):
+            form = form_class(formdata=None)
+            if form_class is ReplyForm:
+                form.seen_message_id.data = HOSTILE
+            assert form.hidden_tag() == FlaskForm.hidden_tag(form)
+            assert 'name="csrf_token"' in form.hidden_tag()
+        assert "&lt;b&gt;" in Odd(formdata=None).hidden_tag()
+
+
+def test_ticket_forms_parse_the_wtforms_catalog_once_per_language(app, monkeypatch):
+    from babel import support
+
+    from helpdesk.tickets.forms import RevealForm
+
+    loads = []
+    original = support.Translations.load
+
+    def counting(dirname=None, locales=None, domain=None):
+        if domain == "wtforms":
+            loads.append([str(locale) for locale in locales])
+        return original(dirname, locales, domain)
+
+    monkeypatch.setattr(support.Translations, "load", counting)
+    for _ in range(3):
+        with app.app_context(), app.test_request_context("/helpdesk/tickets/1?lang=de"):
+            app.preprocess_request()
+            form = RevealForm(formdata=None)
+            form.reason.choices = [("a", "A")]
+            assert form.meta.get_translations(form).gettext("Not a valid choice.") != ""
+    assert loads == [["de"]]
+
+
+@pytest.mark.parametrize("lang", ["en", "es", "fr", "de"])
+def test_cached_catalog_answers_what_flask_babel_answers(app, lang):
+    import flask_babel
+
+    from helpdesk.tickets.views import CHANNEL_LABELS, STATUS_LABELS
+    from portal.core import i18n
+
+    with app.app_context(), app.test_request_context(f"/helpdesk/tickets/?lang={lang}"):
+        app.preprocess_request()
+        assert str(flask_babel.get_locale()) == lang
+        for label in [*STATUS_LABELS.values(), *CHANNEL_LABELS.values()]:
+            assert i18n.resolved(label) == str(label)
+        assert i18n.gettext("%(span)s late", span="2") == flask_babel.gettext(
+            "%(span)s late", span="2")
+        for num in (1, 2, 5):
+            assert i18n.ngettext("%(num)d hour", "%(num)d hours", num) == flask_babel.ngettext(
+                "%(num)d hour", "%(num)d hours", num)
+        with flask_babel.force_locale("de"):
+            assert i18n.gettext("Overdue") == flask_babel.gettext("Overdue")
+        assert i18n.gettext("Overdue") == flask_babel.gettext("Overdue")
