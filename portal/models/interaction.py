@@ -27,7 +27,7 @@ class Interaction(db.Model):
         Index("ix_interaction_person", "person_id", "id"),
         Index("ix_interaction_action", "action", "id"),
         Index("ix_interaction_at", "at"),
-        # The log review's actor filter: staff members' rows only (migration 0025).
+        # The log review's actor filter: staff members' rows only (migration 0026).
         Index("ix_interaction_staff_actor", "actor_id", "id",
               postgresql_where=text("actor_type = 'staff'"),
               sqlite_where=text("actor_type = 'staff'")),

@@ -203,7 +203,7 @@ def test_the_person_filter_names_the_incidents_for_the_reference_index(app, db, 
 
 @pytest.mark.postgres
 def test_the_log_review_indexes_exist(db):
-    """Migration 0025: the staff actors' index and the incident-and-action statistics that
+    """Migration 0026: the staff actors' index and the incident-and-action statistics that
     keep filtered log pages off a backward walk of the whole log."""
     from sqlalchemy import text
 

@@ -1,7 +1,7 @@
 """Log review at 10,000,000 rows: staff actors' index, incident-and-action statistics (issue 11)
 
-Revision ID: 0025
-Revises: 0024
+Revision ID: 0026
+Revises: 0025
 Create Date: 2026-11-29 06:00:00
 
 ``/helpdesk/log?actor=<staff e-mail>`` had no index to use: PostgreSQL read the whole
@@ -17,8 +17,8 @@ the pair) lets it choose the incident-and-action index instead. See docs/benchma
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0025"
-down_revision = "0024"
+revision = "0026"
+down_revision = "0025"
 branch_labels = None
 depends_on = None
 
