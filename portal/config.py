@@ -506,4 +506,5 @@ def settings_for_tests() -> dict[str, str | None]:
         "require_services": _env("REQUIRE_SERVICES"),
         "chromium": _env("PORTAL_TEST_CHROMIUM"),
         "artifacts": _env("PORTAL_TEST_ARTIFACTS"),
+        "screenshots": _env("PORTAL_TEST_SCREENSHOTS"),
     }

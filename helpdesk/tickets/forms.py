@@ -15,19 +15,47 @@ from wtforms import (
     TimeField,
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
-from wtforms.widgets import HiddenInput, Select
+from wtforms.widgets import HiddenInput, Select, TextArea
+from wtforms.widgets.core import clean_key
 
 from helpdesk.incidents.forms import MultiCheckboxField, choices
 
 REPLY_MAX = 8000
 
 
+def quick_params(**kwargs) -> str:
+    """What WTForms' ``html_params`` writes, without a ``Markup.format`` per attribute."""
+    params = []
+    for key, value in sorted(kwargs.items()):
+        key = clean_key(key)
+        if value is True:
+            params.append(key)
+        elif value is not False:
+            params.append(f'{escape(key)}="{str(escape(value)).replace(chr(34), "&quot;")}"')
+    return " ".join(params)
+
+
+class QuickTextArea(TextArea):
+    """WTForms' ``TextArea`` with the same markup, attributes written by ``quick_params``."""
+
+    def __call__(self, field, **kwargs):
+        kwargs.setdefault("id", field.id)
+        flags = getattr(field, "flags", {})
+        for k in dir(flags):
+            if k in self.validation_attrs and k not in kwargs:
+                kwargs[k] = getattr(flags, k)
+        # Every value escaped by quick_params and here, as WTForms escapes them.
+        return Markup(f"<textarea {quick_params(name=field.name, **kwargs)}>\r\n"  # noqa: S704
+                      f"{escape(field._value())}</textarea>")
+
+
 class QuickSelect(Select):
     """WTForms' ``Select`` widget with the same markup, each plain option written directly.
 
-    WTForms builds every option through ``html_params`` and ``Markup.format`` (and looks
-    up ``render_option``'s signature with ``inspect`` on every render); the ticket page's
-    selects (the agents, statuses, fields and reasons) spent a fifth of its CPU there.
+    WTForms builds the select and every option through ``html_params`` and
+    ``Markup.format`` (and looks up ``render_option``'s signature with ``inspect`` on
+    every render); the ticket page's selects (the agents, statuses, fields and reasons)
+    spent a fifth of its CPU there.
     tests/tickets/test_ticket_forms_markup.py checks both widgets write the same HTML.
     """
 
@@ -44,6 +72,19 @@ class QuickSelect(Select):
     @classmethod
     def _dispatch_render_option(cls):
         return cls.render_option
+
+    def __call__(self, field, **kwargs):
+        if self.multiple or field.has_groups():
+            return super().__call__(field, **kwargs)
+        kwargs.setdefault("id", field.id)
+        flags = getattr(field, "flags", {})
+        for k in dir(flags):
+            if k in self.validation_attrs and k not in kwargs:
+                kwargs[k] = getattr(flags, k)
+        html = [f"<select {quick_params(name=field.name, **kwargs)}>"]
+        html.extend(self.render_option(choice) for choice in field._iter_choices_normalized())
+        html.append("</select>")
+        return Markup("".join(html))  # noqa: S704 - every part escaped as WTForms does
 
 
 class TicketForm(FlaskForm):
@@ -91,7 +132,7 @@ def wtforms_translations():
 
 
 class ReplyForm(TicketForm):
-    body = TextAreaField(_l("Reply to the customer"), validators=[
+    body = TextAreaField(_l("Reply to the customer"), widget=QuickTextArea(), validators=[
         DataRequired(message=_l("Write a reply.")),
         Length(max=REPLY_MAX, message=_l("A reply can have at most %(max)d characters."))])
     answer_version_id = HiddenField()
@@ -102,7 +143,7 @@ class ReplyForm(TicketForm):
 
 
 class NoteForm(TicketForm):
-    body = TextAreaField(_l("New internal note"), validators=[
+    body = TextAreaField(_l("New internal note"), widget=QuickTextArea(), validators=[
         DataRequired(message=_l("Write a note.")),
         Length(max=REPLY_MAX, message=_l("A note can have at most %(max)d characters."))])
 

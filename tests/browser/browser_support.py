@@ -4,6 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from portal.config import as_bool
+from tests.support import ENV
+
+# Screenshots are for people to look at, not checks: taking them (full pages at two
+# widths, PNG-encoded by Chromium) was about a quarter of the browser tests' CPU, so
+# they are taken only when asked for (PORTAL_TEST_SCREENSHOTS=1; CI asks).
+SCREENSHOTS = as_bool(ENV.get("screenshots"))
+
 
 def axe_violations(page, axe_source: str) -> list[dict]:
     """Serious or critical axe-core violations on the current page."""
@@ -26,8 +34,16 @@ def fits_width(page) -> bool:
     )
 
 
+def screenshot(target, path: Path, **options) -> None:
+    """``target.screenshot`` (a page or a locator) into ``path``, when screenshots are wanted."""
+    if SCREENSHOTS:
+        target.screenshot(path=str(path), **options)
+
+
 def shoot(page, artifacts_dir: Path, name: str, widths=(1280, 375)) -> None:
-    """Full-page screenshots at each width, then back to desktop width."""
+    """Full-page screenshots at each width, then back to desktop width (when wanted)."""
+    if not SCREENSHOTS:
+        return
     for width in widths:
         page.set_viewport_size({"width": width, "height": 900})
         page.screenshot(path=str(artifacts_dir / f"{name}-{width}.png"), full_page=True)

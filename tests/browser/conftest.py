@@ -27,6 +27,10 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+# Each new context (a browser window) loaded the address bar's WebUI popups into a
+# renderer of their own: about 1 CPU-s per context, for an address bar that headless
+# pages never show.
+DISABLED_FEATURES = ("WebUIOmniboxPopup", "WebUIOmniboxAimPopup")
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -61,9 +65,56 @@ def chromium():
     except ImportError:
         service_missing("playwright is not installed in the virtualenv")
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = _launch(playwright)
         yield browser
         browser.close()
+
+
+def _launch(playwright):
+    """Chromium with Playwright's switches, plus ``DISABLED_FEATURES`` switched off.
+
+    Chromium reads only the last ``--disable-features``, so ours would undo the list
+    Playwright passes: the first browser's command line is read from ``/proc`` and it
+    is launched again with the two lists merged (as it was if that cannot be read).
+    """
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    switches = [arg for arg in _browser_arguments() if arg.startswith("--disable-features=")]
+    if len(switches) != 1:
+        return browser
+    disabled = switches[0].split("=", 1)[1].split(",")
+    if all(feature in disabled for feature in DISABLED_FEATURES):
+        return browser
+    browser.close()
+    merged = [*disabled, *(f for f in DISABLED_FEATURES if f not in disabled)]
+    return playwright.chromium.launch(
+        executable_path=CHROMIUM, ignore_default_args=switches,
+        args=[*CHROMIUM_ARGS, "--disable-features=" + ",".join(merged)])
+
+
+def _browser_arguments() -> list[str]:
+    """The command line of the Chromium this process launched (through Playwright's driver)."""
+    children: dict[int, list[int]] = {}
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                with open(f"/proc/{name}/stat") as handle:
+                    ppid = int(handle.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(ppid, []).append(int(name))
+    found: list[str] = []
+    pending = list(children.get(os.getpid(), []))
+    while pending:
+        pid = pending.pop()
+        pending.extend(children.get(pid, []))
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as handle:
+                arguments = handle.read().decode(errors="replace").split("\0")
+        except OSError:
+            continue
+        if "--remote-debugging-pipe" in arguments:
+            found = arguments
+    return found
 
 
 @pytest.fixture

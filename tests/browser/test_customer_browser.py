@@ -15,7 +15,7 @@ from portal.dispatch.replies import notify_reply
 from portal.models import Answer, AnswerVersion, Ticket, TicketMessage
 from portal.models.base import utcnow
 from portal.people import verification
-from tests.browser.browser_support import axe_violations, fits_width, shoot
+from tests.browser.browser_support import axe_violations, fits_width, screenshot, shoot
 from tests.support.customer import FULL_CONTACT, add_activation_codes, approve_notice, outbox
 
 pytestmark = pytest.mark.browser
@@ -87,7 +87,7 @@ def test_customer_journey(page, live_server, axe_source, artifacts_dir, db, jour
     assert code in journey["codes"]
     assert page.get_by_text("March 1, 2027").first.is_visible()
     page.locator("#activation").scroll_into_view_if_needed()
-    page.screenshot(path=str(artifacts_dir / "customer-activation-code.png"))
+    screenshot(page, artifacts_dir / "customer-activation-code.png")
 
     page.get_by_role("link", name="Questions and answers", exact=True).click()
     assert page.get_by_role("heading", name="Should I freeze my credit?").is_visible()
@@ -131,7 +131,7 @@ def test_customer_journey(page, live_server, axe_source, artifacts_dir, db, jour
     # 200% zoom on a 1280px screen is a 640 CSS pixel viewport.
     page.set_viewport_size({"width": 640, "height": 450})
     assert fits_width(page)
-    page.screenshot(path=str(artifacts_dir / "customer-notice-zoom200.png"), full_page=False)
+    screenshot(page, artifacts_dir / "customer-notice-zoom200.png", full_page=False)
     assert page.console_errors == []
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.browser_support import axe_violations, fits_width
+from tests.browser.browser_support import axe_violations, fits_width, screenshot
 from tests.support import STAFF_PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -29,6 +29,6 @@ def test_retention_block_reads_well(page, live_server, axe_source, artifacts_dir
         assert section.is_visible()
         assert f"data purge --incident {incident.reference}" in section.inner_text()
         assert fits_width(context_page)
-        section.screenshot(path=str(artifacts_dir / f"retention-{language}-{width}.png"))
+        screenshot(section, artifacts_dir / f"retention-{language}-{width}.png")
     assert axe_violations(page, axe_source) == []
     assert page.console_errors == []
