@@ -66,25 +66,33 @@ def _drop_database(admin, url: str) -> None:
     admin.dispose()
 
 
-def _writer(url: str, number: int, start_at: float, stop_at: float, counts) -> None:
+def _cpu_seconds(pid: int | None = None) -> float:
+    """User + system CPU of a process (default: this one) from /proc."""
+    fields = Path(f"/proc/{pid or os.getpid()}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _writer(url: str, number: int, start_at: float, stop_at: float, counts, cpu) -> None:
     from portal import create_app
     from portal.audit import log as audit
     from portal.extensions import db
 
     app = create_app(_settings(url))
     with app.app_context():
-        db.session.execute(db.text("SELECT 1"))  # connect before the start
-        db.session.commit()
+        backend = db.session.execute(db.text("SELECT pg_backend_pid()")).scalar_one()
+        db.session.commit()  # connected before the start
         done = 0
         time.sleep(max(0.0, start_at - time.time()))
+        client, server = _cpu_seconds(), _cpu_seconds(backend)
         while time.time() < stop_at:
             audit.record("bench.append", details={"writer": number, "i": done})
             db.session.commit()
             done += 1
         counts[number] = done
+        cpu[number] = (_cpu_seconds() - client, _cpu_seconds(backend) - server)
 
 
-def _sealer(url: str, stop_at: float, lags) -> None:
+def _sealer(url: str, stop_at: float, lags, sealer_cpu) -> None:
     from sqlalchemy import text
 
     from portal import create_app
@@ -93,6 +101,9 @@ def _sealer(url: str, stop_at: float, lags) -> None:
 
     app = create_app(_settings(url))
     with app.app_context():
+        backend = db.session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        db.session.commit()
+        client, server, sealed = _cpu_seconds(), _cpu_seconds(backend), 0
         while time.time() < stop_at + 30:
             oldest = db.session.execute(text(
                 "SELECT extract(epoch FROM now() - min(at)) FROM interaction "
@@ -101,9 +112,10 @@ def _sealer(url: str, stop_at: float, lags) -> None:
             if oldest is not None:
                 lags.append(float(oldest))
             elif time.time() > stop_at:
-                return
-            audit.seal()
+                break
+            sealed += audit.seal()
             time.sleep(1.0)
+        sealer_cpu["all"] = (_cpu_seconds() - client, _cpu_seconds(backend) - server, sealed)
 
 
 def appends(args) -> None:
@@ -125,25 +137,36 @@ def appends(args) -> None:
         sealing = hasattr(audit, "seal")
         context = multiprocessing.get_context("fork")
         manager = context.Manager()
-        counts, lags = manager.dict(), manager.list()
+        counts, lags, cpu, sealer_cpu = (manager.dict(), manager.list(), manager.dict(),
+                                          manager.dict())
         start_at = time.time() + 3 + args.writers * 0.15  # every writer connected first
         stop_at = start_at + args.seconds
-        processes = [context.Process(target=_writer, args=(url, n, start_at, stop_at, counts))
+        processes = [context.Process(target=_writer, args=(url, n, start_at, stop_at, counts, cpu))
                      for n in range(args.writers)]
         if sealing:
-            processes.append(context.Process(target=_sealer, args=(url, stop_at, lags)))
+            processes.append(context.Process(target=_sealer, args=(url, stop_at, lags, sealer_cpu)))
         for process in processes:
             process.start()
         for process in processes:
             process.join()
         total = sum(counts.values())
+        client = sum(c for c, _ in cpu.values())
+        server = sum(s for _, s in cpu.values())
         print(f"code: {args.code or 'this checkout'}; sealer: {'yes' if sealing else 'no'}")
         print(f"{args.writers} writers, {args.seconds} s: {total} appends, "
               f"{total / args.seconds:,.0f} appends/s "
               f"(slowest writer {min(counts.values())}, fastest {max(counts.values())})")
+        print(f"CPU per append: writer processes {client / total * 1000:.2f} ms, their "
+              f"PostgreSQL backends {server / total * 1000:.2f} ms (load average "
+              f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
         if sealing:
             print(f"seal lag (oldest unsealed row, sampled each second): max "
                   f"{max(lags, default=0):.1f} s")
+            client, server, sealed = sealer_cpu.get("all", (0.0, 0.0, 0))
+            if sealed:
+                print(f"sealer: {sealed} rows; CPU per row sealed: sealer process "
+                      f"{client / sealed * 1e6:.0f} us, its PostgreSQL backend "
+                      f"{server / sealed * 1e6:.0f} us")
         with app.app_context():
             stored = db.session.scalar(select(func.count(Interaction.id)))
             started = time.perf_counter()

@@ -190,6 +190,12 @@ def _where(query: Select, filters: LogFilter) -> Select:
         people = select(Person.id).where(Person.external_ref == filters.person_ref)
         if filters.incident_id is not None:
             people = people.where(Person.incident_id == filters.incident_id)
+        else:
+            # Every person belongs to an incident: naming them all (a handful) lets
+            # PostgreSQL probe the (incident, reference) index once per incident instead
+            # of reading the whole person table (150 ms at 1,000,000 people; more with
+            # real rows, which are over a kilobyte each).
+            people = people.where(Person.incident_id.in_(select(Incident.id)))
         query = query.where(Interaction.person_id.in_(people))
     if filters.ticket_id is not None:
         query = query.where(Interaction.ticket_id == filters.ticket_id)
@@ -377,36 +383,70 @@ def log_export(filters: LogFilter, staff_id: int | None, via: str) -> None:
                  details={"filters": dict(filters.params), "via": via})
 
 
-def csv_chunks(filters: LogFilter, batch: int = 2000) -> Iterator[str]:
+# What the export reads: plain rows, no ORM objects (building and tracking those cost
+# several times what writing the CSV does).
+# The person's reference comes by join: a lookup per batch binds thousands of ids,
+# which cost the driver more than the join costs PostgreSQL.
+_EXPORT_COLUMNS = (
+    Interaction.id, Interaction.at, Interaction.actor_type, Interaction.actor_id,
+    Interaction.action, Interaction.incident_id, Person.external_ref, Interaction.ticket_id,
+    Interaction.campaign_id, Interaction.details, Interaction.redacted_at, Interaction.hash,
+)
+
+
+def _lookup(cache: dict, ids: set, column_id, column_value) -> None:
+    """Add ``ids``' values not yet in ``cache`` (staff e-mails, incident references)."""
+    missing = ids - cache.keys()
+    if missing:
+        cache.update(db.session.execute(
+            select(column_id, column_value).where(column_id.in_(missing))).all())
+        cache.update((found, None) for found in missing - cache.keys())
+
+
+def csv_chunks(filters: LogFilter, batch: int = 5000) -> Iterator[str]:
     """The matching rows as CSV text, oldest first, a batch of rows per chunk.
 
-    Memory stays flat: each batch is a keyset read after the previous batch's last
-    id, and the session forgets the batch's objects once written. Every cell goes
-    through ``safe_row`` (formula injection); details are masked as on the page.
+    Memory stays flat: each batch is a keyset read of plain rows after the previous
+    batch's last id, people's references joined (staff and incident names, few, are
+    kept). Every cell goes through ``safe_row`` (formula injection);
+    actors, labels and masked details are the page's (``present``).
     """
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(CSV_COLUMNS)
     yield buffer.getvalue()
+    staff: dict = {}
+    incidents: dict = {}
+    labels: dict = {}
     after = 0
-    base = _where(select(Interaction), filters).order_by(Interaction.id)
+    base = _where(select(*_EXPORT_COLUMNS).outerjoin(Person, Person.id == Interaction.person_id),
+                  filters).order_by(Interaction.id)
     while True:
-        found = list(db.session.execute(
-            base.where(Interaction.id > after).limit(batch)).scalars())
+        found = db.session.execute(base.where(Interaction.id > after).limit(batch)).all()
         if not found:
             return
+        _lookup(staff, {r[3] for r in found if r[2] == "staff" and r[3]},
+                StaffUser.id, StaffUser.email)
+        _lookup(incidents, {r[5] for r in found if r[5]}, Incident.id, Incident.reference)
         buffer.seek(0)
         buffer.truncate()
-        hashes = {row.id: row.hash for row in found}
-        for row in present(found):
-            details = "; ".join(f"{detail.key}={detail.value}" for detail in row.details)
+        for (row_id, at, actor_type, actor_id, action, incident_id, person_ref, ticket_id,
+             campaign_id, details, redacted_at, row_hash) in found:
+            label = labels.get(action)
+            if label is None:
+                label = labels[action] = label_for(action)
+            if actor_type == "staff":
+                actor = staff.get(actor_id) or f"staff #{actor_id}"
+            else:
+                actor = actor_type
+            shown = "; ".join(f"{detail.key}={detail.value}"
+                              for detail in masked_details(details))
             writer.writerow(safe_row((
-                row.id, row.at.astimezone(UTC).isoformat(timespec="seconds"), row.actor_type,
-                row.actor, row.action, row.label, row.incident, row.person_ref, row.ticket_id,
-                row.campaign_id, details, "yes" if row.redacted else "", hashes[row.id],
+                row_id, at.astimezone(UTC).isoformat(timespec="seconds"), actor_type, actor,
+                action, label, incidents.get(incident_id), person_ref, ticket_id,
+                campaign_id, shown, "yes" if redacted_at is not None else "", row_hash,
             )))
-        after = found[-1].id
-        db.session.expunge_all()
+        after = found[-1][0]
         yield buffer.getvalue()
 
 

@@ -27,6 +27,10 @@ class Interaction(db.Model):
         Index("ix_interaction_person", "person_id", "id"),
         Index("ix_interaction_action", "action", "id"),
         Index("ix_interaction_at", "at"),
+        # The log review's actor filter: staff members' rows only (migration 0026).
+        Index("ix_interaction_staff_actor", "actor_id", "id",
+              postgresql_where=text("actor_type = 'staff'"),
+              sqlite_where=text("actor_type = 'staff'")),
         # The sealer's queue: rows not yet chained, in id order.
         Index("ix_interaction_unsealed", "id", postgresql_where=text("seq IS NULL"),
               sqlite_where=text("seq IS NULL")),
