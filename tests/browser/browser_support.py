@@ -15,6 +15,9 @@ SCREENSHOTS = as_bool(ENV.get("screenshots"))
 
 def axe_violations(page, axe_source: str) -> list[dict]:
     """Serious or critical axe-core violations on the current page."""
+    # A click that navigates returns once the new page has started loading:
+    # audit the page once it has loaded, not the half-parsed one.
+    page.wait_for_load_state("load")
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
         page.evaluate(axe_source)  # evaluated through DevTools: not an inline script
     result = page.evaluate(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from portal.dispatch.replies import notify_reply
@@ -68,7 +69,7 @@ def test_customer_journey(page, live_server, axe_source, artifacts_dir, db, jour
     # The link from an SMS: the code leaves the address bar at once.
     page.goto(f"{live_server}/n/{plain['notice_code']}")
     assert page.url == f"{live_server}/verify"
-    assert page.get_by_role("group", name="Date of birth").is_visible()
+    expect(page.get_by_role("group", name="Date of birth")).to_be_visible()
     check_page(page, axe_source, artifacts_dir, "customer-verify")
 
     fill_date_of_birth(page, plain["date_of_birth"])
@@ -78,19 +79,19 @@ def test_customer_journey(page, live_server, axe_source, artifacts_dir, db, jour
     assert page.get_by_role("heading", level=1).inner_text() == "Notice of Data Breach"
     for heading in ("What Happened", "What Information Was Involved", "What We Are Doing",
                     "What You Can Do", "For More Information"):
-        assert page.get_by_role("heading", name=heading, level=2).is_visible()
-    assert page.get_by_text("Equifax").first.is_visible()
+        expect(page.get_by_role("heading", name=heading, level=2)).to_be_visible()
+    expect(page.get_by_text("Equifax").first).to_be_visible()
     check_page(page, axe_source, artifacts_dir, "customer-notice")
 
     page.get_by_role("button", name="Show my activation code").click()
     code = page.locator("#activation-code").inner_text()
     assert code in journey["codes"]
-    assert page.get_by_text("March 1, 2027").first.is_visible()
+    expect(page.get_by_text("March 1, 2027").first).to_be_visible()
     page.locator("#activation").scroll_into_view_if_needed()
     screenshot(page, artifacts_dir / "customer-activation-code.png")
 
     page.get_by_role("link", name="Questions and answers", exact=True).click()
-    assert page.get_by_role("heading", name="Should I freeze my credit?").is_visible()
+    expect(page.get_by_role("heading", name="Should I freeze my credit?")).to_be_visible()
     page.get_by_label("Search the questions and answers").fill("freeze")
     page.get_by_role("button", name="Search").click()
     check_page(page, axe_source, artifacts_dir, "customer-faq")
@@ -98,7 +99,7 @@ def test_customer_journey(page, live_server, axe_source, artifacts_dir, db, jour
     page.get_by_role("link", name="Your messages", exact=True).click()
     page.get_by_role("link", name="Ask a question", exact=True).click()
     page.get_by_role("button", name="Send").click()  # empty: errors tied to fields
-    assert page.locator("#topic-error").is_visible()
+    expect(page.locator("#topic-error")).to_be_visible()
     assert page.get_by_label("Topic").get_attribute("aria-invalid") == "true"
     check_page(page, axe_source, artifacts_dir, "customer-ticket-errors")
     page.get_by_label("Topic").select_option("monitoring")
@@ -115,7 +116,7 @@ def test_customer_journey(page, live_server, axe_source, artifacts_dir, db, jour
     assert "24 months" not in mail.body
 
     page.reload()
-    assert page.get_by_text("It lasts 24 months from the day you enrol.").is_visible()
+    expect(page.get_by_text("It lasts 24 months from the day you enrol.")).to_be_visible()
     check_page(page, axe_source, artifacts_dir, "customer-ticket")
 
     page.get_by_role("link", name="Español").click()
@@ -123,7 +124,7 @@ def test_customer_journey(page, live_server, axe_source, artifacts_dir, db, jour
     assert page.locator("html").get_attribute("lang") == "es"
     page.goto(f"{live_server}/notice")
     assert page.locator("html").get_attribute("lang") == "es"
-    assert page.get_by_text("Alguien accedió sin permiso").is_visible()
+    expect(page.get_by_text("Alguien accedió sin permiso")).to_be_visible()
     db.session.refresh(journey["person"])
     assert journey["person"].language == "es"
     check_page(page, axe_source, artifacts_dir, "customer-notice-es")
@@ -147,13 +148,13 @@ def test_five_wrong_dates_of_birth_lock_the_code(page, live_server, axe_source, 
         page.get_by_label("Postcode or ZIP code").fill(plain["postcode"])
         page.get_by_role("button", name="Continue").click()
         if attempt < 4:
-            assert page.get_by_text("We could not confirm your details").is_visible()
-            assert page.get_by_text(f"You have {4 - attempt} attempt").is_visible()
+            expect(page.get_by_text("We could not confirm your details")).to_be_visible()
+            expect(page.get_by_text(f"You have {4 - attempt} attempt")).to_be_visible()
             if attempt == 0:
                 check_page(page, axe_source, artifacts_dir, "customer-verify-failed")
-    assert page.get_by_role("heading", name="Too many attempts").is_visible()
-    assert page.get_by_text("+1 800 555 0199").is_visible()
-    assert page.get_by_text("You can try again after").is_visible()
+    expect(page.get_by_role("heading", name="Too many attempts")).to_be_visible()
+    expect(page.get_by_text("+1 800 555 0199")).to_be_visible()
+    expect(page.get_by_text("You can try again after")).to_be_visible()
     check_page(page, axe_source, artifacts_dir, "customer-locked")
     db.session.refresh(journey["person"])
     assert verification.failures(journey["person"]).locked_until is not None
@@ -180,7 +181,7 @@ def test_anonymous_pages_and_preferences(page, live_server, axe_source, artifact
     page.get_by_label("Postcode or ZIP code").fill(plain["postcode"])
     page.get_by_label("Policy number").fill(plain["policy_number"])
     page.get_by_role("button", name="Send my code").click()
-    assert page.get_by_role("heading", name="Request received").is_visible()
+    expect(page.get_by_role("heading", name="Request received")).to_be_visible()
     check_page(page, axe_source, artifacts_dir, "customer-no-letter-sent")
 
     # The outbox is for managers and admins, codes masked until revealed: a staff browser.
@@ -210,7 +211,7 @@ def test_anonymous_pages_and_preferences(page, live_server, axe_source, artifact
     page.get_by_label("How should we contact you?").select_option("sms")
     page.get_by_label("Do not send me text messages").check()
     page.get_by_role("button", name="Save preferences").click()
-    assert page.locator("#preferred_channel-error").is_visible()
+    expect(page.locator("#preferred_channel-error")).to_be_visible()
     check_page(page, axe_source, artifacts_dir, "customer-preferences-error")
     page.get_by_label("Preferred language").select_option("fr")
     page.get_by_label("How should we contact you?").select_option("email")

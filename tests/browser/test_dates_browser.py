@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.browser_support import axe_violations, fits_width, shoot
 
@@ -39,13 +40,12 @@ def test_no_letter_date_in_german_order_with_part_errors(page, live_server, axe_
     shoot(page, artifacts_dir, "customer-no-letter-date-error-de", widths=(1280, 360))
     # The error summary takes keyboard users straight to the wrong part.
     page.locator("#error-summary a[href='#date_of_birth-day']").click()
-    from playwright.sync_api import expect
 
     expect(page.locator("#date_of_birth-day")).to_be_focused()
 
     page.locator("#date_of_birth-day").fill("29")
     page.locator("form button[type=submit]").click()
     assert page.get_by_role("heading", level=1).inner_text() != ""
-    assert page.get_by_role("link", name="+49 800 000 0000").is_visible()
+    expect(page.get_by_role("link", name="+49 800 000 0000")).to_be_visible()
     assert axe_violations(page, axe_source) == []
     shoot(page, artifacts_dir, "customer-no-letter-sent-de", widths=(1280, 360))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.browser_support import axe_violations, fits_width, shoot
 from tests.support import STAFF_PASSWORD
@@ -31,7 +32,7 @@ def test_dashboards_and_substitute_notice(page, live_server, axe_source, artifac
     assert axe_violations(page, axe_source) == []
     page.goto(f"{live_server}/helpdesk/reports/{incident.reference}")
     assert page.locator("svg.chart").count() == 5
-    assert page.get_by_role("img", name="Notification funnel per channel").is_visible()
+    expect(page.get_by_role("img", name="Notification funnel per channel")).to_be_visible()
     assert axe_violations(page, axe_source) == []
     page.set_viewport_size({"width": 360, "height": 800})
     assert fits_width(page)
@@ -46,7 +47,7 @@ def test_dashboards_and_substitute_notice(page, live_server, axe_source, artifac
         published_at=utcnow(), first_published_at=utcnow()))
     db.session.commit()
     page.goto(f"{live_server}/incidents/{incident.reference}?lang=de")
-    assert page.get_by_text("+1 800 555 0199").first.is_visible()
+    expect(page.get_by_text("+1 800 555 0199").first).to_be_visible()
     assert axe_violations(page, axe_source) == []
     shoot(page, artifacts_dir, "reports-public-notice")
     assert page.console_errors == []

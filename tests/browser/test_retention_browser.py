@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.browser_support import axe_violations, fits_width, screenshot
 from tests.support import STAFF_PASSWORD
@@ -26,7 +27,7 @@ def test_retention_block_reads_well(page, live_server, axe_source, artifacts_dir
         context_page.goto(f"{live_server}/helpdesk/incidents/{incident.reference}"
                           f"?lang={language}#retention")
         section = context_page.locator("#retention")
-        assert section.is_visible()
+        expect(section).to_be_visible()
         assert f"data purge --incident {incident.reference}" in section.inner_text()
         assert fits_width(context_page)
         screenshot(section, artifacts_dir / f"retention-{language}-{width}.png")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.browser_support import axe_violations, shoot
 from tests.support import STAFF_PASSWORD
@@ -23,7 +24,7 @@ def test_staff_signs_in_and_out(page, live_server, axe_source, artifacts_dir, ma
     page.get_by_label("Password").fill(STAFF_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(f"{live_server}/helpdesk/")
-    assert page.get_by_text("Alex Agent").first.is_visible()
+    expect(page.get_by_text("Alex Agent").first).to_be_visible()
     assert axe_violations(page, axe_source) == []
     shoot(page, artifacts_dir, "staff-home")
     page.get_by_role("button", name="Sign out").click()
