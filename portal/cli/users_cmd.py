@@ -43,7 +43,7 @@ def create_staff(email: str, name: str, role: str, password: str) -> StaffUser:
         raise ValueError("name must not be empty")
     problem = password_problem(password)
     if problem:
-        raise ValueError(f"password {problem}")
+        raise ValueError(problem)
     if _find(email) is not None:
         raise ValueError(f"a staff account for {email} already exists")
     user = StaffUser(email=email, name=name.strip(), role=role,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from flask import current_app
+from flask_babel import gettext
 
 MIN_LENGTH = 12
 
@@ -43,9 +44,12 @@ def needs_rehash(password_hash: str) -> bool:
 
 
 def password_problem(password: str) -> str | None:
-    """Return why a new password is unacceptable, or ``None``."""
+    """Why a new staff password is unacceptable, as a sentence to show, or ``None``.
+
+    The one policy for every way a password is set (the setup link, ``flask users``).
+    """
     if len(password) < MIN_LENGTH:
-        return f"must be at least {MIN_LENGTH} characters"
+        return gettext("Choose a password of at least %(num)d characters.", num=MIN_LENGTH)
     if password.strip() != password:
-        return "must not start or end with spaces"
+        return gettext("A password must not start or end with spaces.")
     return None

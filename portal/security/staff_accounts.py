@@ -36,7 +36,7 @@ from portal.models.attempt import AttemptCounter
 from portal.models.base import utcnow
 from portal.models.incident import Incident
 from portal.models.staff import ROLES, StaffIncident, StaffSetupLink, StaffUser
-from portal.security.passwords import MIN_LENGTH, hash_password
+from portal.security.passwords import hash_password, password_problem
 
 TOKEN_BYTES = 32
 
@@ -179,11 +179,9 @@ def link_for(token: str) -> StaffSetupLink | None:
 
 def redeem(token: str, password: str) -> StaffUser | None:
     """Set the password through a link, once; ``None`` when the link is not usable."""
-    if len(password) < MIN_LENGTH:
-        raise StaffError(_("Choose a password of at least %(num)d characters.", num=MIN_LENGTH),
-                         "password")
-    if password.strip() != password:
-        raise StaffError(_("A password must not start or end with spaces."), "password")
+    problem = password_problem(password)
+    if problem:
+        raise StaffError(problem, "password")
     link = link_for(token)
     if link is None:
         return None
