@@ -89,6 +89,18 @@ def test_bad_filters_are_named(client, seeded, login, query, name):
     assert client.get(f"/helpdesk/log/export.csv?{query}").status_code == 400
 
 
+def test_filters_fold_only_when_none_is_in_use(client, seeded, login):
+    """Eight fields would push the entries off a phone's screen: they fold, but never
+    while a filter is in use or wrong (the page's script unfolds them on wide screens)."""
+    login(seeded["manager"])
+    assert '<details class="more-filters" id="log-filters">' in client.get("/helpdesk/log/").text
+    two = client.get("/helpdesk/log/?action=verify.&incident=INC-LOG").text
+    assert '<details class="more-filters" id="log-filters" open>' in two
+    assert "(2 in use)" in two
+    wrong = client.get("/helpdesk/log/?from=yesterday").text
+    assert '<details class="more-filters" id="log-filters" open>' in wrong
+
+
 def test_keyset_pages(app, db, client, seeded, login):
     from portal.audit import log as audit
     from portal.audit import review
