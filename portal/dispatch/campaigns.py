@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import and_, case, exists, func, literal, or_, select, update
+from sqlalchemy import and_, case, exists, func, insert, literal, or_, select, update
 from sqlalchemy.orm import aliased
 
 from portal.audit import log as audit
@@ -172,6 +172,29 @@ def preview(incident_id: int, channels, again: bool = False) -> dict[str, dict[s
 # --- launch -----------------------------------------------------------------------------------
 
 
+def _anyone_notified(incident_id: int, again: bool) -> bool:
+    """Whether a launch must look for people already notified.
+
+    Every notification belongs to a campaign of its person's incident, so before the
+    incident's first campaign (and when sending ``again``) nobody can be: the launch
+    then neither counts skips (two scans of every person of the incident) nor probes
+    each person's earlier notifications (docs/benchmarks.md, row creation).
+    """
+    if again:
+        return False
+    return db.session.execute(
+        select(Campaign.id).where(Campaign.incident_id == incident_id).limit(1)
+    ).first() is not None
+
+
+def _skipped(incident_id: int, chosen: list[str], anyone_notified: bool) -> dict[str, int]:
+    """Per channel, the people a launch skips as already notified."""
+    if not anyone_notified:
+        return {channel: 0 for channel in chosen}
+    counts = preview(incident_id, chosen)
+    return {channel: counts[channel]["skipped"] for channel in chosen}
+
+
 def active_campaign(incident_id: int) -> Campaign | None:
     """The incident's running or paused campaign, if any."""
     return db.session.execute(
@@ -181,9 +204,15 @@ def active_campaign(incident_id: int) -> Campaign | None:
 
 
 def _insert_rows(campaign_id: int, incident_id: int, channel: str, chosen, version_expr, now,
-                 again: bool) -> int:
+                 anyone_notified: bool) -> int:
+    """Create a new campaign's rows for ``channel`` in one ``INSERT … SELECT``.
+
+    The campaign is new, so no row can exist for it yet: a plain insert, without
+    ``ON CONFLICT``'s speculative insertion per row (the unique index still refuses
+    a duplicate).
+    """
     conditions = list(_people(incident_id, channel))
-    if not again:
+    if anyone_notified:
         conditions.append(~_already_notified(channel, version_expr))
     held = held_by_preference(channel, chosen)
     if held is not None:
@@ -194,10 +223,8 @@ def _insert_rows(campaign_id: int, incident_id: int, channel: str, chosen, versi
     ).where(*conditions)
     names = ["campaign_id", "person_id", "channel", "status", "attempts", "resend_count",
              "notice_version_id", "created_at", "updated_at"]
-    statement = dialect_insert(Notification.__table__).from_select(names, chosen)
-    return db.session.execute(statement.on_conflict_do_nothing(
-        index_elements=["person_id", "campaign_id", "channel"])
-        .execution_options(preserve_rowcount=True)).rowcount
+    statement = insert(Notification.__table__).from_select(names, chosen)
+    return db.session.execute(statement.execution_options(preserve_rowcount=True)).rowcount
 
 
 def dialect_insert(table):
@@ -227,13 +254,14 @@ def launch(incident_id: int, channels, *, again: bool = False, actor_id: int | N
         raise CampaignError("another campaign of this incident is running or paused: "
                             "let it finish or cancel it first")
     default_id, mapping, number = versions_by_language(incident_id)
-    counts = preview(incident_id, chosen, again=again)
+    anyone_notified = _anyone_notified(incident_id, again)
+    skipped = _skipped(incident_id, chosen, anyone_notified)
     now = utcnow()
     campaign = Campaign(
         incident_id=incident_id, name=name or f"{incident.reference} notice v{number}",
         notice_version=number, channels=chosen, fallback=True, status="running",
         created_by_id=actor_id, launched_at=now, again=again,
-        skipped={channel: counts[channel]["skipped"] for channel in chosen},
+        skipped=skipped,
     )
     db.session.add(campaign)
     db.session.flush()
@@ -241,15 +269,16 @@ def launch(incident_id: int, channels, *, again: bool = False, actor_id: int | N
     version_expr = _version_case(default_id, mapping)
     for channel in chosen:
         summary.created[channel] = _insert_rows(campaign.id, incident_id, channel, chosen,
-                                                version_expr, now, again)
-        summary.skipped[channel] = counts[channel]["skipped"]
+                                                version_expr, now, anyone_notified)
+        summary.skipped[channel] = skipped[channel]
     audit.record("campaign.launched", actor_type="staff" if actor_id else "system",
                  actor_id=actor_id, incident_id=incident_id, campaign_id=campaign.id,
                  details={"channels": chosen, "created": summary.created,
                           "skipped": summary.skipped, "again": again,
                           "notice_version": number})
     db.session.commit()
-    summary.queued = queue_campaign(campaign.id)
+    # Every row just created is due: the counts are known without counting them again.
+    summary.queued = queue_campaign(campaign.id, due=summary.created)
     finish_if_done(campaign.id)
     return campaign, summary
 
@@ -272,8 +301,12 @@ def due_pending(campaign_id: int, channel: str) -> int:
     ).scalar_one()
 
 
-def queue_campaign(campaign_id: int, channels=SENT_CHANNELS) -> bool:
+def queue_campaign(campaign_id: int, channels=SENT_CHANNELS,
+                   due: dict[str, int] | None = None) -> bool:
     """Queue chunk jobs for every due pending row of the campaign's sent channels.
+
+    ``due`` gives a channel's count of due rows when the caller knows it (the launch
+    that just created them); the others are counted.
 
     Returns False when Redis could not be reached (the rows stay pending; the
     periodic recovery or ``campaigns recover`` queues them later).
@@ -282,7 +315,8 @@ def queue_campaign(campaign_id: int, channels=SENT_CHANNELS) -> bool:
 
     try:
         for channel in channels:
-            pending = due_pending(campaign_id, channel)
+            known = (due or {}).get(channel)
+            pending = due_pending(campaign_id, channel) if known is None else known
             db.session.commit()  # no transaction held while jobs run or Redis is asked
             if pending:
                 chunks.queue_chunks(campaign_id, channel, pending)

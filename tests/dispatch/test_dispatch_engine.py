@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 import pytest
@@ -234,3 +235,31 @@ def test_launch_and_chunks_run_a_fixed_number_of_statements(app, db, make_incide
         assert len(counted.statements) - len(ours) == 2 * size  # the messages themselves
         counts.append(len(ours))
     assert counts[0] == counts[1], str(counted)
+
+
+def test_a_first_launch_reads_the_people_once_per_channel(app, db, people, count_queries,
+                                                          monkeypatch):
+    """docs/benchmarks.md (row creation): before an incident's first campaign nobody can
+    be skipped as already notified, so the launch does not count the people (two scans
+    of every person of the incident), and it queues the chunk jobs from the rows it just
+    created rather than counting them again. A later launch still counts its skips."""
+    from portal.dispatch import chunks
+
+    incident, _persons = people
+    queued = []
+    monkeypatch.setattr(chunks, "queue_chunks",
+                        lambda campaign_id, channel, pending: queued.append((channel, pending)))
+    with count_queries as counted:
+        _first, summary = campaigns.launch(incident.id, ["sms", "email"])
+    reads = [s for s in counted.statements if re.search(r"\bFROM person\b", s)]
+    assert len(reads) == 2 and all(s.startswith("INSERT INTO notification") for s in reads)
+    # nor probes each person's earlier notifications; a new campaign has no row to conflict
+    assert not [s for s in reads if "EXISTS" in s or "ON CONFLICT" in s]
+    assert not [s for s in counted.statements if "count(notification.id)" in s]
+    assert queued == [("sms", 6), ("email", 6)] and summary.skipped == {"sms": 0, "email": 0}
+    campaigns.cancel(_first.id)
+    with count_queries as counted:
+        _second, summary = campaigns.launch(incident.id, ["sms"])
+    assert summary.skipped == {"sms": 0}  # cancelled before any was sent: nobody notified
+    reads = [s for s in counted.statements if re.search(r"\bFROM person\b", s)]
+    assert len(reads) == 2 and "EXISTS" in reads[1]  # the count, and the insert's probe
