@@ -21,7 +21,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from flask import current_app
+from flask_babel import gettext
 from sqlalchemy import and_, case, exists, func, insert, literal, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
 from portal.audit import log as audit
@@ -86,7 +88,7 @@ def versions_by_language(incident_id: int) -> tuple[int, dict[str, int], int]:
         raise CampaignError("no such incident")
     default = approved_version(incident_id, incident.default_language or "en")
     if default is None:
-        raise CampaignError("the incident has no approved notice to send")
+        raise CampaignError(gettext("The incident has no approved notice to send."))
     mapping = {}
     for language in current_app.config["LANGUAGES"]:
         version = approved_version(incident_id, language)
@@ -139,7 +141,7 @@ def _check_channels(channels) -> list[str]:
     if unknown:
         raise CampaignError("unknown channel: " + ", ".join(sorted(unknown)))
     if not chosen:
-        raise CampaignError("choose at least one channel")
+        raise CampaignError(gettext("Choose at least one channel."))
     return chosen
 
 
@@ -193,6 +195,11 @@ def _skipped(incident_id: int, chosen: list[str], anyone_notified: bool) -> dict
         return {channel: 0 for channel in chosen}
     counts = preview(incident_id, chosen)
     return {channel: counts[channel]["skipped"] for channel in chosen}
+
+
+def _another_active() -> str:
+    return gettext("Another campaign of this incident is running or paused: let it finish "
+                   "or cancel it first.")
 
 
 def active_campaign(incident_id: int) -> Campaign | None:
@@ -251,8 +258,7 @@ def launch(incident_id: int, channels, *, again: bool = False, actor_id: int | N
     if incident is None:
         raise CampaignError("no such incident")
     if active_campaign(incident_id) is not None:
-        raise CampaignError("another campaign of this incident is running or paused: "
-                            "let it finish or cancel it first")
+        raise CampaignError(_another_active())
     default_id, mapping, number = versions_by_language(incident_id)
     anyone_notified = _anyone_notified(incident_id, again)
     skipped = _skipped(incident_id, chosen, anyone_notified)
@@ -264,7 +270,13 @@ def launch(incident_id: int, channels, *, again: bool = False, actor_id: int | N
         skipped=skipped,
     )
     db.session.add(campaign)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # Another launch of this incident got in between the check above and here
+        # (uq_campaign_one_active): it goes on, this one is refused.
+        db.session.rollback()
+        raise CampaignError(_another_active()) from None
     summary = LaunchSummary(campaign.id)
     version_expr = _version_case(default_id, mapping)
     for channel in chosen:

@@ -21,9 +21,17 @@ STATUS_RANK = {"pending": 0, "sending": 1, "sent": 2, "delivered": 3, "undeliver
                "failed": 3, "cancelled": 3, "skipped": 3}
 
 
+ACTIVE = text("status IN ('running', 'paused')")
+
+
 class Campaign(db.Model):
     __tablename__ = "campaign"
-    __table_args__ = (one_of("status", CAMPAIGN_STATUSES),)
+    __table_args__ = (
+        one_of("status", CAMPAIGN_STATUSES),
+        # One running or paused campaign per incident, even for two launches at once.
+        Index("uq_campaign_one_active", "incident_id", unique=True,
+              postgresql_where=ACTIVE, sqlite_where=ACTIVE),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id"), index=True)

@@ -263,3 +263,60 @@ def test_a_first_launch_reads_the_people_once_per_channel(app, db, people, count
     assert summary.skipped == {"sms": 0}  # cancelled before any was sent: nobody notified
     reads = [s for s in counted.statements if re.search(r"\bFROM person\b", s)]
     assert len(reads) == 2 and "EXISTS" in reads[1]  # the count, and the insert's probe
+
+
+def test_two_launches_at_once_make_one_campaign(app, db, people, monkeypatch):
+    """A double-clicked launch or two managers at once: both pass the "no active
+    campaign" check before either commits. The database's partial unique index on
+    the incident's running or paused campaigns refuses the second, which the launch
+    turns into its usual refusal, leaving nothing of it behind."""
+    from sqlalchemy import func, select
+
+    from portal.models import Campaign, Notification
+
+    incident, _persons = people
+    first, _summary = campaigns.launch(incident.id, ["letter"])  # letters keep it running
+    assert first.status == "running"
+    monkeypatch.setattr(campaigns, "active_campaign", lambda incident_id: None)  # the race
+    with pytest.raises(campaigns.CampaignError, match="running or paused"):
+        campaigns.launch(incident.id, ["sms", "email"])
+    assert db.session.scalar(select(func.count(Campaign.id))) == 1
+    assert db.session.scalar(select(func.count(Notification.id))) == 6
+    campaigns.cancel(first.id)  # once it is over, the next launch goes ahead
+    second, summary = campaigns.launch(incident.id, ["sms"])
+    assert second.status in ("running", "completed") and summary.created == {"sms": 6}
+
+
+def test_the_migration_names_incidents_that_already_have_two_active_campaigns(
+        tmp_path, data_keys, capfd):
+    """Migration 0027 cannot build its unique index over two running campaigns of one
+    incident (made by the race it closes): it says which incident, and changes nothing."""
+    from datetime import UTC, datetime
+
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import inspect
+
+    from portal import create_app
+    from portal.extensions import db
+    from portal.models import Campaign, Incident
+    from tests.support import make_settings
+
+    app = create_app(make_settings(f"sqlite:///{tmp_path / 'race.sqlite3'}", data_keys))
+    with app.app_context():
+        upgrade()
+        downgrade(revision="0026")
+        incident = Incident(reference="RACE-1", title="Raced", status="active",
+                            discovered_at=datetime.now(UTC), jurisdictions=[], categories=[])
+        db.session.add(incident)
+        db.session.flush()
+        for _ in range(2):
+            db.session.add(Campaign(incident_id=incident.id, name="twice", notice_version=1,
+                                    channels=["sms"], status="running"))
+        db.session.commit()
+        with pytest.raises(SystemExit):  # Flask-Migrate logs the error and exits non-zero
+            upgrade()
+        assert f"(ids {incident.id}): cancel all but one" in "".join(capfd.readouterr())
+        db.session.remove()
+        names = {index["name"] for index in inspect(db.engine).get_indexes("campaign")}
+        assert "uq_campaign_one_active" not in names
+        db.engine.dispose()
