@@ -9,6 +9,7 @@ from __future__ import annotations
 from portal.demo.answers import seed_answers
 from portal.demo.base import DEMO_STAFF, sample_person, seed_base
 from portal.demo.brand import seed_brand
+from portal.demo.campaigns import seed_campaign
 from portal.demo.codes import seed_codes
 from portal.demo.notices import seed_notices
 from portal.demo.oversight import seed_oversight
@@ -26,6 +27,7 @@ def seed(people: int = 50) -> dict:
     seed_codes(incident)
     seed_tickets(incident.id)
     db.session.commit()
+    seed_campaign(incident)
     seed_oversight()  # last: the checkpoint signs the log as seeded
     sample = sample_person(incident)
     return {

@@ -92,9 +92,18 @@ def test_demo_seeds_idempotently(runner, db):
     assert languages == {"en", "es", "fr", "de"}
     roles = set(db.session.execute(select(StaffUser.role)).scalars())
     assert roles == {"agent", "manager", "admin"}
+    # A finished campaign by SMS and e-mail: its messages wait in the outbox.
+    from portal.dispatch import campaigns
+    from portal.models import Campaign
+
+    [campaign] = db.session.execute(select(Campaign)).scalars().all()
+    assert campaign.status == "completed" and campaign.channels == ["sms", "email"]
+    sent = campaigns.counts(campaign.id)
+    assert sent["sms"]["sent"] > 0 and sent["email"]["sent"] > 0
     second = seed()
     assert second["people_added"] == 0
     assert db.session.scalar(select(func.count(Person.id))) == people
+    assert db.session.scalar(select(func.count(Campaign.id))) == 1
     assert second["sample"] == first["sample"]
     sample = first["sample"]
     assert len(sample["notice_code"]) == 14 and sample["date_of_birth"] and sample["postcode"]
