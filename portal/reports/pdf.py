@@ -67,6 +67,8 @@ def report_pdf(report: dict) -> bytes:
     pdf = _ReportPDF(title)
     add_fonts(pdf)
     pdf.set_title(title)
+    locale = get_locale()
+    pdf.set_lang(locale.language if locale else "en")  # screen readers pick the voice
     pdf.set_creator("Breach notification portal")
     pdf.set_margins(18, 18, 18)
     pdf.set_auto_page_break(True, margin=20)
