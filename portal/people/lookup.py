@@ -105,8 +105,8 @@ def search(query: str, staff_id: int, incident_ids: list[int] | None = None) -> 
     """People whose reference, code, email, phone or policy number is ``query``; logged.
 
     ``incident_ids`` bounds the search to the incidents the staff member may work
-    (None: every incident). The look-up is logged with how many people matched,
-    never with what was typed.
+    (None: every incident). The look-up is logged with the people it found, never
+    with what was typed.
     """
     query = " ".join((query or "").split())[:MAX_QUERY]
     if not query:
@@ -123,8 +123,15 @@ def search(query: str, staff_id: int, incident_ids: list[int] | None = None) -> 
                 Person.policy_index == found["policy"]))
         .order_by(Person.incident_id.desc(), Person.id).limit(MAX_RESULTS)
     ).scalars())
+    # Who was shown to whom (the list shows references and first names), never what
+    # was typed; a single match also lands on that person's timeline.
+    only = people[0] if len(people) == 1 else None
+    details = {"matches": len(people)}
+    if people:
+        details["person_ids"] = [person.id for person in people]
     audit.record("person.searched", actor_type="staff", actor_id=staff_id,
-                 details={"matches": len(people)})
+                 person_id=only.id if only else None,
+                 incident_id=only.incident_id if only else None, details=details)
     return people
 
 

@@ -69,7 +69,8 @@ def test_search_by_each_blind_index_masks_and_logs_no_value(db, agent, found, ty
         assert secret not in results
     assert "J•••@E•••" in results
     entry = logged(db, "person.searched")[-1]
-    assert entry.details == {"matches": 1}
+    assert entry.details == {"matches": 1, "person_ids": [person.id]}
+    assert entry.person_id == person.id  # on the person's timeline
 
 
 def test_unknown_values_say_no_match_with_the_same_statements(db, agent, found,
@@ -86,7 +87,9 @@ def test_unknown_values_say_no_match_with_the_same_statements(db, agent, found,
     # The look-up itself is one statement of the same shape; a match only adds reading
     # the found people's incidents and locks for the (masked) list.
     assert known[0] == unknown[0] and "FROM person" in unknown[0]
-    assert logged(db, "person.searched")[-1].details == {"matches": 1}
+    assert logged(db, "person.searched")[-1].details == {"matches": 1, "person_ids": [found[0].id]}
+    unknown_entry = logged(db, "person.searched")[-2]  # REF-78: nobody shown, nobody named
+    assert unknown_entry.details == {"matches": 0} and unknown_entry.person_id is None
 
 
 def test_person_routes_need_a_grant_from_search(app, db, agent, make_staff, found):
