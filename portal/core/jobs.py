@@ -8,6 +8,7 @@ inline they run in the caller's app context, before ``enqueue`` returns.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -58,17 +59,26 @@ def queue():
     return state["queue"] if state else None
 
 
+def scoped_id(queue_name: str, job_id: str) -> str:
+    """``<queue>-<job_id>``: rq's job keys are global to a Redis database, so two
+    deployments (or test runs) sharing one must not share ids: "import-run-5" of one
+    would otherwise stand in for another's, which then never runs."""
+    return f"{re.sub(r'[^A-Za-z0-9_-]', '_', queue_name)}-{job_id}"
+
+
 def enqueue(func: Callable, *args, job_id: str | None = None, **kwargs):
     """Run ``func(*args, **kwargs)`` in the background (or now, inline).
 
-    A ``job_id`` makes the call idempotent under rq: a job with that id that is
-    still queued or running is returned instead of a second one.
+    A ``job_id`` makes the call idempotent under rq: a job with that id (scoped to
+    this application's queue, ``scoped_id``) that is still queued or running is
+    returned instead of a second one.
     """
     q = queue()
     if q is None:
         result = func(*args, **kwargs)
         return InlineJob(id=job_id or f"inline-{func.__name__}", result=result)
     if job_id is not None:
+        job_id = scoped_id(q.name, job_id)
         from rq.exceptions import NoSuchJobError
         from rq.job import Job, JobStatus
 

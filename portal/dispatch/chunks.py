@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import logging
 import math
-import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -73,8 +72,8 @@ def _counter_key(campaign_id: int, channel: str) -> str:
 def job_prefix(campaign_id: int, channel: str) -> str:
     """``<queue>-campaign-<id>-<channel>-``: rq's job keys are global to a Redis
     database, so two deployments (or test runs) sharing one must not share ids."""
-    queue = re.sub(r"[^A-Za-z0-9_-]", "_", current_app.config["PORTAL_RQ_QUEUE"])
-    return f"{queue}-campaign-{campaign_id}-{channel}-"
+    return jobs.scoped_id(current_app.config["PORTAL_RQ_QUEUE"],
+                          f"campaign-{campaign_id}-{channel}-")
 
 
 def job_id(campaign_id: int, channel: str, number: int) -> str:

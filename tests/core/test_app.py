@@ -183,11 +183,11 @@ def test_enqueue_uses_rq_and_the_worker_runs_it(redis, make_app):
 
     app = make_app(REDIS_URL=REDIS_URL)
     with app.app_context():
-        job_id = f"ping-{app.config['PORTAL_RQ_QUEUE']}"
-        job = jobs.enqueue(jobs.ping_job, "queued", job_id=job_id)
+        job = jobs.enqueue(jobs.ping_job, "queued", job_id="ping")
+        job_id = jobs.scoped_id(app.config["PORTAL_RQ_QUEUE"], "ping")
         assert job.id == job_id
         # The same id while queued returns the same job instead of a second one.
-        assert jobs.enqueue(jobs.ping_job, "queued", job_id=job_id).id == job_id
+        assert jobs.enqueue(jobs.ping_job, "queued", job_id="ping").id == job_id
         assert jobs.queue().count == 1
         result = app.test_cli_runner().invoke(args=["worker", "--burst"])
         assert result.exit_code == 0, result.output

@@ -43,8 +43,29 @@ def test_tick_queues_each_job_once_per_period(database_url, data_keys, redis, ma
             first = periodic.tick()
             assert "test.note" in first and "dispatch.recover" in first
             assert periodic.tick() == []  # the period has not passed: no second job
-            assert f"{periodic.job_id('test.note')}" in queue.get_job_ids()
+            assert jobs.scoped_id(queue.name, periodic.job_id("test.note")) in queue.get_job_ids()
         finally:
             queue.delete(delete_jobs=True)
             for key in redis.scan_iter(f"{queue.name}*"):
                 redis.delete(key)
+
+
+@pytest.mark.redis
+def test_a_job_id_is_scoped_to_its_applications_queue(database_url, data_keys, redis, make_app):
+    """Two deployments sharing one Redis database (staging beside production, say) both
+    queue "import-run-5": each gets a job of its own, not the other's."""
+    from portal.core import jobs
+
+    queued = []
+    for name in ("portal-a-scoped", "portal-b-scoped"):
+        application = make_app(REDIS_URL=REDIS_URL, PORTAL_RQ_QUEUE=name)
+        with application.app_context():
+            queue = jobs.queue()
+            try:
+                job = jobs.enqueue(note_call, job_id="import-run-5")
+                assert job.id == jobs.scoped_id(name, "import-run-5")
+                assert queue.job_ids == [job.id]
+                queued.append(job.id)
+            finally:
+                queue.delete(delete_jobs=True)
+    assert queued[0] != queued[1]

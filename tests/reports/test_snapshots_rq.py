@@ -33,6 +33,7 @@ def queue(app, redis):
 def test_stale_snapshot_is_served_and_refreshed_by_a_job(app, db, queue, reports_incident):
     from rq import SimpleWorker
 
+    from portal.core import jobs
     from portal.reports import snapshots
 
     incident = reports_incident["incident"]
@@ -44,7 +45,7 @@ def test_stale_snapshot_is_served_and_refreshed_by_a_job(app, db, queue, reports
     db.session.commit()
     served = snapshots.dashboards_of(incident.id, 7)
     assert served.tickets.total["opened"] == 3  # the stale figures, at once
-    assert queue.job_ids == [f"reports-refresh-{incident.id}-7"]
+    assert queue.job_ids == [jobs.scoped_id(queue.name, f"reports-refresh-{incident.id}-7")]
     snapshots.dashboards_of(incident.id, 7)
     assert len(queue.job_ids) == 1  # one refresh at a time
     SimpleWorker([queue], connection=queue.connection).work(burst=True)
