@@ -65,7 +65,8 @@ def _leaks(text: str) -> list[str]:
 
 
 def _request(port: int, path: str) -> int:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    # Generous: the first request waits for the worker to boot on a loaded machine.
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     try:
         # skip_host/accept_encoding off: the path goes on the wire exactly as written.
         connection.putrequest("GET", path, skip_accept_encoding=True)
