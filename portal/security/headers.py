@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-from flask import Flask, g
+from flask import Flask, g, request
 
 
 def csp_nonce() -> str:
@@ -14,7 +14,15 @@ def csp_nonce() -> str:
     return g.csp_nonce
 
 
+# Every staff page may show personal data (a ticket's thread, a revealed date of
+# birth, a queue of references): none is kept by a browser or a proxy, whether or
+# not its view remembered to say so.
+STAFF_AREAS = ("/helpdesk", "/staff", "/dev")
+
+
 def _set_headers(response, hsts_seconds: int):
+    if request.path.startswith(STAFF_AREAS) and "Cache-Control" not in response.headers:
+        no_store(response)
     nonce = csp_nonce()
     response.headers["Content-Security-Policy"] = (
         "default-src 'self'; "

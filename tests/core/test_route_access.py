@@ -89,3 +89,21 @@ def test_customer_routes_need_a_verified_session(app, client):
             response = client.get(_sample_url(rule))
             assert response.status_code in (302, 303), rule.endpoint
             assert urlsplit(response.location).path == "/", rule.endpoint
+
+
+def test_no_staff_page_may_be_cached(app, client, make_staff, login, make_incident):
+    """Staff pages show personal data (a thread, a revealed value, a queue of references):
+    every answer under /helpdesk, /staff and /dev says no-store, whichever view wrote it
+    (an administrator's pages answer a manager 403, no-store too)."""
+    make_incident(reference="INC-001")
+    login(make_staff("manager"))
+    seen = 0
+    for rule in _staff_rules(app) + [rule for rule in app.url_map.iter_rules()
+                                     if rule.endpoint in STAFF_SELF]:
+        if "GET" not in rule.methods:
+            continue
+        response = client.get(_sample_url(rule))
+        seen += response.status_code == 200
+        assert response.headers.get("Cache-Control") == "no-store", (rule.rule,
+                                                                     response.status_code)
+    assert seen >= 10  # the pages themselves, not only their 404s
