@@ -219,3 +219,36 @@ def test_demo_names_the_outbox_reader_and_warns_on_a_public_bind(app, db, monkey
     quiet = runner.invoke(args=["demo", "--host", "127.0.0.1"])
     assert quiet.exit_code == 0, quiet.output
     assert "outbox is ON" not in quiet.stderr
+
+
+SETUP_TOKEN = "s3tUp-T0ken_only.the.invitee-holds"
+
+
+@pytest.fixture
+def invitation(db):
+    """The set-up link an administrator's invitation e-mails to a new staff member."""
+    outbox_store.store("email", "new.admin@example.com",
+                       f"Choose your password: http://localhost/staff/setup/{SETUP_TOKEN}\n",
+                       subject="Your staff account")
+    db.session.commit()
+    return outbox_store.recent(1)[0].id
+
+
+def test_a_staff_set_up_link_is_masked_and_only_an_administrator_may_reveal_it(
+        client, make_staff, login, invitation, db):
+    """Whoever holds a set-up link chooses that account's password: a manager who could
+    read an invited administrator's link on the outbox could become that administrator."""
+    login(make_staff("manager"))
+    page = client.get("/dev/outbox")
+    assert SETUP_TOKEN not in page.text and "/staff/setup/••••" in page.text
+    assert 'class="inline-form outbox-reveal"' not in page.text  # no button to press
+    refused = client.post(f"/dev/outbox/{invitation}/reveal",
+                          data={"csrf_token": _token(client.get("/staff/account"))})
+    assert refused.status_code == 403 and _reveals(db) == []
+    assert SETUP_TOKEN not in client.get("/dev/outbox").text
+    client.post("/staff/logout", data={"csrf_token": _token(client.get("/staff/account"))})
+    login(make_staff("admin", totp_secret=pyotp.random_base32()))
+    page = client.get("/dev/outbox")
+    assert SETUP_TOKEN not in page.text  # masked until asked for, as codes are
+    client.post(f"/dev/outbox/{invitation}/reveal", data={"csrf_token": _token(page)})
+    assert SETUP_TOKEN in client.get("/dev/outbox").text and len(_reveals(db)) == 1

@@ -23,6 +23,8 @@ MASK = "••••"
 # A code in a link (any spelling of /n/, with or without dashes) and a code on its own.
 _LINK = re.compile(r"(/n/)([0-9A-Za-z]{4})[0-9A-Za-z-]*", re.IGNORECASE)
 _CODE = re.compile(r"\b([0-9A-Za-z]{4})-[0-9A-Za-z]{4}-[0-9A-Za-z]{4}\b")
+# A staff member's one-time set-up link: whoever holds it chooses that account's password.
+_SETUP = re.compile(r"(/staff/setup/)[^\s<>\"']+")
 
 
 def store(channel: str, recipient: str, body: str, subject: str | None = None) -> str:
@@ -54,9 +56,17 @@ def get(message_id: int) -> OutboxMessage | None:
 
 
 def masked(text: str) -> str:
-    """``text`` with every notice code masked but its first group: ``/n/7K2D-••••-••••``."""
+    """``text`` with every notice code masked but its first group (``/n/7K2D-••••-••••``)
+    and every staff set-up link's token masked whole."""
+    text = _SETUP.sub(lambda match: f"{match.group(1)}{MASK}", text)
     text = _LINK.sub(lambda match: f"{match.group(1)}{match.group(2)}-{MASK}-{MASK}", text)
     return _CODE.sub(lambda match: f"{match.group(1)}-{MASK}-{MASK}", text)
+
+
+def holds_setup_link(text: str) -> bool:
+    """Whether ``text`` carries a staff set-up link (only administrators may see it whole:
+    a manager who could would choose an invited administrator's password)."""
+    return _SETUP.search(text or "") is not None
 
 
 def is_loopback(host: str | None) -> bool:
