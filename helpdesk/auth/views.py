@@ -133,9 +133,6 @@ def setup(token: str):
     from portal.security import staff_accounts
     from portal.security.staff_accounts import StaffError
 
-    if current_user.is_authenticated:
-        logout_user()
-        session.clear()
     link = staff_accounts.link_for(token)
     if link is None:
         db.session.rollback()
@@ -154,6 +151,11 @@ def setup(token: str):
                 return no_store(current_app.make_response(
                     (render_template("staff/setup_invalid.html"), 404)))
             db.session.commit()
+            # Whoever was signed in on this browser is not the new account: sign them
+            # out now, not on merely opening a link (a cross-site GET would sign staff out).
+            if current_user.is_authenticated:
+                logout_user()
+                session.clear()
             flash(_("Your password is set. Sign in with your email address and your new password."),
                   "success")
             return redirect(url_for("staff_auth.login"))

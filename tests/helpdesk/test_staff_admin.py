@@ -410,3 +410,25 @@ def test_two_admins_demoting_each_other_at_once_leave_one(app, db, make_staff):
         for user in db.session.execute(select(StaffUser)).scalars():
             user.role = "admin"
         db.session.commit()
+
+
+def test_opening_a_set_up_link_does_not_sign_anyone_out(app, db, client, make_staff, login):
+    """Opening /staff/setup/<anything> is a GET any site can cause: the signed-in staff
+    member stays signed in; only setting the password through the link signs them out."""
+    from portal.security import staff_accounts
+
+    login(make_staff("manager"))
+    assert client.get("/staff/setup/not-a-token").status_code == 404
+    assert client.get("/helpdesk/incidents/").status_code == 200
+    admin = make_staff("admin")
+    issued = staff_accounts.create("invited@example.com", "Invited", "agent", by=admin,
+                                   setup_url=lambda token: f"/staff/setup/{token}")
+    db.session.commit()
+    path = f"/staff/setup/{issued.token}"
+    assert client.get(path).status_code == 200
+    assert client.get("/helpdesk/incidents/").status_code == 200
+    done = client.post(path, data={"password": "a good long password",
+                                   "confirm": "a good long password",
+                                   "csrf_token": csrf_token(client, path)})
+    assert done.status_code == 302
+    assert client.get("/helpdesk/incidents/").status_code == 302  # now signed out
