@@ -225,6 +225,8 @@ def _longdate_filter(value, zone: str | None = None) -> str:
 @pass_eval_context
 def _template_gettext(eval_ctx, string: str, /, **variables) -> str:
     text = _catalog().ugettext(string)
+    if not variables and "%" not in text:  # most calls: formatting would change nothing
+        return Markup(text) if eval_ctx.autoescape else text  # noqa: S704
     return (Markup(text) if eval_ctx.autoescape else text) % variables  # noqa: S704
 
 

@@ -273,7 +273,8 @@ def test_template_gettext_answers_what_jinja_s_newstyle_gettext_answers(app, lan
 
 def test_a_template_gettext_is_one_call(app, monkeypatch):
     """Each ``_()`` in a template goes through Jinja's ``Context.call`` once (Jinja's own
-    ``_`` took three: the alias, newstyle ``gettext``, the catalog function)."""
+    ``_`` took three: the alias, newstyle ``gettext``, the catalog function), and one
+    without variables is not put through ``Markup``'s ``%``."""
     from jinja2.runtime import Context
 
     with app.app_context(), app.test_request_context("/helpdesk/tickets/?lang=fr"):
@@ -284,7 +285,11 @@ def test_a_template_gettext_is_one_call(app, monkeypatch):
                 "{% for n in range(size) %}{{ _('Tickets') }}{{ ngettext('%(num)d hour', "
                 "'%(num)d hours', n) }}{% endfor %}")
             calls = _Counter(monkeypatch, Context, "call")
+            formats = _Counter(monkeypatch, Markup, "__mod__")
             template.render(size=size)
-            counts.append(calls.calls)
+            counts.append((calls.calls, formats.calls))
             monkeypatch.undo()
-    assert (counts[1] - counts[0]) / 10 == 2, counts
+    (calls1, formats1), (calls11, formats11) = counts
+    assert (calls11 - calls1) / 10 == 2, counts
+    # Only ngettext formats (its %(num)d); a text without variables or "%" is not formatted.
+    assert (formats11 - formats1) / 10 == 1, counts
