@@ -8,7 +8,8 @@
 benchmark's gunicorn builds it (``PORTAL_ENV=production``, same keys, Redis), an agent
 signs in through Flask's test client, and each page kind is requested ``--pages``
 times after a warm-up. It prints, per kind, the CPU milliseconds per page of this
-process (the application's Python) and of the database's backends (PostgreSQL).
+process (the application's Python) and of the database's backends (PostgreSQL), and
+how many of the pages set a cookie.
 On a shared machine CPU time still grows with the load (caches, a busy host), so
 ``--calls`` adds the number of Python function calls per page, which the load does
 not change at all. ``--profile`` writes a cProfile (CPU time) of the chosen kinds
@@ -130,13 +131,17 @@ def main() -> int:
         db_before, cpu_before, wall = backend_cpu(name), time.process_time(), time.perf_counter()
         if profiler:
             profiler.enable()
-        sizes = 0
+        sizes = cookies = 0
         for url in urls:
             response = client.get(url, **https)
             assert response.status_code == 200, (url, response.status_code)
             sizes += len(response.data)
+            cookies += "Set-Cookie" in response.headers
         if profiler:
             profiler.disable()
+        # Taken before the counted pages below: cProfile's hooks would inflate the CPU.
+        app_s, db_s = time.process_time() - cpu_before, backend_cpu(name) - db_before
+        wall_ms = 1000 * (time.perf_counter() - wall) / args.pages
         calls = ""
         if args.calls:
             counter = cProfile.Profile()
@@ -147,12 +152,10 @@ def main() -> int:
             total = sum(nc for _cc, nc, _tt, _ct, _callers in
                         pstats.Stats(counter).stats.values())
             calls = f", {total // 20:,} Python calls/page"
-        app_ms = 1000 * (time.process_time() - cpu_before) / args.pages
-        db_ms = 1000 * (backend_cpu(name) - db_before) / args.pages
-        wall_ms = 1000 * (time.perf_counter() - wall) / args.pages
+        app_ms, db_ms = 1000 * app_s / args.pages, 1000 * db_s / args.pages
         print(f"  {kind:8} app {app_ms:6.2f} ms  db {db_ms:5.2f} ms  total "
               f"{app_ms + db_ms:6.2f} ms CPU/page  (wall {wall_ms:6.2f} ms, "
-              f"{sizes // args.pages} bytes{calls})", flush=True)
+              f"{sizes // args.pages} bytes, {cookies} set a cookie{calls})", flush=True)
     if profiler:
         profiler.dump_stats(args.profile)
         pstats.Stats(str(args.profile)).sort_stats(args.sort).print_stats(args.top)

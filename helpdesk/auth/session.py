@@ -14,6 +14,14 @@ from portal.core.i18n import SESSION_KEY as LANG_KEY
 from portal.extensions import db, login_manager
 from portal.models.staff import StaffUser
 
+# The idle clock is stamped at most this often. Stamping it changes the session, and a changed
+# session is a new signed cookie on the response: stamped on every request, every page of a
+# busy agent paid for the signature and sent a new cookie. A minute is 1/60 of the idle limit
+# (STAFF_IDLE_MINUTES, 60): idle time counts from the last stamp, so a session ends at most a
+# minute before the limit counted from the very last page would end it, never later. The
+# customer side refreshes its idle clock at the same step (portal.customer.session).
+SEEN_PRECISION_SECONDS = 60
+
 
 def load_user(user_id: str) -> StaffUser | None:
     """Load a staff member from ``id:session_version``; stale versions sign out."""
@@ -45,7 +53,8 @@ def _end_session(reason: str, message: str) -> None:
 
 def enforce_idle_timeout() -> None:
     """End a staff session idle longer than ``STAFF_IDLE_MINUTES``, or older than
-    ``STAFF_SESSION_MAX_HOURS`` since sign-in whatever the activity."""
+    ``STAFF_SESSION_MAX_HOURS`` since sign-in whatever the activity; stamp the idle
+    clock at most every ``SEEN_PRECISION_SECONDS``."""
     if "_user_id" not in session:
         return
     from helpdesk.auth.views import SEEN_KEY, SIGNED_IN_KEY
@@ -69,7 +78,8 @@ def enforce_idle_timeout() -> None:
         _end_session("idle", _l("Your session ended after a period of inactivity. "
                                 "Please sign in again."))
         return
-    session[SEEN_KEY] = now
+    if now - seen >= SEEN_PRECISION_SECONDS:
+        session[SEEN_KEY] = now
 
 
 def init_login_manager(app: Flask) -> None:

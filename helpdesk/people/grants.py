@@ -31,11 +31,26 @@ def _lifetime() -> float:
     return float(current_app.config["HELPDESK_PERSON_GRANT_MINUTES"]) * 60
 
 
+def _refresh_step(lifetime: float) -> float:
+    """How old a grant gets before ``remember`` renews it: a minute (a sixtieth of the
+    lifetime when that is shorter). Renewing changes the session, which re-signs and
+    re-sends its cookie: the ticket page remembers its person on every view."""
+    return min(60.0, lifetime / 60)
+
+
 def remember(person_id: int) -> None:
-    """Allow this session to act for the person until the grant lapses."""
+    """Allow this session to act for the person until the grant lapses (renewed at most
+    every ``_refresh_step``: a grant may lapse that much sooner than the last view would
+    make it)."""
     now = clock()
-    grants = {key: until for key, until in _grants().items() if until > now}
-    grants[str(int(person_id))] = now + _lifetime()
+    lifetime = _lifetime()
+    current = _grants()
+    until = current.get(str(int(person_id)))
+    if (isinstance(until, int | float)
+            and lifetime - _refresh_step(lifetime) < until - now <= lifetime):
+        return
+    grants = {key: until for key, until in current.items() if until > now}
+    grants[str(int(person_id))] = now + lifetime
     if len(grants) > MAX_GRANTS:
         grants = dict(sorted(grants.items(), key=lambda item: item[1])[-MAX_GRANTS:])
     session[SESSION_KEY] = grants

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import exists, func, select
+from sqlalchemy import bindparam, exists, func, select
 from sqlalchemy.orm import aliased
 
 from portal.audit import log as audit
@@ -200,11 +200,14 @@ def find_ticket(ticket_id: int) -> Ticket | None:
     return db.session.get(Ticket, ticket_id)
 
 
+# Built once: the ticket page reads every thread through it (see portal.tickets.page).
+_THREAD = (select(TicketMessage).where(TicketMessage.ticket_id == bindparam("ticket_id"))
+           .order_by(TicketMessage.id))
+
+
 def thread(ticket_id: int) -> list[TicketMessage]:
     """Every message of a ticket, internal notes included, oldest first."""
-    return list(db.session.execute(
-        select(TicketMessage).where(TicketMessage.ticket_id == ticket_id)
-        .order_by(TicketMessage.id)).scalars())
+    return list(db.session.execute(_THREAD, {"ticket_id": ticket_id}).scalars())
 
 
 def last_customer_message_id(messages: list[TicketMessage]) -> int:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from portal.extensions import db
 from portal.models.campaign import Notification
@@ -14,6 +14,15 @@ from portal.models.incident import Incident
 from portal.models.person import Person
 from portal.models.staff import StaffUser
 from portal.models.ticket import Ticket, TicketMessage
+
+# Built once (the statements of every ticket page): building a statement and its cache key
+# cost more Python than executing a cached one.
+_FOR_PAGE = (select(Ticket, Person, Incident)
+             .outerjoin(Person, Person.id == Ticket.person_id)
+             .outerjoin(Incident, Incident.id == Ticket.incident_id)
+             .where(Ticket.id == bindparam("ticket_id")))
+_NOTIFICATIONS = (select(Notification).where(Notification.person_id == bindparam("person_id"))
+                  .order_by(Notification.created_at.desc()).limit(20))
 
 
 @dataclass
@@ -33,11 +42,7 @@ def load_for_page(ticket_id: int) -> tuple[Ticket, Person | None, Incident | Non
     of Python, whatever it reads). The session keeps only weak references: drop the
     tuple and they are read again.
     """
-    row = db.session.execute(
-        select(Ticket, Person, Incident)
-        .outerjoin(Person, Person.id == Ticket.person_id)
-        .outerjoin(Incident, Incident.id == Ticket.incident_id)
-        .where(Ticket.id == ticket_id)).first()
+    row = db.session.execute(_FOR_PAGE, {"ticket_id": ticket_id}).first()
     return tuple(row) if row else None
 
 
@@ -48,8 +53,7 @@ def person_context(ticket: Ticket) -> PersonContext:
     notifications = []
     if person is not None:
         notifications = list(db.session.execute(
-            select(Notification).where(Notification.person_id == person.id)
-            .order_by(Notification.created_at.desc()).limit(20)).scalars())
+            _NOTIFICATIONS, {"person_id": person.id}).scalars())
     categories = list((person.categories if person else None) or [])
     return PersonContext(person, incident, categories, notifications)
 

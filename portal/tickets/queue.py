@@ -256,8 +256,11 @@ def queue_page(filters: QueueFilters, *, staff_id: int, now: datetime, day_end: 
     return QueuePage(rows, next_after)
 
 
+# Built once: every queue and ticket page reads it.
+_AGENTS = (select(StaffUser.id, StaffUser.name).where(StaffUser.active.is_(True))
+           .order_by(StaffUser.name))
+
+
 def agents() -> list[tuple[int, str]]:
     """Active staff who can be assigned tickets, by name."""
-    return [tuple(row) for row in db.session.execute(
-        select(StaffUser.id, StaffUser.name).where(StaffUser.active.is_(True))
-        .order_by(StaffUser.name)).all()]
+    return [tuple(row) for row in db.session.execute(_AGENTS).all()]

@@ -23,3 +23,70 @@ def test_a_staff_session_from_another_browser_is_dropped(client, make_staff, log
     assert client.get("/helpdesk/").status_code == 200
     moved = client.get("/helpdesk/", headers={"User-Agent": "Another browser/1.0"})
     assert moved.status_code == 302 and "/staff/login" in moved.location
+
+
+def test_a_staff_page_within_a_minute_sets_no_cookie_and_idling_still_ends(
+        client, db, make_staff, login, monkeypatch):
+    """The idle clock is stamped at most once a minute (``SEEN_PRECISION_SECONDS``), so an
+    agent's next pages do not re-sign the session cookie; the idle limit still ends it."""
+    import time
+
+    from sqlalchemy import select
+
+    from helpdesk.auth.session import SEEN_PRECISION_SECONDS
+    from portal.models import Interaction
+
+    start = time.time()
+    now = [start]
+    monkeypatch.setattr(time, "time", lambda: now[0])
+    login(make_staff("agent"))
+    client.get("/helpdesk/")  # the first page may still store what it needs (a form token)
+    for step in (1, SEEN_PRECISION_SECONDS // 2, SEEN_PRECISION_SECONDS - 1):
+        now[0] = start + step
+        for url in ("/helpdesk/", "/helpdesk/tickets/"):
+            response = client.get(url)
+            assert response.status_code == 200
+            assert response.headers.getlist("Set-Cookie") == [], (step, url)
+    # A minute on, the page stamps the idle clock again: one new cookie.
+    now[0] = start + SEEN_PRECISION_SECONDS
+    response = client.get("/helpdesk/")
+    assert response.status_code == 200 and response.headers.getlist("Set-Cookie")
+    with client.session_transaction() as session:
+        assert session["staff_seen_at"] == start + SEEN_PRECISION_SECONDS
+    # Half a minute on (no stamp), then idle: the limit counts from the last stamp, so the
+    # session ends at most a minute before the limit counted from the last page would.
+    stamped = now[0]
+    now[0] = stamped + SEEN_PRECISION_SECONDS // 2
+    assert client.get("/helpdesk/").headers.getlist("Set-Cookie") == []
+    now[0] = stamped + 60 * client.application.config["STAFF_IDLE_MINUTES"] + 1
+    response = client.get("/helpdesk/")
+    assert response.status_code == 302 and "/staff/login" in response.location
+    db.session.expire_all()
+    assert db.session.execute(select(Interaction.details).where(
+        Interaction.action == "staff.session_expired")).scalars().all() == [{"reason": "idle"}]
+
+
+def test_reloading_a_ticket_within_a_minute_sets_no_cookie(client, make_staff, login,
+                                                           make_ticket, monkeypatch):
+    """The ticket page grants its person to the session (``helpdesk.people.grants``); the
+    grant is renewed at most once a minute, so a reload does not re-sign the cookie, and
+    the person's page stays reachable."""
+    from helpdesk.people import grants
+
+    start = grants.clock()
+    now = [start]
+    monkeypatch.setattr(grants, "clock", lambda: now[0])
+    ticket = make_ticket()
+    login(make_staff("agent"))
+    url = f"/helpdesk/tickets/{ticket.id}"
+    assert client.get(url).headers.getlist("Set-Cookie")  # the grant (and a form token)
+    now[0] = start + 59
+    for _ in range(2):
+        response = client.get(url)
+        assert response.status_code == 200 and response.headers.getlist("Set-Cookie") == []
+    assert client.get(f"/helpdesk/people/{ticket.person_id}").status_code == 200
+    now[0] = start + 60  # a minute on, the grant is renewed: a new cookie
+    assert client.get(url).headers.getlist("Set-Cookie")
+    with client.session_transaction() as session:
+        lifetime = client.application.config["HELPDESK_PERSON_GRANT_MINUTES"] * 60
+        assert session[grants.SESSION_KEY] == {str(ticket.person_id): start + 60 + lifetime}

@@ -12,7 +12,9 @@ counts calls, never time:
 - the ticket page's selects use ``QuickSelect``, which writes what WTForms' ``Select``
   writes, and its forms parse WTForms' catalog once per language, not once per request;
 - ``portal.core.i18n``'s ``gettext``/``ngettext``/``resolved`` answer what Flask-Babel
-  answers, in every language.
+  answers, in every language;
+- a template's ``_()`` is one call through Jinja's ``Context.call`` (Jinja's own took
+  three) and writes what Jinja's newstyle gettext writes.
 """
 
 from __future__ import annotations
@@ -72,7 +74,7 @@ def test_queue_rows_cost_no_calls_or_catalog_lookups_per_row(app, monkeypatch):
     from jinja2.runtime import Context
 
     now = utcnow()
-    _render_queue(app, [_row(0, now)])  # compiled and cached first
+    _render_queue(app, [_row(0, now)], lang="de")  # compiled, and cached parts kept, first
     counts = {}
     for size in (2, 12):
         calls = _Counter(monkeypatch, Context, "call")
@@ -220,3 +222,74 @@ def test_cached_catalog_answers_what_flask_babel_answers(app, lang):
         with flask_babel.force_locale("de"):
             assert i18n.gettext("Overdue") == flask_babel.gettext("Overdue")
         assert i18n.gettext("Overdue") == flask_babel.gettext("Overdue")
+
+
+GETTEXT_TEMPLATE = """\
+{{ _("Tickets") }}|{{ _("Ticket #%(number)d", number=7) }}|
+{{ gettext("Until %(when)s", when=value) }}|{{ ngettext("%(num)d hour", "%(num)d hours", 1) }}|
+{{ ngettext("%(num)d hour", "%(num)d hours", 5) }}|{{ _("100%% sure") }}|
+{{ pgettext("menu", "Open") }}|{{ npgettext("menu", "%(num)d item", "%(num)d items", 3) }}
+{% for item in [value, "plain"] %}{{ _("Until %(when)s", when=item) }}|{% endfor %}
+{% trans %}Search{% endtrans %}|{% trans n=value %}Until {{ n }}{% endtrans %}
+{% trans count=2 %}{{ count }} hour{% pluralize %}{{ count }} hours{% endtrans %}
+{% autoescape false %}{{ _("Until %(when)s", when=value) }}|{{ _("Overdue") }}|
+{% trans n=value %}Until {{ n }}{% endtrans %}{% endautoescape %}
+"""
+
+
+@pytest.mark.parametrize("lang", ["en", "es", "fr", "de"])
+def test_template_gettext_answers_what_jinja_s_newstyle_gettext_answers(app, lang):
+    """``_``/``gettext``/``ngettext``/``pgettext``/``npgettext`` and ``{% trans %}`` write what
+    Jinja's own newstyle callables write: translated, safe where autoescaping, variables
+    escaped there and not where autoescape is off."""
+    from jinja2 import ext
+
+    from portal.core import i18n
+
+    jinja_s = {
+        "_": ext._gettext_alias,
+        "gettext": ext._make_new_gettext(lambda s: i18n._catalog().ugettext(s)),
+        "ngettext": ext._make_new_ngettext(lambda s, p, n: i18n._catalog().ungettext(s, p, n)),
+        "pgettext": ext._make_new_pgettext(lambda c, s: i18n._catalog().upgettext(c, s)),
+        "npgettext": ext._make_new_npgettext(
+            lambda c, s, p, n: i18n._catalog().unpgettext(c, s, p, n)),
+    }
+    with app.app_context(), app.test_request_context(f"/helpdesk/tickets/?lang={lang}"):
+        app.preprocess_request()
+        for autoescape in (True, False):
+            app.jinja_env.autoescape = autoescape
+            try:
+                template = app.jinja_env.from_string(GETTEXT_TEMPLATE)
+                for value in (HOSTILE, Markup("<i>safe</i>"), 3):
+                    ours = template.render(value=value)
+                    assert ours == template.render(value=value, **jinja_s), (autoescape, value)
+                    if value == HOSTILE:  # escaped outside the autoescape-false block only
+                        assert ("&lt;b&gt;x" in ours) is autoescape and HOSTILE in ours
+            finally:
+                app.jinja_env.autoescape = True
+        if lang == "de":
+            assert "Überfällig" in template.render(value=1)
+
+
+def test_a_template_gettext_is_one_call(app, monkeypatch):
+    """Each ``_()`` in a template goes through Jinja's ``Context.call`` once (Jinja's own
+    ``_`` took three: the alias, newstyle ``gettext``, the catalog function), and one
+    without variables is not put through ``Markup``'s ``%``."""
+    from jinja2.runtime import Context
+
+    with app.app_context(), app.test_request_context("/helpdesk/tickets/?lang=fr"):
+        app.preprocess_request()
+        counts = []
+        for size in (1, 11):
+            template = app.jinja_env.from_string(
+                "{% for n in range(size) %}{{ _('Tickets') }}{{ ngettext('%(num)d hour', "
+                "'%(num)d hours', n) }}{% endfor %}")
+            calls = _Counter(monkeypatch, Context, "call")
+            formats = _Counter(monkeypatch, Markup, "__mod__")
+            template.render(size=size)
+            counts.append((calls.calls, formats.calls))
+            monkeypatch.undo()
+    (calls1, formats1), (calls11, formats11) = counts
+    assert (calls11 - calls1) / 10 == 2, counts
+    # Only ngettext formats (its %(num)d); a text without variables or "%" is not formatted.
+    assert (formats11 - formats1) / 10 == 1, counts

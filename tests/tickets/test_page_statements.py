@@ -121,3 +121,38 @@ def test_language_and_channel_filters_use_their_index(app, db, make_staff, name,
         cursor.execute("EXPLAIN " + statement, parameters)
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert index in plan, plan
+
+
+def test_the_ticket_page_s_statements_are_built_once(app, db, tickets, monkeypatch):  # noqa: F811
+    """The ticket page's own reads (ticket with person and incident, notices sent, thread,
+    approved answers, active staff) execute statements built once: building a statement
+    and its cache key took more Python than executing a cached one (~0.45 ms a page)."""
+    from sqlalchemy.sql.base import Generative
+    from sqlalchemy.sql.selectable import Select
+
+    from portal.answers.choose import approved_for
+    from portal.tickets.operations import thread
+    from portal.tickets.page import load_for_page, person_context
+    from portal.tickets.queue import agents
+
+    ticket = tickets[2]
+
+    def page_reads():
+        loaded = load_for_page(ticket.id)
+        context = person_context(loaded[0])
+        return (loaded[0].id, context.person.id, len(thread(ticket.id)),
+                approved_for("en", "", ticket.incident_id), approved_for("de", None, None),
+                agents())
+
+    first = page_reads()
+    built = []
+    for owner, name in ((Select, "__init__"), (Generative, "_generate")):
+        original = getattr(owner, name)
+
+        def counting(*args, _original=original, _name=name, **kwargs):
+            built.append(_name)
+            return _original(*args, **kwargs)
+
+        monkeypatch.setattr(owner, name, counting)
+    assert page_reads() == first
+    assert built == [], built
