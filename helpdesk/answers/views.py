@@ -24,6 +24,7 @@ from portal.core.i18n import LANGUAGE_NAMES, current_language
 from portal.models import Answer, AnswerVersion
 from portal.notices.queries import staff_names
 from portal.security.permissions import has_role, staff_required
+from portal.tickets.access import visible_incident_ids
 
 STATE_LABELS = {"draft": _l("Draft"), "in_review": _l("In review"), "approved": _l("Approved"),
                 "retired": _l("Retired")}
@@ -44,6 +45,10 @@ def _answer_or_404(answer_id: int) -> Answer:
     answer = library.get_answer(answer_id)
     if answer is None:
         abort(404)
+    visible = visible_incident_ids(current_user)
+    if answer.incident_id is not None and visible is not None \
+            and answer.incident_id not in visible:
+        abort(404)  # another incident's wording, for an agent limited to their own
     if not _is_manager() and not any(version.state == "approved"
                                      for version in answer.versions):
         abort(404)
@@ -86,7 +91,8 @@ def index():
     if category not in library.CATEGORIES:
         category = ""
     rows = overview(library.languages(), current_language(), q, category,
-                    approved_only=not _is_manager())
+                    approved_only=not _is_manager(),
+                    incident_ids=visible_incident_ids(current_user))
     return render_template(
         "answers/index.html", rows=rows, q=q, category=category,
         categories=library.CATEGORIES, language_names=_language_names(),

@@ -198,7 +198,7 @@ def _composer(ticket: Ticket, form: ReplyForm | None, messages: list):
         form.status.data = "pending_customer"
         chosen = request.args.get("use", "")
         if chosen.isdigit():
-            version = render.approved_version(int(chosen))
+            version = render.approved_version(int(chosen), ticket)
             if version is None:
                 problem = _("That answer is not approved any more. Choose another one.")
             else:

@@ -73,13 +73,19 @@ def version_usage(answer_id: int) -> dict[int, tuple[int, int]]:
 
 
 def overview(languages: tuple[str, ...], reader_language: str, q: str = "",
-             category: str = "", approved_only: bool = False) -> list[AnswerRow]:
+             category: str = "", approved_only: bool = False,
+             incident_ids: list[int] | None = None) -> list[AnswerRow]:
     """The library's answers with each language's state, gaps and usage, by category and key.
 
     ``q`` matches the key, the category or any version's title (case-insensitive);
-    ``approved_only`` (agents) keeps answers with an approved text and hides the rest.
+    ``approved_only`` (agents) keeps answers with an approved text and hides the rest;
+    ``incident_ids`` (an agent limited to some incidents) keeps the answers for no
+    particular incident and for those.
     """
     query = select(Answer).order_by(Answer.category, Answer.key)
+    if incident_ids is not None:
+        query = query.where(or_(Answer.incident_id.is_(None),
+                                Answer.incident_id.in_(incident_ids)))
     q = (q or "").strip()[:MAX_QUERY]
     if q:
         like = f"%{q.lower()}%"

@@ -20,11 +20,14 @@ def incidents_with_people() -> list[tuple[Incident, int]]:
     ).all()]
 
 
-def recent_incidents(limit: int = 20) -> list:
-    """The newest incidents as rows of (reference, title, status, people)."""
+def recent_incidents(limit: int = 20, incident_ids: list[int] | None = None) -> list:
+    """The newest incidents as rows of (reference, title, status, people); with
+    ``incident_ids``, only those (an agent limited to some incidents)."""
+    query = select(Incident.reference, Incident.title, Incident.status, func.count(Person.id))
+    if incident_ids is not None:
+        query = query.where(Incident.id.in_(incident_ids))
     return list(db.session.execute(
-        select(Incident.reference, Incident.title, Incident.status, func.count(Person.id))
-        .outerjoin(Person, Person.incident_id == Incident.id)
+        query.outerjoin(Person, Person.incident_id == Incident.id)
         .group_by(Incident.id)
         .order_by(Incident.created_at.desc())
         .limit(limit)

@@ -27,7 +27,7 @@ def visible_incident_ids(user) -> list[int] | None:
     assigned = list(db.session.execute(
         select(StaffIncident.incident_id).where(StaffIncident.staff_id == user.id)
     ).scalars())
-    return assigned or None
+    return assigned  # limited with none left: nothing, never everything
 
 
 def may_work(user, ticket: Ticket | None) -> bool:

@@ -297,7 +297,7 @@ def reply(ticket: Ticket, staff_id: int, body: str, *, seen_message_id: int,
     version = None
     diff = None
     if answer_version_id is not None:
-        version = render.approved_version(answer_version_id)
+        version = render.approved_version(answer_version_id, ticket)
         if version is None:
             raise AnswerNotUsable(answer_version_id)
         diff = render.deviation(render.fill_for_ticket(version, ticket), body)

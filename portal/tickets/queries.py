@@ -11,8 +11,10 @@ from portal.models.ticket import Ticket
 QUEUE_STATUSES = ("new", "open", "pending_customer")
 
 
-def open_ticket_count() -> int:
-    """How many tickets are in the queue (``QUEUE_STATUSES``)."""
-    return db.session.scalar(
-        select(func.count(Ticket.id)).where(Ticket.status.in_(QUEUE_STATUSES))
-    ) or 0
+def open_ticket_count(incident_ids: list[int] | None = None) -> int:
+    """How many tickets are in the queue (``QUEUE_STATUSES``); with ``incident_ids``,
+    of those incidents only."""
+    query = select(func.count(Ticket.id)).where(Ticket.status.in_(QUEUE_STATUSES))
+    if incident_ids is not None:
+        query = query.where(Ticket.incident_id.in_(incident_ids))
+    return db.session.scalar(query) or 0

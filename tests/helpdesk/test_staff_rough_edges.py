@@ -172,7 +172,7 @@ def test_a_dry_run_says_would_import(db, client, manager, make_incident):
 def test_one_open_ticket_reads_in_the_singular(app, client, manager, monkeypatch):
     import helpdesk.dashboard.views as dashboard
 
-    monkeypatch.setattr(dashboard, "open_ticket_count", lambda: 1)
+    monkeypatch.setattr(dashboard, "open_ticket_count", lambda incident_ids=None: 1)
     page = client.get("/helpdesk/")
     assert "open ticket waiting in the queue" in page.text
     assert "open tickets" not in page.text

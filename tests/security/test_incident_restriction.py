@@ -163,3 +163,37 @@ def test_admin_assigns_an_agent_to_incidents_on_the_staff_page(app, db, two_inci
     manager = make_staff("manager")
     assert "Managers and administrators see every incident." in client.get(
         f"/helpdesk/staff/{manager.id}").text
+
+
+def test_another_incidents_answers_and_overview_stay_out_of_reach(
+        app, db, two_incidents, staff_client, form_token, make_answers):
+    """An agent limited to INC-MINE neither reads nor sends the wording another
+    insurer's incident approved (not by typing its id into ``?use=`` or the reply's
+    hidden field), and the overview names only their incidents."""
+    from portal.models import Incident, TicketMessage
+
+    their_incident = db.session.execute(
+        select(Incident).where(Incident.reference == "INC-THEIRS")).scalar_one()
+    theirs = make_answers({"their.secret": ("general", {
+        "en": ("Their wording", "Confidential text of the other insurer.")})},
+        incident_id=their_incident.id)["their.secret", "en"]
+    shared = make_answers({"shared.hello": ("general", {
+        "en": ("Hello", "Hello from every incident.")})})["shared.hello", "en"]
+    client = staff_client(two_incidents["agent"])
+    _person, _plain, my_ticket = two_incidents["mine"]
+    library = client.get("/helpdesk/answers/").text
+    assert "shared.hello" in library and "their.secret" not in library
+    assert client.get(f"/helpdesk/answers/{theirs.answer_id}").status_code == 404
+    used = client.get(f"/helpdesk/tickets/{my_ticket.id}?use={theirs.id}")
+    assert "Confidential text" not in used.text and "not approved any more" in used.text
+    assert "Hello from every incident." in client.get(
+        f"/helpdesk/tickets/{my_ticket.id}?use={shared.id}").text
+    before = db.session.scalar(select(func.count(TicketMessage.id)))
+    sent = client.post(f"/helpdesk/tickets/{my_ticket.id}/reply", data={
+        "body": "Confidential text of the other insurer.", "answer_version_id": str(theirs.id),
+        "status": "pending_customer", "seen_message_id": "999999999",
+        "csrf_token": form_token(client, f"/helpdesk/tickets/{my_ticket.id}")})
+    assert sent.status_code == 409  # refused with the page (the stale check first), not stored
+    assert db.session.scalar(select(func.count(TicketMessage.id))) == before
+    home = client.get("/helpdesk/").text
+    assert "INC-MINE" in home and "INC-THEIRS" not in home
