@@ -1,4 +1,4 @@
-"""Keep notice codes (and staff set-up tokens) out of request logs.
+"""Keep notice codes, staff set-up tokens and search values out of request logs.
 
 Customers arrive on ``/n/<code>`` links; a notice code is a credential. The
 development server (werkzeug), gunicorn (access and error logs) and Flask's own
@@ -27,6 +27,8 @@ _MARKER = re.compile(r"/n/|/staff/setup/", re.IGNORECASE)
 # Catches escaped or encoded spellings before decoding: %2F, %6E, %25..., N or n between slashes.
 _SUSPECT = re.compile(r"%[0-9a-f]{2}|/n/|/staff/setup/", re.IGNORECASE)
 _DECODE_ROUNDS = 4
+# A search's value (``q=``): staff search by phone, e-mail or notice code.
+_SEARCH = re.compile(r"([?&]q=)[^&#]*", re.IGNORECASE)
 
 
 def _decoded(run: str) -> str:
@@ -40,13 +42,14 @@ def _decoded(run: str) -> str:
 
 def _redact_run(match: re.Match) -> str:
     run = match.group(0)
-    if not _SUSPECT.search(run):
+    if not _SUSPECT.search(run) and "q=" not in run.lower():
         return run
     decoded = _decoded(run).replace("\\", "/")
     marker = _MARKER.search(decoded)
-    if marker is None:
-        return run
-    return decoded[: marker.start()] + marker.group(0).lower() + "[redacted]"
+    if marker is not None:
+        return decoded[: marker.start()] + marker.group(0).lower() + "[redacted]"
+    searched = _SEARCH.sub(r"\1[redacted]", decoded)
+    return searched if searched != decoded else run
 
 
 def redact(message: str) -> str:

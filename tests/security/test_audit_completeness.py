@@ -627,6 +627,8 @@ def _new_answer(world: World):
 HELPDESK_ROUTES: dict = {
     # tickets, people, answers (issue 10)
     "GET tickets.queue": PAGE,
+    "POST tickets.queue": Writes("person.searched", lambda w: w.post(
+        "manager", "/helpdesk/tickets/", {"q": w.plain["external_ref"]}), by="manager"),
     "GET tickets.show": Writes("ticket.viewed", lambda w: w.get(
         "manager", f"/helpdesk/tickets/{w.ticket.id}"),
         by="manager", about=("incident", "person", "ticket")),
