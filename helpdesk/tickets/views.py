@@ -27,6 +27,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from helpdesk.campaigns.views import status_names as notification_status_names
 from helpdesk.incidents.forms import choices
 from helpdesk.incidents.views import time_span
 from helpdesk.tickets import bp
@@ -247,6 +248,8 @@ def _show(ticket: Ticket, *, reply_form: ReplyForm | None = None, revealed=None,
         "tickets/show.html", ticket=ticket, person=context.person, incident=context.incident,
         categories=[category_name(key) for key in context.categories],
         notifications=context.notifications, messages=messages,
+        notification_states=notification_status_names() if context.notifications else {},
+        answer_language=i18n.language_in_text(ticket.language),
         names=staff_names(messages, ticket.assignee_id, known=dict(active_staff)),
         masked=masked(context.person) if context.person else {},
         revealed=revealed or {}, field_labels=field_labels, reason_labels=REASON_LABELS,

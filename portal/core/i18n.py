@@ -22,6 +22,18 @@ SESSION_KEY = "lang"
 LANGUAGE_NAMES = {"en": "English", "es": "Español", "fr": "Français", "de": "Deutsch"}
 
 
+def language_in_text(code: str) -> str:
+    """A language's name in the reader's language, for a sentence: "auf Englisch",
+    "en anglais" (``LANGUAGE_NAMES`` holds each language's own name, for switchers)."""
+    from babel import Locale, UnknownLocaleError
+    from flask_babel import get_locale
+
+    try:
+        return Locale.parse(code).get_display_name(get_locale() or "en") or code
+    except (ValueError, UnknownLocaleError):
+        return code
+
+
 def supported() -> tuple[str, ...]:
     """The configured languages."""
     return tuple(current_app.config["LANGUAGES"])

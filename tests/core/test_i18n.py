@@ -104,3 +104,17 @@ def test_gettext_works_outside_a_request(app):
     assert _("Overview") == "Overview"
     with force_locale("de"):
         assert _("Overview") == "Übersicht"
+
+
+def test_a_language_named_in_a_sentence_reads_in_the_readers_language(app):
+    """"Find an approved answer in English" must read "auf Englisch", not "auf English"."""
+    from flask_babel import force_locale
+
+    from portal.core.i18n import language_in_text
+
+    with app.test_request_context():
+        expected = {"en": "English", "de": "Englisch", "fr": "anglais", "es": "inglés"}
+        for reader, name in expected.items():
+            with force_locale(reader):
+                assert language_in_text("en") == name
+        assert language_in_text("xx-not-a-language") == "xx-not-a-language"
