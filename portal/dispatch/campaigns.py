@@ -264,7 +264,9 @@ def launch(incident_id: int, channels, *, again: bool = False, actor_id: int | N
     skipped = _skipped(incident_id, chosen, anyone_notified)
     now = utcnow()
     campaign = Campaign(
-        incident_id=incident_id, name=name or f"{incident.reference} notice v{number}",
+        incident_id=incident_id, name=name or gettext(  # in the launching manager's language
+            "%(reference)s notice, version %(number)d", reference=incident.reference,
+            number=number),
         notice_version=number, channels=chosen, fallback=True, status="running",
         created_by_id=actor_id, launched_at=now, again=again,
         skipped=skipped,

@@ -25,3 +25,19 @@ def test_template_gettext_matches_flask_babel_and_follows_force_locale(app):
         english = render_template_string(TEXT)
         assert english == "Skip to main content|Language"
     assert german != english and spanish != english
+
+
+def test_extraction_reads_strings_inside_our_own_template_tags(app, tmp_path):
+    """The ticket page's {% cached %} blocks hold labels and hints: babel.cfg names the
+    tag's extension (and extracts loudly), or their strings would drop out of the catalogs
+    at the next ``translate update`` and show in English on every other language's page."""
+    from babel.messages.pofile import read_po
+
+    from portal.cli.translate_cmd import _extract
+
+    with app.app_context():
+        pot = _extract(tmp_path / "messages.pot")
+    with pot.open("rb") as handle:
+        ids = {message.id for message in read_po(handle)}
+    assert "Only staff see notes." in ids  # inside {% cached "ticket-note" %}
+    assert "Staff" in ids  # the staff menu's label, inside {% cached "staff-nav", ... %}
