@@ -21,7 +21,7 @@ from helpdesk.incidents.forms import (
 )
 from helpdesk.saving import saving
 from portal.core import i18n
-from portal.core.i18n import LANGUAGE_NAMES, format_when, time_zone_names, use_page_zone
+from portal.core.i18n import LANGUAGE_NAMES, time_zone_names, use_page_zone
 from portal.incidents.brand import brand_of, max_logo_bytes, remove_logo, set_logo
 from portal.incidents.contacts import TRANSLATED_FIELDS, missing_languages, other_languages
 from portal.incidents.deadlines import board, next_due
@@ -75,7 +75,7 @@ def time_span(span: timedelta) -> str:
 @bp.app_template_filter("utc_when")
 def _utc_when_filter(value):
     """A time to the minute in the reader's zone, e.g. "21 Nov 2026, 14:05 (PST)"."""
-    return format_when(value, "d MMM y, HH:mm")
+    return i18n.format_minute(value)
 
 
 @bp.app_template_filter("time_span")

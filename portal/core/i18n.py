@@ -218,6 +218,19 @@ def format_when(value: datetime | date | None, format: str = "medium",
     return f"{text} ({zone_abbreviation(moment)})"
 
 
+def format_minute(value: datetime | None) -> str:
+    """A time to the minute in the reader's zone, ordered as their language writes a date:
+    "21 Nov 2026, 14:05 (PST)", "21. Nov. 2026, 14:05 (PST)", "21 nov. 2026, 14:05 (PST)"."""
+    from babel import Locale
+
+    locale = Locale.parse(_locale())
+    if locale.language == "en":
+        pattern = "d MMM y, HH:mm"
+    else:
+        pattern = f"{locale.datetime_skeletons['yMMMd'].pattern}, HH:mm"
+    return format_when(value, pattern)
+
+
 def _datetime_filter(value, format: str = "medium", zone: str | None = None) -> str:
     return format_when(value, format, zone)
 

@@ -177,3 +177,21 @@ def test_filings_are_typed_in_the_page_zone_and_stored_in_utc(
     db.session.expire_all()
     filing = db.session.get(type(incident), incident.id).filings[0]
     assert filing.filed_at == MOMENT
+
+
+def test_a_time_to_the_minute_is_ordered_as_the_readers_language_writes_dates(app):
+    """German pages said "28 Nov. 2026": the day and month are ordered and punctuated
+    as each language writes them; English keeps "28 Nov 2026"."""
+    from flask_babel import force_locale
+
+    from portal.core.i18n import format_minute
+
+    expected = {"en": "28 Nov 2026, 04:26 (CET)", "de": "28. Nov. 2026, 04:26 (CET)",
+                "fr": "28 nov. 2026, 04:26 (CET)", "es": "28 nov 2026, 04:26 (CET)"}
+    from flask import g
+
+    with app.test_request_context():
+        g.staff_time_zone = "Europe/Berlin"
+        for language, text in expected.items():
+            with force_locale(language):
+                assert format_minute(MOMENT) == text, language
