@@ -68,6 +68,10 @@ def search():
             grants.remember(person.id)
         results = lookup.masked_people(people)
         db.session.commit()
+    elif request.method == "POST":  # the button pressed with nothing typed
+        return _page("people/search.html", q=q, results=None, language_names=LANGUAGE_NAMES,
+                     error=_("Type a reference, notice code, phone number, email address or "
+                             "policy number."), status=400)
     return _page("people/search.html", q=q, results=results, language_names=LANGUAGE_NAMES)
 
 

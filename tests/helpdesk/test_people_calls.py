@@ -226,3 +226,11 @@ def test_a_ticket_page_grants_its_person_and_offers_log_a_call(db, agent, found)
     assert ticket.status == "open"  # the customer's call reopens a waiting ticket
     assert logged(db, "ticket.status_changed")[-1].details == {"from": "pending_customer",
                                                                "to": "open"}
+
+
+def test_an_empty_search_says_what_to_type(db, agent):
+    page = agent.post(f"{BASE}/", data={"q": "  ", "csrf_token": csrf_token(agent, BASE + "/")})
+    assert page.status_code == 400
+    assert 'aria-invalid="true"' in page.text and 'href="#q"' in page.text
+    assert "Type a reference, notice code, phone number" in page.text
+    assert logged(db, "person.searched") == []  # nothing was looked up
