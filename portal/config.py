@@ -124,6 +124,10 @@ class Config:
     ARGON2_MEMORY_COST = 65536  # KiB
     ARGON2_PARALLELISM = 4
     CUSTOMER_VERIFY_RATE_LIMIT = "30 per minute;300 per hour"
+    # Forged or unsigned webhook requests (403) one address may make before it is
+    # refused unread (429): each forged one writes a log row. Twilio's signed requests
+    # never count.
+    WEBHOOK_FORGED_RATE_LIMIT = "20 per minute;100 per hour"
     # Customer portal (docs/configuration.md, "Customer portal").
     CUSTOMER_IDLE_MINUTES = 30
     CUSTOMER_MAX_HOURS = 12
@@ -395,6 +399,8 @@ def load(instance_path: str | Path) -> type[Config] | dict:
     settings["STAFF_LOGIN_RATE_LIMIT"] = (
         _env("PORTAL_STAFF_LOGIN_RATE_LIMIT") or settings["STAFF_LOGIN_RATE_LIMIT"]
     )
+    settings["WEBHOOK_FORGED_RATE_LIMIT"] = (
+        _env("PORTAL_WEBHOOK_FORGED_RATE_LIMIT") or settings["WEBHOOK_FORGED_RATE_LIMIT"])
     settings["CUSTOMER_VERIFY_RATE_LIMIT"] = (
         _env("PORTAL_CUSTOMER_VERIFY_RATE_LIMIT") or settings["CUSTOMER_VERIFY_RATE_LIMIT"]
     )

@@ -12,7 +12,7 @@ from flask import Response, abort, current_app, request
 
 from portal.audit import log as audit
 from portal.dispatch import callbacks, inbound
-from portal.extensions import csrf, db
+from portal.extensions import csrf, db, limiter
 from portal.webhooks import bp
 
 
@@ -38,6 +38,19 @@ def _require_twilio() -> None:
         abort(403)
 
 
+def _forged_limit() -> str:
+    return current_app.config["WEBHOOK_FORGED_RATE_LIMIT"]
+
+
+def _refused(response) -> bool:
+    return response.status_code == 403
+
+
+# Only refused (forged or unsigned) requests count: a stream of them from one address
+# cannot fill the interaction log, while Twilio's own callbacks are never slowed.
+forged_limit = limiter.limit(_forged_limit, deduct_when=_refused)
+
+
 def _twiml(reply: str | None) -> Response:
     from twilio.twiml.messaging_response import MessagingResponse
 
@@ -49,6 +62,7 @@ def _twiml(reply: str | None) -> Response:
 
 @bp.post("/twilio/status")
 @csrf.exempt
+@forged_limit
 def twilio_status():
     _require_twilio()
     callbacks.apply_status(request.form.get("MessageSid", ""),
@@ -59,6 +73,7 @@ def twilio_status():
 
 @bp.post("/twilio/inbound")
 @csrf.exempt
+@forged_limit
 def twilio_inbound():
     _require_twilio()
     handled = inbound.handle(request.form.get("From", ""), request.form.get("Body", ""))

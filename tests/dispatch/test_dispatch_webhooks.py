@@ -54,6 +54,24 @@ def test_forged_unsigned_and_wrongly_addressed_callbacks_are_refused(app, db, cl
     assert rows(db, row.campaign_id)[0].status == "sent"
 
 
+def test_a_stream_of_forged_callbacks_is_cut_off_and_signed_ones_do_not_count(
+        app, db, client, sent):
+    """Each forged request writes a log row: past WEBHOOK_FORGED_RATE_LIMIT from one address
+    they are refused unread (429, nothing written). Twilio's signed callbacks never count
+    toward it, and another address is not affected."""
+    _campaign_id, [row, _other] = sent
+    app.config["WEBHOOK_FORGED_RATE_LIMIT"] = "3 per minute"
+    form = {"MessageSid": row.provider_id, "MessageStatus": "delivered"}
+    for _ in range(5):  # signed ones in between do not use the allowance up
+        assert status(client, row.provider_id, "sent").status_code == 204
+    codes = [client.post("/hooks/twilio/status", data=form).status_code for _ in range(6)]
+    assert codes == [403, 403, 403, 429, 429, 429]
+    assert actions(db, "webhook.") == ["webhook.forged"] * 3
+    other = app.test_client()
+    assert other.post("/hooks/twilio/status", data=form,
+                      environ_base={"REMOTE_ADDR": "192.0.2.7"}).status_code == 403
+
+
 def test_status_moves_forward_only_and_replays_change_nothing(app, db, client, sent):
     campaign_id, [row, _other] = sent
     assert status(client, row.provider_id, "delivered").status_code == 204
