@@ -124,6 +124,8 @@ class Config:
     ARGON2_MEMORY_COST = 65536  # KiB
     ARGON2_PARALLELISM = 4
     CUSTOMER_VERIFY_RATE_LIMIT = "30 per minute;300 per hour"
+    # People and queue searches and reveals one staff member may make (helpdesk/limits.py).
+    STAFF_LOOKUP_RATE_LIMIT = "30 per minute;300 per hour"
     # Forged or unsigned webhook requests (403) one address may make before it is
     # refused unread (429): each forged one writes a log row. Twilio's signed requests
     # never count.
@@ -399,6 +401,8 @@ def load(instance_path: str | Path) -> type[Config] | dict:
     settings["STAFF_LOGIN_RATE_LIMIT"] = (
         _env("PORTAL_STAFF_LOGIN_RATE_LIMIT") or settings["STAFF_LOGIN_RATE_LIMIT"]
     )
+    settings["STAFF_LOOKUP_RATE_LIMIT"] = (
+        _env("PORTAL_STAFF_LOOKUP_RATE_LIMIT") or settings["STAFF_LOOKUP_RATE_LIMIT"])
     settings["WEBHOOK_FORGED_RATE_LIMIT"] = (
         _env("PORTAL_WEBHOOK_FORGED_RATE_LIMIT") or settings["WEBHOOK_FORGED_RATE_LIMIT"])
     settings["CUSTOMER_VERIFY_RATE_LIMIT"] = (

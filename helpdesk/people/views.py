@@ -14,6 +14,7 @@ from flask import abort, flash, make_response, redirect, render_template, reques
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from helpdesk.limits import lookup_limit
 from helpdesk.people import bp, grants
 from helpdesk.people.forms import CallForm, ConfirmForm, OpenTicketForm
 from portal.core.i18n import LANGUAGE_NAMES
@@ -52,6 +53,7 @@ def _ticket_url(ticket) -> str:
 
 @bp.route("/", methods=["GET", "POST"])
 @staff_required("agent")
+@lookup_limit
 def search():
     """Find people by reference, notice code, phone, email or policy number.
 

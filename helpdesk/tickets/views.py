@@ -30,6 +30,7 @@ from flask_login import current_user
 from helpdesk.campaigns.views import status_names as notification_status_names
 from helpdesk.incidents.forms import choices
 from helpdesk.incidents.views import time_span
+from helpdesk.limits import lookup_limit
 from helpdesk.tickets import bp
 from helpdesk.tickets.forms import (
     AssignForm,
@@ -160,6 +161,7 @@ def ticket_or_404(ticket_id: int, *, page: bool = False) -> Ticket:
 
 @bp.route("/", methods=["GET", "POST"])
 @staff_required(access.TICKET_ROLE)
+@lookup_limit
 def queue():
     """The queue: next due first, keyset pages. Filters as query parameters; the page's
     form posts them (CSRF-checked), so a search by phone, e-mail or notice code stays
@@ -399,6 +401,7 @@ def assign_to(ticket_id: int):
 
 @bp.post("/<int:ticket_id>/reveal")
 @staff_required(access.TICKET_ROLE)
+@lookup_limit
 def reveal(ticket_id: int):
     """Show one personal field for this page view, with the reason logged."""
     ticket = ticket_or_404(ticket_id, page=True)

@@ -234,3 +234,20 @@ def test_an_empty_search_says_what_to_type(db, agent):
     assert 'aria-invalid="true"' in page.text and 'href="#q"' in page.text
     assert "Type a reference, notice code, phone number" in page.text
     assert logged(db, "person.searched") == []  # nothing was looked up
+
+
+def test_people_and_queue_searches_share_one_budget_per_staff_member(app, db, agent, make_staff):
+    """STAFF_LOOKUP_RATE_LIMIT: a curious insider or stolen credentials cannot walk the
+    people of an incident at machine speed; another staff member keeps their own budget."""
+    app.config["STAFF_LOOKUP_RATE_LIMIT"] = "4 per minute"
+    token = csrf_token(agent, BASE + "/")
+    codes = [agent.post(f"{BASE}/", data={"q": f"REF-{n}", "csrf_token": token}).status_code
+             for n in range(3)]
+    codes.append(agent.post("/helpdesk/tickets/", data={"q": "REF-9",
+                                                        "csrf_token": token}).status_code)
+    codes.append(agent.post(f"{BASE}/", data={"q": "REF-10", "csrf_token": token}).status_code)
+    assert codes == [200, 200, 200, 200, 429]
+    assert len(logged(db, "person.searched")) == 4  # the refused one looked nothing up
+    other = signed_in(app, make_staff("agent"))
+    assert other.post(f"{BASE}/", data={
+        "q": "REF-11", "csrf_token": csrf_token(other, BASE + "/")}).status_code == 200
