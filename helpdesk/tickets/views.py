@@ -228,6 +228,10 @@ def _composer(ticket: Ticket, form: ReplyForm | None, messages: list):
 def _show(ticket: Ticket, *, reply_form: ReplyForm | None = None, revealed=None,
           stale=None, status: int = 200):
     context = person_context(ticket)
+    if context.incident is not None:
+        # One incident's ticket: its times in the incident's zone, as on the incident's
+        # pages and the customer's (unless the staff member chose a zone).
+        i18n.use_page_zone(context.incident.time_zone)
     messages = thread(ticket.id)
     form, problem = _composer(ticket, reply_form, messages)
     aq = (request.args.get("aq") or "")[:100]

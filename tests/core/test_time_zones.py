@@ -195,3 +195,18 @@ def test_a_time_to_the_minute_is_ordered_as_the_readers_language_writes_dates(ap
         for language, text in expected.items():
             with force_locale(language):
                 assert format_minute(MOMENT) == text, language
+
+
+def test_a_ticket_page_shows_times_in_its_incidents_zone(db, client, make_staff, login,
+                                                         make_incident, make_person):
+    """As the incident's own pages do (and the customer's view of the same ticket): an
+    agent reading due times in UTC on one page and PST on the next misreads deadlines."""
+    from portal.tickets.operations import open_web_ticket
+
+    incident = make_incident(time_zone="America/Los_Angeles")
+    person, _plain = make_person(incident)
+    ticket = open_web_ticket(person, "notice", "When was I told?")
+    db.session.commit()
+    login(make_staff("agent"))
+    page = client.get(f"/helpdesk/tickets/{ticket.id}").text
+    assert "(PST)" in page and "(UTC)" not in page
