@@ -124,3 +124,26 @@ def test_a_campaign_meets_the_deadline_once_it_reached_its_people(db, make_incid
     db.session.commit()
     (row,) = board(incident, now)
     assert (row.state, row.met_by, row.met_at) == ("met_late", "campaign", mailed)
+
+
+def test_a_met_deadline_without_a_fixed_time_still_says_without_undue_delay(
+        db, client, make_staff, login, make_incident, make_person):
+    """GDPR Art. 34 has no fixed time: once a campaign met it, the board said "Set the
+    incident's dates" although every date was set."""
+    incident = make_incident(discovered_at=DISCOVERED, determined_at=DETERMINED,
+                             jurisdictions=["gdpr_art34"])
+    person = make_person(incident)[0]
+    campaign = Campaign(incident_id=incident.id, name="Texts", notice_version=1,
+                        status="completed", launched_at=DISCOVERED + timedelta(days=1))
+    db.session.add(campaign)
+    db.session.flush()
+    db.session.add(Notification(campaign_id=campaign.id, person_id=person.id, channel="sms",
+                                status="delivered", sent_at=DISCOVERED + timedelta(days=1),
+                                delivered_at=DISCOVERED + timedelta(days=1)))
+    db.session.commit()
+    (row,) = board(incident, DISCOVERED + timedelta(days=3))
+    assert row.state == "met"
+    login(make_staff("manager"))
+    page = client.get(f"/helpdesk/incidents/{incident.reference}").text
+    board_html = page.split('id="deadlines"', 1)[1].split("</section>", 1)[0]
+    assert "Without undue delay" in board_html and "Set the incident" not in board_html
