@@ -297,4 +297,5 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["current_language"] = current_language
     app.jinja_env.globals["display_zone_name"] = display_zone_name
     app.jinja_env.filters["datetime"] = _datetime_filter
+    app.jinja_env.filters["minute"] = format_minute
     app.jinja_env.filters["longdate"] = _longdate_filter
