@@ -36,6 +36,10 @@ def test_dashboards_and_substitute_notice(page, live_server, axe_source, artifac
     assert axe_violations(page, axe_source) == []
     page.set_viewport_size({"width": 360, "height": 800})
     assert fits_width(page)
+    # On a phone a chart by day scrolls in its box and opens on the newest days.
+    page.reload()
+    box = page.locator(".chart-by-day").first
+    assert box.evaluate("b => b.scrollWidth > b.clientWidth && b.scrollLeft > 0")
     shoot(page, artifacts_dir, "reports-dashboards")
 
     page.goto(f"{live_server}/helpdesk/incidents/{incident.reference}/substitute-notice")
