@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from markupsafe import Markup, escape
+
 from portal.answers.queries import public_approved
 from portal.answers.render import RenderError, fill, values_for
 from portal.extensions import db
@@ -29,6 +31,21 @@ class FaqEntry:
     title: str
     paragraphs: list[str]
     language: str
+    hotline: str = ""  # the helpline the text names, if any: shown as a link to call
+
+
+def with_phone_link(text: str, hotline: str) -> Markup:
+    """``text`` escaped, with the helpline number made a link to call, kept on one line.
+
+    A caller on a phone taps the number instead of copying it; the link is built from
+    the incident's configured number only, never from anything the text itself holds.
+    """
+    escaped = escape(text)
+    if not hotline or str(escape(hotline)) not in escaped:
+        return escaped
+    link = Markup('<a class="phone-link" href="tel:{}">{}</a>').format(
+        "".join(hotline.split()), hotline)
+    return escaped.replace(escape(hotline), link)  # both Markup: nothing is unescaped
 
 
 def placeholders(incident: Incident | None, language: str = "en") -> dict:
@@ -71,7 +88,8 @@ def faq_entries(language: str, incident_id: int | None) -> list[FaqEntry]:
                                             language)
         context = contexts[source]
         entries.append(FaqEntry(answer.key, answer.category, render(version.title, context),
-                                paragraphs(render(version.body, context)), version.language))
+                                paragraphs(render(version.body, context)), version.language,
+                                str(context.get("hotline") or "")))
     return sorted(entries, key=lambda entry: (entry.category, entry.key))
 
 

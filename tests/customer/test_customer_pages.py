@@ -107,7 +107,9 @@ def test_faq_shows_approved_public_answers_in_the_language(client, db, incident,
     page = client.get("/faq")
     assert page.status_code == 200
     assert "Should I freeze my credit?" in page.text and "Only in English" in page.text
-    assert "Call +1 800 555 0111 any time." in page.text
+    # The helpline is a number to tap on a phone, kept on one line.
+    assert ('Call <a class="phone-link" href="tel:+18005550111">+1 800 555 0111</a> any time.'
+            in page.text)
     assert "Internal only" not in page.text and "Draft answer" not in page.text
     _record, plain = make_person(incident, language="es")
     sign_in(client, plain)
@@ -334,8 +336,9 @@ def test_faq_fills_placeholders_like_a_reply_without_personal_ones(app, client, 
     with app.test_request_context():
         expected = values_for(incident, None, "en", public=True)
     assert expected["first_name"] == "" and expected["categories"] == ""
-    assert (f"Hello , visit {expected['portal_url']} or call {incident.contact_hotline} ()."
-            in page)
+    hotline = incident.contact_hotline
+    link = f'<a class="phone-link" href="tel:{hotline.replace(" ", "")}">{hotline}</a>'
+    assert f"Hello , visit {expected['portal_url']} or call {link} ()." in page
     # A text that tries to reach Python objects is refused by the sandbox and shown as written.
     add_answer(db, "a.escape", {"en": ("Escape", "{{ hotline.__class__.__mro__ }}")})
     assert "{{ hotline.__class__.__mro__ }}" in client.get("/faq").text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import request
 
-from portal.answers.faq import clean_query, faq_entries, search
+from portal.answers.faq import clean_query, faq_entries, search, with_phone_link
 from portal.core.i18n import current_language
 from portal.customer import bp
 from portal.customer.pages import page
@@ -20,7 +20,8 @@ def faq():
     query = clean_query(request.args.get("q"))
     if query:
         entries = search(entries, query)
-    return page("customer/faq.html", entries=entries, query=query, language=language)
+    return page("customer/faq.html", entries=entries, query=query, language=language,
+                with_phone_link=with_phone_link)
 
 
 __all__ = ["faq"]
