@@ -258,3 +258,15 @@ def test_a_new_language_starts_from_the_english_text(db, people):
     assert author.get(f"{page}/xx/edit").status_code == 404
     post(author, f"{page}/de/edit", {"title": "Soll ich sperren?", "body": "Ja."})
     assert version(db, "faq.freeze", "de", 1).state == "draft"
+
+
+def test_an_answers_page_is_headed_in_the_readers_language(app, db, client, make_staff,
+                                                           login, make_answers):
+    """The library lists an answer under its German title; its page had an English heading."""
+    made = make_answers()
+    key, _language = next(iter(made))
+    german, english = made[key, "de"], made[key, "en"]
+    login(make_staff("agent"))
+    page = client.get(f"/helpdesk/answers/{german.answer_id}?lang=de").text
+    heading = page.split("<h1>", 1)[1].split("</h1>", 1)[0]
+    assert heading == german.title != english.title
