@@ -73,6 +73,10 @@ def test_agent_answers_a_customer_ticket(chromium, page, live_server, axe_source
     check(agent, axe_source, artifacts_dir, "helpdesk-queue")
     links = agent.locator(".queue-table a[href^='/helpdesk/tickets/']")
     assert links.count() == 1
+    agent.set_viewport_size({"width": 360, "height": 800})
+    box = links.first.bounding_box()  # a ticket card's way in is big enough to tap
+    assert box["width"] >= 44 and box["height"] >= 44, box
+    agent.set_viewport_size({"width": 1280, "height": 900})
     links.first.click()
     agent.wait_for_url(re.compile(r".*/helpdesk/tickets/\d+$"))
     assert agent.get_by_role("heading", level=1).inner_text().startswith("Ticket #")
