@@ -28,6 +28,7 @@ from wtforms.validators import DataRequired, Length
 
 from portal.models.base import utcnow
 from portal.tickets.queue import QueueFilters, QueuePage, QueueRow
+from tests.support.calls import CallCounter
 
 HOSTILE = "<b>x</b>&\"'"
 
@@ -57,18 +58,6 @@ def _render_queue(app, rows, lang="en") -> str:
             sla_labels=SLA_LABELS, agents=[])
 
 
-class _Counter:
-    def __init__(self, monkeypatch, owner, name):
-        self.calls = 0
-        original = getattr(owner, name)
-
-        def counting(*args, **kwargs):
-            self.calls += 1
-            return original(*args, **kwargs)
-
-        monkeypatch.setattr(owner, name, counting)
-
-
 def test_queue_rows_cost_no_calls_or_catalog_lookups_per_row(app, monkeypatch):
     import flask_babel
     from jinja2.runtime import Context
@@ -77,9 +66,9 @@ def test_queue_rows_cost_no_calls_or_catalog_lookups_per_row(app, monkeypatch):
     _render_queue(app, [_row(0, now)], lang="de")  # compiled, and cached parts kept, first
     counts = {}
     for size in (2, 12):
-        calls = _Counter(monkeypatch, Context, "call")
-        lookups = _Counter(monkeypatch, flask_babel.Domain, "get_translations")
-        markups = _Counter(monkeypatch, Markup, "__new__")
+        calls = CallCounter(monkeypatch, Context, "call")
+        lookups = CallCounter(monkeypatch, flask_babel.Domain, "get_translations")
+        markups = CallCounter(monkeypatch, Markup, "__new__")
         html = _render_queue(app, [_row(n, now) for n in range(size)], lang="de")
         assert "queue-overdue" in html and "Überfällig" in html
         counts[size] = calls.calls, lookups.calls, markups.calls
@@ -284,8 +273,8 @@ def test_a_template_gettext_is_one_call(app, monkeypatch):
             template = app.jinja_env.from_string(
                 "{% for n in range(size) %}{{ _('Tickets') }}{{ ngettext('%(num)d hour', "
                 "'%(num)d hours', n) }}{% endfor %}")
-            calls = _Counter(monkeypatch, Context, "call")
-            formats = _Counter(monkeypatch, Markup, "__mod__")
+            calls = CallCounter(monkeypatch, Context, "call")
+            formats = CallCounter(monkeypatch, Markup, "__mod__")
             template.render(size=size)
             counts.append((calls.calls, formats.calls))
             monkeypatch.undo()

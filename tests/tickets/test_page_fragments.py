@@ -16,15 +16,9 @@ import re
 import pytest
 
 from tests.support import csrf_token
+from tests.support.calls import CallCounter
 
 BASE = "/helpdesk/tickets"
-
-
-@pytest.fixture
-def agent(make_staff, login):
-    user = make_staff("agent", name="Alex Agent")
-    login(user)
-    return user
 
 
 @pytest.fixture
@@ -32,22 +26,11 @@ def ticket(make_ticket):
     return make_ticket(first_name="Jamie")
 
 
-class _Count:
-    def __init__(self, monkeypatch, owner, name):
-        self.calls = 0
-        original = getattr(owner, name)
-
-        def counting(*args, **kwargs):
-            self.calls += 1
-            return original(*args, **kwargs)
-
-        monkeypatch.setattr(owner, name, counting)
-
-
 def _fields_rendered(client, monkeypatch, url):
     from wtforms.fields.core import Field, Label
 
-    fields, labels = _Count(monkeypatch, Field, "__call__"), _Count(monkeypatch, Label, "__call__")
+    fields = CallCounter(monkeypatch, Field, "__call__")
+    labels = CallCounter(monkeypatch, Label, "__call__")
     page = client.get(url)
     monkeypatch.undo()
     assert page.status_code == 200

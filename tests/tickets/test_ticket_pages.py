@@ -30,13 +30,6 @@ def signed_in(app, user):
 
 
 @pytest.fixture
-def agent(make_staff, login):
-    user = make_staff("agent", name="Alex Agent")
-    login(user)
-    return user
-
-
-@pytest.fixture
 def ticket(make_ticket, make_incident):
     incident = make_incident(title="Claims system breach", contact_hours="Mon-Fri 9-17")
     return make_ticket(incident=incident, first_name="Jamie", last_name="Secretname",
