@@ -46,3 +46,14 @@ def approved_for(language: str, q: str | None = None,
                             func.lower(Answer.category).like(pattern, escape="\\"),
                             func.lower(AnswerVersion.title).like(pattern, escape="\\")))
     return list(db.session.execute(query.order_by(*_ORDER), params).scalars())
+
+
+_ONE_FOR_INCIDENT = _FOR_INCIDENT.where(AnswerVersion.id == bindparam("version_id"))
+
+
+def approved_one(version_id: int, language: str, incident_id: int | None) -> AnswerVersion | None:
+    """The version if ``approved_for(language, incident_id=incident_id)`` would list it: what
+    a reply may use, whatever id was typed into the address bar or the form."""
+    return db.session.execute(_ONE_FOR_INCIDENT, {
+        "version_id": version_id, "language": language, "incident_id": incident_id,
+    }).scalar_one_or_none()

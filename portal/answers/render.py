@@ -14,10 +14,10 @@ from flask import current_app
 from flask_babel import force_locale
 from jinja2 import StrictUndefined, TemplateError, meta
 from jinja2.sandbox import ImmutableSandboxedEnvironment
-from sqlalchemy import or_, select
 
+from portal.answers.choose import approved_one
 from portal.extensions import db
-from portal.models.answer import Answer, AnswerVersion
+from portal.models.answer import AnswerVersion
 from portal.models.incident import Incident
 from portal.models.person import Person
 from portal.models.ticket import Ticket
@@ -110,15 +110,9 @@ def fill_for_ticket(version: AnswerVersion, ticket: Ticket) -> str:
 
 def approved_version(version_id: int, ticket: Ticket) -> AnswerVersion | None:
     """An answer version an agent may send on ``ticket``, else ``None``: approved, in the
-    ticket's language, and for no particular incident or for the ticket's own — the
-    same rule as the composer's list (``choose.approved_for``), so an id typed into the
-    address bar cannot send another insurer's wording."""
-    return db.session.execute(
-        select(AnswerVersion).join(Answer, Answer.id == AnswerVersion.answer_id).where(
-            AnswerVersion.id == version_id, AnswerVersion.state == "approved",
-            AnswerVersion.language == ticket.language,
-            or_(Answer.incident_id.is_(None), Answer.incident_id == ticket.incident_id))
-    ).scalar_one_or_none()
+    ticket's language, for no particular incident or for the ticket's own (the composer
+    list's rule, ``choose.approved_one``)."""
+    return approved_one(version_id, ticket.language, ticket.incident_id)
 
 
 def deviation(filled: str, sent: str) -> str | None:
