@@ -109,6 +109,45 @@ def postgres_cpu() -> float:
     return total
 
 
+class PostgresCPU:
+    """CPU of every postgres process seen while sampling, exited ones included.
+
+    A worker's backend exits when the worker does, taking its CPU time out of /proc
+    before a reading at the end could see it; sampling every 0.1 s keeps each
+    process's last value (what a backend used in its last 0.1 s may be missed).
+    """
+
+    def __init__(self):
+        self.before: dict[int, float] = {}  # processes alive at the start: their CPU then
+        self.last: dict[int, float] = {}
+        self.stopping = threading.Event()
+        self.before = self._read()
+        self.thread = threading.Thread(target=self._loop, daemon=True)
+        self.thread.start()
+
+    @staticmethod
+    def _read() -> dict[int, float]:
+        values = {}
+        for entry in Path("/proc").iterdir():
+            try:
+                if entry.name.isdigit() and (entry / "comm").read_text().strip() == "postgres":
+                    values[int(entry.name)] = process_cpu(int(entry.name))
+            except OSError:
+                continue
+        return values
+
+    def _loop(self) -> None:
+        while not self.stopping.wait(0.1):
+            self.last.update(self._read())
+
+    def stop(self) -> float:
+        """CPU-seconds used by postgres processes since the start."""
+        self.stopping.set()
+        self.thread.join()
+        self.last.update(self._read())
+        return sum(value - self.before.get(pid, 0.0) for pid, value in self.last.items())
+
+
 def redis_cpu(connection) -> float:
     info = connection.info("cpu")
     return float(info["used_cpu_sys"]) + float(info["used_cpu_user"])
@@ -285,7 +324,7 @@ def main() -> int:
                        DISPATCH_CHUNK_SIZE=str(args.chunk))
             env.pop("TWILIO_EDGE", None)
             env.pop("TWILIO_REGION", None)
-            pg_before, redis_before = postgres_cpu(), redis_cpu(redis)
+            pg_sampler, redis_before = PostgresCPU(), redis_cpu(redis)
             self_before = resource.getrusage(resource.RUSAGE_SELF)
             started = time.perf_counter()
             workers = [subprocess.Popen(
@@ -298,7 +337,7 @@ def main() -> int:
             children = resource.getrusage(resource.RUSAGE_CHILDREN)
             self_after = resource.getrusage(resource.RUSAGE_SELF)
             memory["run"] = False
-            pg_cpu = postgres_cpu() - pg_before
+            pg_cpu = pg_sampler.stop()
             rd_cpu = redis_cpu(redis) - redis_before
             sink_cpu = (self_after.ru_utime + self_after.ru_stime
                         - self_before.ru_utime - self_before.ru_stime)
@@ -306,10 +345,19 @@ def main() -> int:
             sent = db.session.execute(select(func.count(Notification.id)).where(
                 Notification.campaign_id == campaign_id, Notification.status == "sent")
             ).scalar_one()
+            not_sent = db.session.execute(
+                select(Notification.status, Notification.error_code, func.count())
+                .where(Notification.campaign_id == campaign_id,
+                       Notification.status != "sent")
+                .group_by(Notification.status, Notification.error_code)).all()
             worker_cpu = children.ru_utime + children.ru_stime
             print(f"sent: {sent}/{messages} (stub {stub_count[0]}, sink {sink.count}) in "
                   f"{elapsed:.1f} s = {sent / elapsed:,.0f} messages/s with "
                   f"{args.workers} workers", flush=True)
+            if not_sent:
+                print("not sent when the workers stopped (status, error code, rows): "
+                      + "; ".join(f"{row[0]}, {row[1]}, {row[2]}" for row in not_sent),
+                      flush=True)
             print(f"CPU per message: workers {worker_cpu / sent * 1e3:.2f} ms (all "
                   f"{args.workers} together), PostgreSQL {pg_cpu / sent * 1e3:.2f} ms, Redis "
                   f"{rd_cpu / sent * 1e3:.3f} ms, sinks (this process) "
