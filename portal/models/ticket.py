@@ -42,6 +42,12 @@ class Ticket(db.Model):
               postgresql_where=WORKING_QUEUE, sqlite_where=WORKING_QUEUE),
         Index("ix_ticket_queue_channel", "channel", "next_due_at", "id",
               postgresql_where=WORKING_QUEUE, sqlite_where=WORKING_QUEUE),
+        # "My tickets" and one incident's working queue (migration 0028): the full indexes
+        # above walk every resolved and closed ticket of the agent or incident first.
+        Index("ix_ticket_working_assignee", "assignee_id", "next_due_at", "id",
+              postgresql_where=WORKING_QUEUE, sqlite_where=WORKING_QUEUE),
+        Index("ix_ticket_working_incident", "incident_id", "next_due_at", "id",
+              postgresql_where=WORKING_QUEUE, sqlite_where=WORKING_QUEUE),
         one_of("status", TICKET_STATUSES),
         one_of("channel", TICKET_CHANNELS),
     )

@@ -88,10 +88,15 @@ def test_the_partial_queue_indexes_cover_the_working_queue():
 
 @pytest.mark.postgres
 @pytest.mark.parametrize(("name", "index"), [("language", "ix_ticket_queue_language"),
-                                             ("channel", "ix_ticket_queue_channel")])
-def test_language_and_channel_filters_use_their_index(app, db, make_staff, name, index):
-    """On PostgreSQL the default view filtered by language or channel is a range scan of
-    its partial index, not a walk of every ticket in due order (1.2 s at 1,000,000)."""
+                                             ("channel", "ix_ticket_queue_channel"),
+                                             ("assignee", "ix_ticket_working_assignee"),
+                                             ("incident", "ix_ticket_working_incident")])
+def test_working_queue_filters_use_their_partial_index(app, db, make_staff, make_incident,
+                                                       name, index):
+    """On PostgreSQL the default view filtered by language, channel, assignee ("my
+    tickets") or incident is a range scan of its partial index of working tickets, not a
+    walk of every ticket in due order (1.2 s at 1,000,000) or of every closed ticket of
+    the agent (25 ms of database CPU a page for an agent with 43,000 closed tickets)."""
     from datetime import timedelta
 
     from sqlalchemy import event
@@ -99,7 +104,8 @@ def test_language_and_channel_filters_use_their_index(app, db, make_staff, name,
     from portal.models.base import utcnow
     from portal.tickets.queue import parse_filters, queue_page
 
-    value = {"language": "de", "channel": "phone"}[name]
+    value = {"language": "de", "channel": "phone", "assignee": "me",
+             "incident": make_incident().reference}[name]
     statements = []
 
     def grab(conn, cursor, statement, parameters, context, executemany):
