@@ -24,7 +24,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, func, select
 
 from portal.audit import log as audit
-from portal.audit.labels import label_for
+from portal.audit.labels import detail_label, label_for
 from portal.core.csv_cells import safe_row
 from portal.extensions import db
 from portal.models import Incident, Interaction, Person, StaffUser
@@ -220,6 +220,18 @@ class Detail:
     key: str
     value: str
     masked: bool
+
+    @property
+    def label(self) -> str:
+        """The key's name for people (the log page; the CSV export keeps the key)."""
+        return detail_label(self.key)
+
+    @property
+    def shown(self) -> str:
+        """The value for the log page: yes and no for flags, the rest as stored."""
+        if self.masked:
+            return self.value
+        return {"True": _("yes"), "False": _("no")}.get(self.value, self.value)
 
 
 @dataclass

@@ -117,3 +117,58 @@ def test_labels_are_translated_plain_text(app):
     assert label_for("unknown_thing") == "unknown_thing"
     with app.test_request_context(), force_locale("en"):
         assert label_for("log.exported") == "Interaction log exported"
+
+
+def _written_detail_keys() -> set[str]:
+    """Keys of the ``details`` the code writes: ``details={...}`` / ``details = {...}``
+    literals and ``details["key"] = ...`` assignments."""
+    keys: set[str] = set()
+    for path in SOURCES:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            value = None
+            keyword = isinstance(node, ast.keyword) and node.arg == "details"
+            assigned = isinstance(node, ast.Assign) and any(
+                isinstance(target, ast.Name) and target.id == "details"
+                for target in node.targets)
+            if keyword or assigned:
+                value = node.value
+            elif isinstance(node, ast.Assign):
+                for target in node.targets:
+                    if (isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name)
+                            and target.value.id == "details"
+                            and isinstance(target.slice, ast.Constant)):
+                        keys.add(target.slice.value)
+            if isinstance(value, ast.Dict):
+                keys.update(key.value for key in value.keys
+                            if isinstance(key, ast.Constant) and isinstance(key.value, str))
+    return keys
+
+
+def test_every_written_detail_key_has_a_label():
+    """The log page names each detail in words ("Changed from", "Matches"), not by its key."""
+    from portal.audit.labels import DETAIL_LABELS
+    from portal.audit.review import SAFE_KEYS
+
+    # approval.log names the version a new approval replaced after the workflow's state
+    written = _written_detail_keys() | {f"{step}_version" for step in REPLACED_STEPS}
+    assert {"matches", "person_ids", "reason", "method"} <= written  # the scan finds them
+    assert not sorted((written | SAFE_KEYS) - set(DETAIL_LABELS))
+
+
+def test_log_page_names_details_in_the_reader_s_language(app):
+    from flask_babel import force_locale
+
+    from portal.audit.review import masked_details
+
+    details = {"count": 3, "channel": "sms", "dry_run": True, "from": "en",
+               "email": "someone@example.com"}
+    with app.test_request_context(), force_locale("de"):
+        shown = {item.key: (item.label, item.shown) for item in masked_details(details)}
+    assert shown["count"] == ("Anzahl", "3")
+    assert shown["channel"] == ("Kanal", "sms")
+    assert shown["dry_run"] == ("Probelauf", "ja")
+    assert shown["from"][0] == "Geändert von" and shown["from"][1] != "en"  # not safe: masked
+    assert shown["email"][1] != "someone@example.com"
+    with app.test_request_context(), force_locale("en"):
+        assert masked_details({"unheard_of": 1})[0].label == "unheard of"
