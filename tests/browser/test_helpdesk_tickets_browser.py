@@ -76,6 +76,8 @@ def test_agent_answers_a_customer_ticket(chromium, page, live_server, axe_source
     agent.set_viewport_size({"width": 360, "height": 800})
     box = links.first.bounding_box()  # a ticket card's way in is big enough to tap
     assert box["width"] >= 44 and box["height"] >= 44, box
+    for menu_link in agent.locator(".staff-nav ul a").all():  # so is the staff menu
+        assert menu_link.bounding_box()["height"] >= 32, menu_link.inner_text()
     agent.set_viewport_size({"width": 1280, "height": 900})
     links.first.click()
     agent.wait_for_url(re.compile(r".*/helpdesk/tickets/\d+$"))
