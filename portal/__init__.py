@@ -29,7 +29,7 @@ def create_app(config: type | Mapping | None = None) -> Flask:
     from portal.core import errors, fragments, i18n, jobs, request_actor
     from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
     from portal.notices import cache as notice_cache
-    from portal.security import crypto, headers, logs
+    from portal.security import attempts, crypto, headers, logs
 
     db.init_app(app)
     migrate.init_app(app, db, directory=_migrations_dir(), render_as_batch=True)
@@ -42,6 +42,7 @@ def create_app(config: type | Mapping | None = None) -> Flask:
     )
     login_manager.init_app(app)
     crypto.init_app(app)
+    attempts.init_app(app)  # the hourly purge of stale keyed counters
     jobs.init_app(app)
     headers.init_app(app)
     logs.install()

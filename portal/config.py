@@ -135,6 +135,11 @@ class Config:
     CUSTOMER_MAX_HOURS = 12
     CUSTOMER_LOCKOUT_ATTEMPTS = 5
     CUSTOMER_LOCKOUT_MINUTES = 30
+    # Keyed attempt counters (unknown notice codes, staff sign-in per address) are deleted
+    # this long after their last failure and lock (at least twice the longest lockout),
+    # by a periodic job every ATTEMPT_COUNTER_PURGE_SECONDS (0: never).
+    ATTEMPT_COUNTER_KEEP_HOURS = 24
+    ATTEMPT_COUNTER_PURGE_SECONDS = 3600
     CUSTOMER_RESEND_MIN_SECONDS = 0.5
     CUSTOMER_RESEND_PER_DAY = 3
     CUSTOMER_TICKETS_PER_DAY = 10

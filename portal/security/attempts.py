@@ -256,3 +256,50 @@ def grant(lock: Lock, row_id: int | str, attempt: Attempt | None, now: datetime 
     row = db.session.execute(lock._statements[last], values).one_or_none()
     return tuple(row) if row is not None else None
 
+
+
+def stale_after() -> timedelta:
+    """How long a keyed counter row outlives its last failure and lock:
+    ``ATTEMPT_COUNTER_KEEP_HOURS``, and never less than twice the longest lockout."""
+    config = current_app.config
+    longest = max(int(value) for name, value in config.items()
+                  if name.endswith("_LOCKOUT_MINUTES"))
+    return max(timedelta(hours=float(config["ATTEMPT_COUNTER_KEEP_HOURS"])),
+               timedelta(minutes=2 * longest))
+
+
+def purge_stale_counters(now: datetime | None = None) -> int:
+    """Delete keyed counter rows (``attempt_counter``) that count nothing any more.
+
+    A row whose window began and whose lock ended longer ago than ``stale_after()``
+    would start a new window at its next attempt anyway (see the module's
+    docstring), so deleting it changes no decision; without this, every code a
+    guesser tried and every address a sign-in came from kept a row for ever.
+    Commits; returns the rows deleted. The periodic job ``security.counters``.
+    """
+    from sqlalchemy import delete
+
+    from portal.models.attempt import AttemptCounter
+
+    cutoff = (now or utcnow()) - stale_after()
+    removed = db.session.execute(
+        delete(AttemptCounter).where(
+            or_(AttemptCounter.failures_since.is_(None),
+                AttemptCounter.failures_since < cutoff),
+            or_(AttemptCounter.locked_until.is_(None), AttemptCounter.locked_until < cutoff))
+        .execution_options(synchronize_session=False)).rowcount
+    db.session.commit()
+    return removed
+
+
+def init_app(app) -> None:
+    """Purge stale keyed counters hourly (``ATTEMPT_COUNTER_PURGE_SECONDS``)."""
+    from portal.core import periodic
+
+    periodic.every("security.counters", purge_stale_counters_job,
+                   int(app.config["ATTEMPT_COUNTER_PURGE_SECONDS"]), app=app)
+
+
+def purge_stale_counters_job() -> int:
+    """The periodic job: ``purge_stale_counters`` now."""
+    return purge_stale_counters()

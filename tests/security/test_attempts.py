@@ -181,3 +181,38 @@ def test_failures_older_than_the_window_expire(app, db, locked_row):
     attempt = attempts.reserve(lock, row.id, now=later)
     assert attempt.number == 1 and not attempt.reached_limit
     assert _state(db, lock, row) == (1, None)
+
+
+def test_stale_keyed_counters_are_purged_and_live_ones_kept(app, db):
+    """``attempt_counter`` rows that count nothing any more (window and lock both older
+    than ``stale_after()``) are deleted by the hourly job; the rest stay as they were."""
+    from portal.core import periodic
+    from portal.models.attempt import AttemptCounter
+
+    now = utcnow()
+    stale = attempts.stale_after()
+    assert stale >= timedelta(hours=24)
+    old, recent = now - stale - timedelta(minutes=1), now - timedelta(minutes=5)
+    rows = {
+        "code:stale": (3, old, None),
+        "code:stale-lock": (5, old, old),
+        "code:counting": (2, recent, None),
+        "code:locked": (5, old, now + timedelta(minutes=10)),  # an old window, a lock that stands
+        "staff:1:stale": (1, old, now - stale - timedelta(seconds=1)),
+        "staff:1:fresh": (1, recent, None),
+    }
+    for key, (failures, since, until) in rows.items():
+        db.session.add(AttemptCounter(key=key, failures=failures, failures_since=since,
+                                      locked_until=until))
+    db.session.commit()
+
+    assert "security.counters" in [job.name for job in periodic.registered(app)]
+    assert attempts.purge_stale_counters(now) == 3
+    left = {row.key: row.failures for row in db.session.query(AttemptCounter)}
+    assert left == {"code:counting": 2, "code:locked": 5, "staff:1:fresh": 1}
+    assert attempts.purge_stale_counters(now) == 0
+
+
+def test_the_purge_horizon_outlasts_every_lockout(app):
+    app.config["STAFF_ACCOUNT_LOCKOUT_MINUTES"] = 48 * 60  # a lockout longer than the keep
+    assert attempts.stale_after() == timedelta(hours=96)
