@@ -34,12 +34,17 @@ def test_dashboards_and_substitute_notice(page, live_server, axe_source, artifac
     assert page.locator("svg.chart").count() == 5
     expect(page.get_by_role("img", name="Notification funnel per channel")).to_be_visible()
     assert axe_violations(page, axe_source) == []
+    expect(page.locator(".scroll-hint").first).to_be_hidden()  # the chart fits: no hint
     page.set_viewport_size({"width": 360, "height": 800})
     assert fits_width(page)
-    # On a phone a chart by day scrolls in its box and opens on the newest days.
+    # On a phone a chart by day scrolls in its box, opens on the newest days and says
+    # that the earlier ones are to the left.
     page.reload()
     box = page.locator(".chart-by-day").first
     assert box.evaluate("b => b.scrollWidth > b.clientWidth && b.scrollLeft > 0")
+    expect(page.locator(".scroll-hint").first).to_have_text(
+        "Earlier days are to the left: scroll the chart sideways.")
+    expect(page.locator(".scroll-hint").first).to_be_visible()
     shoot(page, artifacts_dir, "reports-dashboards")
 
     page.goto(f"{live_server}/helpdesk/incidents/{incident.reference}/substitute-notice")
