@@ -9,7 +9,6 @@ templates. Personal data stays masked until revealed with a reason (logged as
 
 from __future__ import annotations
 
-import importlib.util
 from datetime import datetime, time, timedelta
 
 from flask import (
@@ -31,6 +30,7 @@ from helpdesk.campaigns.views import status_names as notification_status_names
 from helpdesk.incidents.forms import choices
 from helpdesk.incidents.views import time_span
 from helpdesk.limits import lookup_limit
+from helpdesk.people import grants
 from helpdesk.tickets import bp
 from helpdesk.tickets.forms import (
     AssignForm,
@@ -189,12 +189,9 @@ def queue():
 
 
 def _remember_person(person_id: int | None) -> None:
-    """Let the people area know this person was reached through a ticket (if installed)."""
-    if person_id is None or importlib.util.find_spec("helpdesk.people.grants") is None:
-        return
-    from helpdesk.people import grants  # the partner's module, when it exists
-
-    grants.remember(person_id)
+    """Let the people area know this person was reached through a ticket."""
+    if person_id is not None:
+        grants.remember(person_id)
 
 
 def _composer(ticket: Ticket, form: ReplyForm | None, messages: list):
