@@ -135,6 +135,10 @@ class Config:
     CUSTOMER_MAX_HOURS = 12
     CUSTOMER_LOCKOUT_ATTEMPTS = 5
     CUSTOMER_LOCKOUT_MINUTES = 30
+    # Each further lock of a code within CUSTOMER_LOCKOUT_ESCALATION_HOURS lasts twice the
+    # one before, up to CUSTOMER_LOCKOUT_MAX_HOURS (portal.people.unknown_codes.escalate).
+    CUSTOMER_LOCKOUT_ESCALATION_HOURS = 24
+    CUSTOMER_LOCKOUT_MAX_HOURS = 24
     # Keyed attempt counters (unknown notice codes, staff sign-in per address) are deleted
     # this long after their last failure and lock (at least twice the longest lockout),
     # by a periodic job every ATTEMPT_COUNTER_PURGE_SECONDS (0: never).

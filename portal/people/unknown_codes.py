@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from flask import current_app
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, delete, select, update
 
 from portal.core import autocommit, jobs
 from portal.extensions import db
@@ -177,11 +177,131 @@ def lock_stands(index_value: str, attempt: attempts.Attempt | None,
 
 
 def lift_lock(index_value: str) -> None:
-    """Lift the lock on a code by hand; its next attempt starts a new window."""
+    """Lift the lock on a code by hand; its next attempt starts a new window, and its next
+    lock is counted as the first (``escalate``)."""
     redis = jobs.redis_connection()
     if redis is not None:
-        redis.delete(_redis_key(index_value, "lock"))
+        redis.delete(_redis_key(index_value, "lock"), _redis_key(index_value, "lockouts"),
+                     _redis_key(index_value, "lockouts-since"))
         return
     db.session.execute(update(AttemptCounter).where(AttemptCounter.key == row_key(index_value))
                        .values(locked_until=None))
+    db.session.execute(delete(AttemptCounter).where(
+        AttemptCounter.key == _lockouts_row_key(index_value)))
     db.session.commit()
+
+
+# --- escalation: each lock of a code within a day lasts twice the one before ---------------
+
+
+def _lockouts_row_key(index_value: str) -> str:
+    """The row in ``attempt_counter`` that counts a code's locks (``failures``: locks in a
+    run, ``failures_since``: when the latest of them ends)."""
+    return f"codelocks:{index_value}"
+
+
+def _lockout_statement(dialect: str):
+    """Count one more lock, or start again at 1 when the code's previous lock ended more
+    than the escalation window before this one began, or before its last right answer."""
+    from sqlalchemy import case, or_
+    from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    from portal.models.base import UTCDateTime
+
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    table = AttemptCounter.__table__
+    again = or_(table.c.failures_since.is_(None),
+                table.c.failures_since < bindparam("window_start", type_=UTCDateTime()),
+                table.c.failures_since <= bindparam("fresh_after", type_=UTCDateTime()))
+    start = bindparam("start", type_=UTCDateTime())
+    statement = insert(AttemptCounter).values(key=bindparam("key"), failures=1,
+                                              failures_since=start)
+    return statement.on_conflict_do_update(
+        index_elements=[table.c.key],
+        set_={"failures": case((again, 1), else_=table.c.failures + 1), "failures_since": start},
+    ).returning(table.c.failures)
+
+
+def _count_lockout(index_value: str, start: float, fresh_after: datetime | None) -> int:
+    """Count the lock that began at ``start`` (a timestamp); return its number in this
+    code's run of locks, each begun within ``CUSTOMER_LOCKOUT_ESCALATION_HOURS`` of the end
+    of the one before (kept by ``_remember_end``) and after the code's last right answer."""
+    window = int(float(current_app.config["CUSTOMER_LOCKOUT_ESCALATION_HOURS"]) * 3600)
+    redis = jobs.redis_connection()
+    if redis is not None:
+        count_key, since_key = (_redis_key(index_value, kind)
+                                for kind in ("lockouts", "lockouts-since"))
+        since = redis.get(since_key)
+        if since is not None and (float(since) < start - window
+                                  or _ended(_as_datetime(float(since)), fresh_after)):
+            redis.delete(count_key)
+        with redis.pipeline() as pipe:
+            pipe.incr(count_key)
+            pipe.expire(count_key, window)
+            return int(pipe.execute()[0])
+    dialect = db.session.get_bind().dialect.name
+    return int(db.session.execute(_lockout_statement(dialect), {
+        "key": _lockouts_row_key(index_value), "start": _as_datetime(start),
+        "window_start": _as_datetime(start - window),
+        "fresh_after": fresh_after or attempts.NEVER}).scalar_one())
+
+
+def escalate(index_value: str, attempt: attempts.Attempt,
+             fresh_after: datetime | None = None) -> datetime:
+    """Lengthen the lock ``attempt`` set, now that its answers proved wrong; return its end.
+
+    The n-th lock in a run of locks of a code, each begun within
+    ``CUSTOMER_LOCKOUT_ESCALATION_HOURS`` of the end of the one before (and after the
+    code's last right answer), lasts ``CUSTOMER_LOCKOUT_MINUTES`` × 2^(n − 1), at most
+    ``CUSTOMER_LOCKOUT_MAX_HOURS``: with the defaults 30 minutes, 1 h, 2 h, 4 h, 8 h, 16 h,
+    then a day each, so a guesser gets 30 tries at a code's date of birth in the first day
+    and a half, then 5 a day, instead of 240 a day. Real and unknown codes take the same
+    steps. A lock lifted or replaced meanwhile is left as it is. In the database the
+    caller commits.
+    """
+    config = current_app.config
+    base = int(config["CUSTOMER_LOCKOUT_MINUTES"]) * 60
+    longest = max(base, int(float(config["CUSTOMER_LOCKOUT_MAX_HOURS"]) * 3600))
+    own = attempt.locks_until.timestamp()
+    start = own - base
+    number = _count_lockout(index_value, start, fresh_after)
+    until = start + min(longest, base * 2 ** min(number - 1, 20))
+    end = _lengthen(index_value, attempt, until) if until > own else own
+    _remember_end(index_value, end)
+    return _as_datetime(end)
+
+
+def _lengthen(index_value: str, attempt: attempts.Attempt, until: float) -> float:
+    """Move the end of the lock ``attempt`` set to ``until``, if it still stands as set."""
+    own = attempt.locks_until.timestamp()
+    redis = jobs.redis_connection()
+    if redis is not None:
+        lock_key = _redis_key(index_value, "lock")
+        current = redis.get(lock_key)
+        if current is None or abs(float(current) - own) > 1e-3:
+            return own
+        redis.set(lock_key, repr(until), ex=max(1, int(until - clock()) + 1))
+        return until
+    changed = db.session.execute(
+        update(AttemptCounter).where(AttemptCounter.key == row_key(index_value),
+                                     AttemptCounter.locked_until == attempt.locks_until)
+        .values(locked_until=_as_datetime(until))
+        .execution_options(synchronize_session=False)).rowcount
+    return until if changed else own
+
+
+def _remember_end(index_value: str, end: float) -> None:
+    """Keep when the code's latest lock ends: the next lock continues the run if it begins
+    within the escalation window after it."""
+    window = int(float(current_app.config["CUSTOMER_LOCKOUT_ESCALATION_HOURS"]) * 3600)
+    redis = jobs.redis_connection()
+    if redis is not None:
+        redis.set(_redis_key(index_value, "lockouts-since"), repr(end),
+                  ex=max(1, int(end - clock()) + window))
+        redis.expire(_redis_key(index_value, "lockouts"), max(1, int(end - clock()) + window))
+        return
+    db.session.execute(update(AttemptCounter)
+                       .where(AttemptCounter.key == _lockouts_row_key(index_value))
+                       .values(failures_since=_as_datetime(end))
+                       .execution_options(synchronize_session=False))

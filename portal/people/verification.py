@@ -296,13 +296,15 @@ def attempt(person: Candidate | None, index_value: str, answers: Answers, method
         details = {"reason": "mismatch", "failures": reserved.number}
     audit.record("verify.failed", actor_type="customer", details=details, **logged)
     if reserved.reached_limit:
-        locked = {"until": reserved.locks_until.isoformat(),
-                  "minutes": current_app.config["CUSTOMER_LOCKOUT_MINUTES"]}
+        until = unknown_codes.escalate(index_value, reserved, fresh_after)
+        minutes = round((until - reserved.locks_until).total_seconds() / 60
+                        + current_app.config["CUSTOMER_LOCKOUT_MINUTES"])
+        locked = {"until": until.isoformat(), "minutes": minutes}
         if person is None:
             locked = {"reason": "unknown_code", **locked}
         audit.record("verify.locked", actor_type="customer", details=locked, **logged)
         db.session.commit()
-        return Outcome(locked_until=reserved.locks_until, incident_id=incident_id)
+        return Outcome(locked_until=until, incident_id=incident_id)
     db.session.commit()
     return Outcome(incident_id=incident_id, attempts_left=_attempts_left(reserved))
 

@@ -260,12 +260,14 @@ def grant(lock: Lock, row_id: int | str, attempt: Attempt | None, now: datetime 
 
 def stale_after() -> timedelta:
     """How long a keyed counter row outlives its last failure and lock:
-    ``ATTEMPT_COUNTER_KEEP_HOURS``, and never less than twice the longest lockout."""
+    ``ATTEMPT_COUNTER_KEEP_HOURS``, and never less than twice the longest lockout or the
+    window in which a code's locks are counted (``CUSTOMER_LOCKOUT_ESCALATION_HOURS``)."""
     config = current_app.config
     longest = max(int(value) for name, value in config.items()
                   if name.endswith("_LOCKOUT_MINUTES"))
     return max(timedelta(hours=float(config["ATTEMPT_COUNTER_KEEP_HOURS"])),
-               timedelta(minutes=2 * longest))
+               timedelta(minutes=2 * longest),
+               timedelta(hours=float(config["CUSTOMER_LOCKOUT_ESCALATION_HOURS"])))
 
 
 def purge_stale_counters(now: datetime | None = None) -> int:
