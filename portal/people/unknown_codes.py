@@ -26,11 +26,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from flask import current_app
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import bindparam, case, delete, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from portal.core import autocommit, jobs
 from portal.extensions import db
 from portal.models.attempt import AttemptCounter
+from portal.models.base import UTCDateTime
 from portal.security import attempts
 
 CODE_COUNTER = attempts.Lock(
@@ -203,12 +206,6 @@ def _lockouts_row_key(index_value: str) -> str:
 def _lockout_statement(dialect: str):
     """Count one more lock, or start again at 1 when the code's previous lock ended more
     than the escalation window before this one began, or before its last right answer."""
-    from sqlalchemy import case, or_
-    from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-    from portal.models.base import UTCDateTime
-
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     table = AttemptCounter.__table__
     again = or_(table.c.failures_since.is_(None),
