@@ -257,7 +257,6 @@ def grant(lock: Lock, row_id: int | str, attempt: Attempt | None, now: datetime 
     return tuple(row) if row is not None else None
 
 
-
 def stale_after() -> timedelta:
     """How long a keyed counter row outlives its last failure and lock:
     ``ATTEMPT_COUNTER_KEEP_HOURS``, and never less than twice the longest lockout or the
