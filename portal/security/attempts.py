@@ -39,13 +39,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import Integer, and_, bindparam, case, func, null, or_, select, update
+from sqlalchemy import Integer, and_, bindparam, case, delete, func, null, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from portal.core import autocommit
 from portal.extensions import db
+from portal.models.attempt import AttemptCounter
 from portal.models.base import UTCDateTime, utcnow
 
 _NOW = bindparam("now", type_=UTCDateTime())
@@ -278,10 +279,6 @@ def purge_stale_counters(now: datetime | None = None) -> int:
     guesser tried and every address a sign-in came from kept a row for ever.
     Commits; returns the rows deleted. The periodic job ``security.counters``.
     """
-    from sqlalchemy import delete
-
-    from portal.models.attempt import AttemptCounter
-
     cutoff = (now or utcnow()) - stale_after()
     removed = db.session.execute(
         delete(AttemptCounter).where(

@@ -81,15 +81,9 @@ def test_a_form_error_counts_nothing_and_says_nothing(app, real_code):
     assert response.status_code == 400 and "attempts left" not in response.text
 
 
+@pytest.mark.usefixtures("with_redis")
 class TestWithRedis:
     """Unknown codes are counted in Redis when it is configured: the same count."""
-
-    @pytest.fixture
-    def app_settings(self, app_settings, redis):
-        kwargs = redis.connection_pool.connection_kwargs
-        app_settings["REDIS_URL"] = (f"redis://{kwargs['host']}:{kwargs['port']}/"
-                                     f"{kwargs.get('db', 0)}")
-        return app_settings
 
     def test_the_count_is_the_same_for_real_and_unknown_codes(self, fail, real_code):
         check_counts(fail, real_code)

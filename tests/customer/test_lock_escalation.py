@@ -103,15 +103,9 @@ def test_the_lock_page_and_the_log_say_how_long(app, db, real, clock):
     assert [details["minutes"] for details in locked] == [30, 60]
 
 
+@pytest.mark.usefixtures("with_redis")
 class TestWithRedis:
     """Counted in Redis when it is configured: the same lengths."""
-
-    @pytest.fixture
-    def app_settings(self, app_settings, redis):
-        kwargs = redis.connection_pool.connection_kwargs
-        app_settings["REDIS_URL"] = (f"redis://{kwargs['host']}:{kwargs['port']}/"
-                                     f"{kwargs.get('db', 0)}")
-        return app_settings
 
     def test_each_lock_within_a_day_lasts_twice_the_one_before(self, app, real, clock):
         check_escalation(real, clock)
