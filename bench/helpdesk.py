@@ -376,8 +376,10 @@ def main() -> int:
 
         report["loadavg_before"] = os.getloadavg()
         report["background_cpu_percent_before"] = portal_load.busy_percent()
+        report["host_speed_ms"] = portal_load.host_speed_ms()
         print(f"before the run: {report['background_cpu_percent_before']}% CPU busy, load "
-              f"{report['loadavg_before'][0]:.2f}", flush=True)
+              f"{report['loadavg_before'][0]:.2f}, host speed {report['host_speed_ms']} ms "
+              f"(a fixed Python loop on one core; lower is faster)", flush=True)
         server = portal_load.start_gunicorn(env, port, args, cwd=args.code)
 
         async def run() -> dict:

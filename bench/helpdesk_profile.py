@@ -120,7 +120,9 @@ def main() -> int:
     paths = kinds(state, rng)
     chosen = list(paths) if args.kind == "all" else args.kind.split(",")
     profiler = cProfile.Profile(time.process_time) if args.profile else None  # CPU, not waits
-    print(f"load {os.getloadavg()[0]:.2f}; {args.pages} pages per kind", flush=True)
+    print(f"load {os.getloadavg()[0]:.2f}, host speed "
+          f"{bench_helpdesk.portal_load.host_speed_ms()} ms (lower is faster); "
+          f"{args.pages} pages per kind", flush=True)
     for kind in chosen:
         for _ in range(20):  # warm-up: templates compiled, pools filled
             assert client.get(paths[kind](), **https).status_code == 200
