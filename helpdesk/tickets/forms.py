@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from babel import support
 from flask import current_app
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
@@ -14,6 +16,7 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
+from wtforms.i18n import messages_path
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import HiddenInput, Select, TextArea
 from wtforms.widgets.core import clean_key
@@ -119,10 +122,6 @@ class TicketForm(FlaskForm):
 
 def wtforms_translations():
     """WTForms' catalog for the page's language, kept in ``app.extensions``."""
-    from babel import support
-    from flask_babel import get_locale
-    from wtforms.i18n import messages_path
-
     locale = get_locale()
     cache = current_app.extensions.setdefault("portal_wtforms_translations", {})
     key = str(locale)

@@ -17,6 +17,7 @@ the store is emptied when full, so a key that varies too much only costs renders
 from __future__ import annotations
 
 from flask import current_app, has_request_context
+from flask_babel import get_locale
 from jinja2 import nodes
 from jinja2.ext import Extension
 
@@ -39,8 +40,6 @@ class FragmentCache(Extension):
     def _fragment(self, key, caller):
         if key is None or not has_request_context():
             return caller()
-        from flask_babel import get_locale
-
         store = current_app.extensions.setdefault(EXTENSION_KEY, {})
         full_key = (str(get_locale()), key)
         html = store.get(full_key)

@@ -13,8 +13,13 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from babel import Locale, UnknownLocaleError
+from babel import dates as babel_dates
 from flask import Flask, current_app, g, has_app_context, has_request_context, request, session
 from flask.globals import _cv_app
+from flask_babel import get_locale, get_translations
+from flask_babel import gettext as babel_gettext
+from flask_babel.speaklater import LazyString
 from jinja2 import pass_eval_context
 from markupsafe import Markup
 
@@ -25,9 +30,6 @@ LANGUAGE_NAMES = {"en": "English", "es": "Español", "fr": "Français", "de": "D
 def language_in_text(code: str) -> str:
     """A language's name in the reader's language, for a sentence: "auf Englisch",
     "en anglais" (``LANGUAGE_NAMES`` holds each language's own name, for switchers)."""
-    from babel import Locale, UnknownLocaleError
-    from flask_babel import get_locale
-
     try:
         return Locale.parse(code).get_display_name(get_locale() or "en") or code
     except (ValueError, UnknownLocaleError):
@@ -83,8 +85,6 @@ def _staff_preference() -> None:
 
 def current_language() -> str:
     """The language code of the current request, for templates."""
-    from flask_babel import get_locale
-
     locale = get_locale()
     return locale.language if locale else "en"
 
@@ -99,8 +99,6 @@ def _catalog():
     the ``g`` proxy: the queue page asks a few hundred times, and the proxy's lookups
     were most of the cost.
     """
-    from flask_babel import get_translations
-
     app_context = _cv_app.get(None)
     if app_context is None:
         return get_translations()
@@ -135,9 +133,6 @@ def ngettext(singular: str, plural: str, num: int, **variables) -> str:
 
 def resolved(label) -> str:
     """The text of a ``lazy_gettext`` label, through the request's cached catalog."""
-    from flask_babel import gettext as babel_gettext
-    from flask_babel.speaklater import LazyString
-
     if (isinstance(label, LazyString) and label._func is babel_gettext
             and len(label._args) == 1 and not label._kwargs):
         return gettext(label._args[0])
@@ -192,8 +187,6 @@ def zone_abbreviation(moment: datetime) -> str:
 
 
 def _locale():
-    from flask_babel import get_locale
-
     return get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
@@ -204,8 +197,6 @@ def format_when(value: datetime | date | None, format: str = "medium",
     Naive datetimes are taken as UTC (the database stores UTC). A ``date`` (or
     ``date_only``) is formatted as a date in the zone, without abbreviation.
     """
-    from babel import dates as babel_dates
-
     if value is None or value == "":
         return ""
     if not isinstance(value, datetime):
@@ -221,8 +212,6 @@ def format_when(value: datetime | date | None, format: str = "medium",
 def format_minute(value: datetime | None) -> str:
     """A time to the minute in the reader's zone, ordered as their language writes a date:
     "21 Nov 2026, 14:05 (PST)", "21. Nov. 2026, 14:05 (PST)", "21 nov. 2026, 14:05 (PST)"."""
-    from babel import Locale
-
     locale = Locale.parse(_locale())
     if locale.language == "en":
         pattern = "d MMM y, HH:mm"
