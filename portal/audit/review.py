@@ -1,9 +1,10 @@
 """Managers' review of the interaction log: filters, keyset pages, masking, reveal, CSV.
 
 Nothing here reads the request: views parse the query string with ``parse_filters``
-(which names each bad value) and pass the result on. Pages are keyset pages over
-``interaction.id`` (newest first): ``before`` is the smallest id of the page
-shown, so a page costs one index range scan however deep the reader goes.
+(which names each bad value) and pass the result on. Pages are keyset pages, newest
+first: ``before`` is the id of the last row of the page shown, so a page costs one
+index range scan however deep the reader goes. A view with a time window (``from``,
+``to``) is read in time order, ``(at, id)``, the rest in id order (``_order``).
 
 Personal values never leave this module in clear except through ``reveal``, which
 logs who looked, at which row and why. A detail is shown in clear only when its
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, and_, func, or_, select
 
 from portal.audit import log as audit
 from portal.audit.labels import detail_label, label_for
@@ -320,11 +321,46 @@ class Page:
     next_before: int | None
 
 
+def _in_time_order(filters: LogFilter) -> bool:
+    """Whether the view is read in ``(at, id)`` order rather than by id.
+
+    A time window in the past ("what happened on the 3rd of last month") read by id made
+    PostgreSQL walk back through every row newer than the window (1.7–2.8 s a page at
+    10,000,000 rows) or read the whole window and sort it. In time order it walks
+    ``ix_interaction_at`` from the window's end (ties on ``at`` broken by id). Ids and
+    times agree but for rows written at the same moment by concurrent transactions.
+    """
+    return filters.start is not None or filters.end is not None
+
+
+def _order(filters: LogFilter, newest_first: bool) -> tuple:
+    columns = (Interaction.at, Interaction.id) if _in_time_order(filters) else (Interaction.id,)
+    return tuple(column.desc() for column in columns) if newest_first else columns
+
+
+def _beyond(filters: LogFilter, at: datetime, row_id: int, newest_first: bool):
+    """The keyset condition: rows after (``at``, ``row_id``) in the view's order."""
+    if not _in_time_order(filters):
+        return Interaction.id < row_id if newest_first else Interaction.id > row_id
+    if newest_first:  # the bare ``at`` bound is what the index range scan uses
+        return and_(Interaction.at <= at,
+                    or_(Interaction.at < at, Interaction.id < row_id))
+    return and_(Interaction.at >= at, or_(Interaction.at > at, Interaction.id > row_id))
+
+
 def page(filters: LogFilter, before: int | None = None, size: int = 50) -> Page:
-    """The ``size`` newest rows matching ``filters`` with an id below ``before``."""
-    query = _where(select(Interaction), filters).order_by(Interaction.id.desc())
+    """The ``size`` newest rows matching ``filters`` after row ``before`` in its order.
+
+    An id that names no row (a hand-made link) starts from the newest rows.
+    """
+    query = _where(select(Interaction), filters).order_by(*_order(filters, newest_first=True))
+    at = None
+    if before is not None and _in_time_order(filters):
+        at = db.session.scalar(select(Interaction.at).where(Interaction.id == before))
+        if at is None:
+            before = None
     if before is not None:
-        query = query.where(Interaction.id < before)
+        query = query.where(_beyond(filters, at, before, newest_first=True))
     found = list(db.session.execute(query.limit(size + 1)).scalars())
     more = len(found) > size
     found = found[:size]
@@ -419,7 +455,8 @@ def csv_chunks(filters: LogFilter, batch: int = 5000) -> Iterator[str]:
     """The matching rows as CSV text, oldest first, a batch of rows per chunk.
 
     Memory stays flat: each batch is a keyset read of plain rows after the previous
-    batch's last id, people's references joined (staff and incident names, few, are
+    batch's last row (by id, or by time within a time window, as the page), people's
+    references joined (staff and incident names, few, are
     kept). Every cell goes through ``safe_row`` (formula injection);
     actors, labels and masked details are the page's (``present``).
     """
@@ -430,11 +467,11 @@ def csv_chunks(filters: LogFilter, batch: int = 5000) -> Iterator[str]:
     staff: dict = {}
     incidents: dict = {}
     labels: dict = {}
-    after = 0
     base = _where(select(*_EXPORT_COLUMNS).outerjoin(Person, Person.id == Interaction.person_id),
-                  filters).order_by(Interaction.id)
+                  filters).order_by(*_order(filters, newest_first=False))
+    query = base
     while True:
-        found = db.session.execute(base.where(Interaction.id > after).limit(batch)).all()
+        found = db.session.execute(query.limit(batch)).all()
         if not found:
             return
         _lookup(staff, {r[3] for r in found if r[2] == "staff" and r[3]},
@@ -458,7 +495,7 @@ def csv_chunks(filters: LogFilter, batch: int = 5000) -> Iterator[str]:
                 action, label, incidents.get(incident_id), person_ref, ticket_id,
                 campaign_id, shown, "yes" if redacted_at is not None else "", row_hash,
             )))
-        after = found[-1][0]
+        query = base.where(_beyond(filters, found[-1][1], found[-1][0], newest_first=False))
         yield buffer.getvalue()
 
 
