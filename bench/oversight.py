@@ -505,33 +505,40 @@ def measure_log_pages(url: str, runs: int, managers: int, workers: int) -> None:
 
 
 def explain_log_queries(url: str, views) -> None:
-    """EXPLAIN ANALYZE of each view's page query: plan head and time."""
+    """EXPLAIN ANALYZE of each view's page query, as ``review.page`` runs it: plan head, time."""
+    from sqlalchemy import event
     from werkzeug.datastructures import MultiDict
 
     from portal.audit import review
     from portal.extensions import db
-    from portal.models import Interaction
 
     app = create_app(settings(url))
     print("\nthe page query of each view (EXPLAIN ANALYZE, first plan lines):")
     with app.app_context(), app.test_request_context():
-        for label, query in views:
-            args = MultiDict([pair.split("=", 1) for pair in query.split("&") if pair])
-            before = review.parse_before(args.pop("before", None))
-            filters = review.parse_filters(args)
-            statement = review._where(db.select(Interaction), filters).order_by(
-                Interaction.id.desc())
-            if before:
-                statement = statement.where(Interaction.id < before)
-            sql = str(statement.limit(51).compile(
-                dialect=db.engine.dialect, compile_kwargs={"literal_binds": True}))
-            plan = [line for (line,) in db.session.execute(
-                text("EXPLAIN (ANALYZE, BUFFERS) " + sql))]
-            nodes = [line.strip() for line in plan if "->" in line or line is plan[0]][:4]
-            print(f"  {label}: {plan[-1].strip()}")
-            for node in nodes:
-                print(f"      {node[:140]}")
-            db.session.rollback()
+        ran: list[tuple[str, object]] = []
+
+        def keep(_conn, _cursor, statement, parameters, _context, _many):
+            ran.append((statement, parameters))
+
+        event.listen(db.engine, "before_cursor_execute", keep)
+        try:
+            for label, query in views:
+                args = MultiDict([pair.split("=", 1) for pair in query.split("&") if pair])
+                before = review.parse_before(args.pop("before", None))
+                ran.clear()
+                review.page(review.parse_filters(args), before, size=50)
+                # The page's own read (a cursor's time lookup may run before it).
+                sql, parameters = next(item for item in reversed(ran)
+                                       if "FROM interaction" in item[0] and "LIMIT" in item[0])
+                plan = [line for (line,) in db.session.connection().exec_driver_sql(
+                    "EXPLAIN (ANALYZE, BUFFERS) " + sql, parameters)]
+                nodes = [line.strip() for line in plan if "->" in line or line is plan[0]][:4]
+                print(f"  {label}: {plan[-1].strip()}")
+                for node in nodes:
+                    print(f"      {node[:140]}")
+                db.session.rollback()
+        finally:
+            event.remove(db.engine, "before_cursor_execute", keep)
 
 
 def _sample_rss(pids_of, stop, peaks: dict) -> None:
