@@ -344,6 +344,9 @@ LOG_VIEWS = (
     ("incident + action prefix", "incident=BENCH-SMALL&action=verify."),
     ("agent + action prefix", "actor=agent8@bench.example&action=ticket."),
     ("one day, a month ago", "from={day}&to={day}"),
+    ("one day + action prefix", "from={day}&to={day}&action=verify."),
+    ("one day + an agent", "from={day}&to={day}&actor=agent8@bench.example"),
+    ("a month back to now, agent", "from={day}&actor=agent8@bench.example"),
     ("page 20 of actor = agent", "actor=agent8@bench.example&before={deep}"),
 )
 EXPORT_FILTER = "action=verify.succeeded"  # one row in ten: 1,000,000 of 10,000,000

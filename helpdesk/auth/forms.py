@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp, ValidationError
 
-from portal.core.i18n import is_time_zone
+from portal.core.i18n import is_listed_time_zone
 
 
 class LoginForm(FlaskForm):
@@ -60,5 +60,5 @@ class TimeZoneForm(FlaskForm):
     time_zone = SelectField(_l("Show times in"), choices=[], validate_choice=False)
 
     def validate_time_zone(self, field):
-        if field.data and not is_time_zone(field.data):
+        if field.data and not is_listed_time_zone(field.data):
             raise ValidationError(_l("Choose a time zone from the list."))

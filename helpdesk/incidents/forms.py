@@ -28,7 +28,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import URL, DataRequired, Email, Length, Optional, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from portal.core.i18n import display_zone_name, is_time_zone, zone
+from portal.core.i18n import display_zone_name, is_listed_time_zone, zone
 from portal.incidents.brand import logo_problem, max_logo_bytes
 from portal.incidents.operations import REFERENCE_PATTERN
 
@@ -127,7 +127,7 @@ class IncidentForm(FlaskForm):
     time_zone = SelectField(_l("Time zone customers see"), choices=[], validate_choice=False)
 
     def validate_time_zone(self, field):
-        if field.data and not is_time_zone(field.data):
+        if field.data and not is_listed_time_zone(field.data):
             raise ValidationError(_l("Choose a time zone from the list."))
 
     def validate_occurred_to(self, field):

@@ -328,7 +328,7 @@ def _in_time_order(filters: LogFilter) -> bool:
     PostgreSQL walk back through every row newer than the window (1.7–2.8 s a page at
     10,000,000 rows) or read the whole window and sort it. In time order it walks
     ``ix_interaction_at`` from the window's end (ties on ``at`` broken by id). Ids and
-    times agree but for rows written at the same moment by concurrent transactions.
+    times agree but for rows written close together by concurrent transactions.
     """
     return filters.start is not None or filters.end is not None
 

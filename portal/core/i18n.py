@@ -161,6 +161,16 @@ def time_zone_names() -> tuple[str, ...]:
     return tuple(sorted(name for name in available_timezones() if "/" in name or name == "UTC"))
 
 
+def is_listed_time_zone(name: str | None) -> bool:
+    """Whether ``name`` is one of the zones the choosers offer (``time_zone_names``).
+
+    What the staff forms accept: ``is_time_zone`` also knows aliases (``CET``,
+    ``EST5EDT``, ``Universal``) that no chooser lists, and a chooser's rendering is kept
+    per chosen zone (``{% cached %}``), so only listed names may become keys.
+    """
+    return bool(name) and name in time_zone_names()
+
+
 def zone(name: str | None) -> tzinfo:
     """The zone called ``name``; UTC when it is empty or unknown."""
     return ZoneInfo(name) if is_time_zone(name) else UTC
