@@ -65,8 +65,8 @@ def _worker_process(app, database_url: str, data_keys: list[str]) -> subprocess.
                DISPATCH_RECOVER_EVERY_SECONDS="0")
     env.pop("TWILIO_EDGE", None)
     env.pop("TWILIO_REGION", None)
-    # A session of its own: rq forks a scheduler process that outlives a SIGKILLed worker,
-    # and would otherwise run on, orphaned, after the test (killed with the group below).
+    # A session of its own: rq forks a scheduler process, which stops within a second of
+    # its worker's SIGKILL (test_worker_scheduler.py); the group is killed below anyway.
     return subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker"],
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True)
