@@ -5,6 +5,10 @@ ticket for them: the agent must have found the person by a search
 (``people.search``) or opened a ticket of theirs, which calls ``remember``. The
 grant lives in the signed staff session and lapses after
 ``HELPDESK_PERSON_GRANT_MINUTES``; at most ``MAX_GRANTS`` are kept (the oldest go).
+
+The session holds them as one string, ``"<person id>:<until, whole seconds>,..."``: as a
+dictionary, Flask's tagged JSON walked every entry, both ways, and the ticket page (which
+adds its person) re-signs it on most views (docs/benchmarks.md, helpdesk).
 """
 
 from __future__ import annotations
@@ -22,9 +26,22 @@ def clock() -> float:
     return time.time()
 
 
+def parse(stored) -> dict[str, float]:
+    """The grants a session holds: person id (text) to the time the grant lapses."""
+    if isinstance(stored, dict):  # a session signed by an earlier release
+        return {str(key): until for key, until in stored.items()
+                if isinstance(until, int | float)}
+    grants: dict[str, float] = {}
+    if isinstance(stored, str):
+        for entry in stored.split(","):
+            person, _, until = entry.partition(":")
+            if person.isdigit() and until.isdigit():
+                grants[person] = int(until)
+    return grants
+
+
 def _grants() -> dict[str, float]:
-    grants = session.get(SESSION_KEY)
-    return dict(grants) if isinstance(grants, dict) else {}
+    return parse(session.get(SESSION_KEY))
 
 
 def _lifetime() -> float:
@@ -50,10 +67,10 @@ def remember(person_id: int) -> None:
             and lifetime - _refresh_step(lifetime) < until - now <= lifetime):
         return
     grants = {key: until for key, until in current.items() if until > now}
-    grants[str(int(person_id))] = now + lifetime
+    grants[str(int(person_id))] = int(now + lifetime)
     if len(grants) > MAX_GRANTS:
         grants = dict(sorted(grants.items(), key=lambda item: item[1])[-MAX_GRANTS:])
-    session[SESSION_KEY] = grants
+    session[SESSION_KEY] = ",".join(f"{key}:{int(until)}" for key, until in grants.items())
 
 
 def allowed(person_id: int) -> bool:

@@ -119,6 +119,30 @@ def test_grants_lapse(app, db, agent, found, monkeypatch):
     assert agent.get(f"{BASE}/{person.id}").status_code == 404
 
 
+def test_grants_are_kept_compact_newest_fifty_and_read_from_earlier_sessions(app):
+    """The grants are one string in the session (no per-entry JSON tags to walk on every
+    request); the newest ``MAX_GRANTS`` stay; a session signed before this format (a
+    dictionary) still grants, and stray values are ignored, never trusted."""
+    from flask import session
+
+    from helpdesk.people import grants
+
+    with app.test_request_context():
+        for person_id in range(1, grants.MAX_GRANTS + 11):
+            grants.remember(person_id)
+        stored = session[grants.SESSION_KEY]
+        assert isinstance(stored, str) and len(stored) < 50 * 20
+        assert not grants.allowed(10) and grants.allowed(11) and grants.allowed(60)
+        assert len(grants.parse(stored)) == grants.MAX_GRANTS
+
+    with app.test_request_context():
+        later = grants.clock() + 600
+        session[grants.SESSION_KEY] = {"7": later, "8": "soon", "x": later}
+        assert grants.allowed(7)
+        assert not grants.allowed(8)
+        assert grants.parse("7:99999999999,8:abc,:5,9:,-1:5") == {"7": 99999999999}
+
+
 def test_unlock_is_logged_and_limited_per_day(app, db, agent, found):
     from portal.people import verification
 

@@ -89,4 +89,5 @@ def test_reloading_a_ticket_within_a_minute_sets_no_cookie(client, make_staff, l
     assert client.get(url).headers.getlist("Set-Cookie")
     with client.session_transaction() as session:
         lifetime = client.application.config["HELPDESK_PERSON_GRANT_MINUTES"] * 60
-        assert session[grants.SESSION_KEY] == {str(ticket.person_id): start + 60 + lifetime}
+        assert grants.parse(session[grants.SESSION_KEY]) == {
+            str(ticket.person_id): int(start + 60 + lifetime)}
