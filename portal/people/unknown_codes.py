@@ -220,11 +220,16 @@ def _lockout_statement(dialect: str):
     ).returning(table.c.failures)
 
 
+def _escalation_window() -> int:
+    """``CUSTOMER_LOCKOUT_ESCALATION_HOURS`` in seconds."""
+    return int(float(current_app.config["CUSTOMER_LOCKOUT_ESCALATION_HOURS"]) * 3600)
+
+
 def _count_lockout(index_value: str, start: float, fresh_after: datetime | None) -> int:
     """Count the lock that began at ``start`` (a timestamp); return its number in this
     code's run of locks, each begun within ``CUSTOMER_LOCKOUT_ESCALATION_HOURS`` of the end
     of the one before (kept by ``_remember_end``) and after the code's last right answer."""
-    window = int(float(current_app.config["CUSTOMER_LOCKOUT_ESCALATION_HOURS"]) * 3600)
+    window = _escalation_window()
     redis = jobs.redis_connection()
     if redis is not None:
         count_key, since_key = (_redis_key(index_value, kind)
@@ -291,7 +296,7 @@ def _lengthen(index_value: str, attempt: attempts.Attempt, until: float) -> floa
 def _remember_end(index_value: str, end: float) -> None:
     """Keep when the code's latest lock ends: the next lock continues the run if it begins
     within the escalation window after it."""
-    window = int(float(current_app.config["CUSTOMER_LOCKOUT_ESCALATION_HOURS"]) * 3600)
+    window = _escalation_window()
     redis = jobs.redis_connection()
     if redis is not None:
         redis.set(_redis_key(index_value, "lockouts-since"), repr(end),

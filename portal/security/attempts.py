@@ -258,13 +258,17 @@ def grant(lock: Lock, row_id: int | str, attempt: Attempt | None, now: datetime 
     return tuple(row) if row is not None else None
 
 
+# Every lockout length a keyed counter can carry (staff by address and by account, codes).
+LOCKOUT_SETTINGS = ("STAFF_LOCKOUT_MINUTES", "STAFF_ACCOUNT_LOCKOUT_MINUTES",
+                    "CUSTOMER_LOCKOUT_MINUTES")
+
+
 def stale_after() -> timedelta:
     """How long a keyed counter row outlives its last failure and lock:
     ``ATTEMPT_COUNTER_KEEP_HOURS``, and never less than twice the longest lockout or the
     window in which a code's locks are counted (``CUSTOMER_LOCKOUT_ESCALATION_HOURS``)."""
     config = current_app.config
-    longest = max(int(value) for name, value in config.items()
-                  if name.endswith("_LOCKOUT_MINUTES"))
+    longest = max(int(config[name]) for name in LOCKOUT_SETTINGS)
     return max(timedelta(hours=float(config["ATTEMPT_COUNTER_KEEP_HOURS"])),
                timedelta(minutes=2 * longest),
                timedelta(hours=float(config["CUSTOMER_LOCKOUT_ESCALATION_HOURS"])))
@@ -294,10 +298,5 @@ def init_app(app) -> None:
     """Purge stale keyed counters hourly (``ATTEMPT_COUNTER_PURGE_SECONDS``)."""
     from portal.core import periodic
 
-    periodic.every("security.counters", purge_stale_counters_job,
+    periodic.every("security.counters", purge_stale_counters,
                    int(app.config["ATTEMPT_COUNTER_PURGE_SECONDS"]), app=app)
-
-
-def purge_stale_counters_job() -> int:
-    """The periodic job: ``purge_stale_counters`` now."""
-    return purge_stale_counters()

@@ -318,25 +318,12 @@ def test_a_time_window_walks_the_time_index(app, db, seeded):
     """On PostgreSQL the window's page is a backward walk of ``ix_interaction_at`` (ties
     sorted incrementally), not of the primary key through every newer row: 1.3-1.5 s
     against 0.1 ms at 10,000,000 rows (docs/benchmarks.md, log page)."""
-    from sqlalchemy import event
-
     from portal.audit import review
+    from tests.support.plans import plan_without_seqscan, statements_of
 
-    statements = []
-
-    def grab(conn, cursor, statement, parameters, context, executemany):
-        if "FROM interaction" in statement and "LIMIT" in statement:
-            statements.append((statement, parameters))
-
-    event.listen(db.engine, "before_cursor_execute", grab)
-    try:
-        review.page(review.parse_filters({"from": "2026-03-03", "to": "2026-03-03"}))
-    finally:
-        event.remove(db.engine, "before_cursor_execute", grab)
-    (statement, parameters), = statements
-    raw = db.session.connection().connection.driver_connection
-    with raw.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("EXPLAIN " + statement, parameters)
-        plan = "\n".join(row[0] for row in cursor.fetchall())
+    window = review.parse_filters({"from": "2026-03-03", "to": "2026-03-03"})
+    (statement, parameters), = [
+        found for found in statements_of(db, lambda: review.page(window), "FROM interaction")
+        if "LIMIT" in found[0]]
+    plan = plan_without_seqscan(db, statement, parameters)
     assert "Index Scan Backward using ix_interaction_at" in plan, plan

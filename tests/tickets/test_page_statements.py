@@ -99,33 +99,19 @@ def test_working_queue_filters_use_their_partial_index(app, db, make_staff, make
     the agent (25 ms of database CPU a page for an agent with 43,000 closed tickets)."""
     from datetime import timedelta
 
-    from sqlalchemy import event
-
     from portal.models.base import utcnow
     from portal.tickets.queue import parse_filters, queue_page
+    from tests.support.plans import plan_without_seqscan, statements_of
 
     value = {"language": "de", "channel": "phone", "assignee": "me",
              "incident": make_incident().reference}[name]
-    statements = []
-
-    def grab(conn, cursor, statement, parameters, context, executemany):
-        if "FROM ticket" in statement:
-            statements.append((statement, parameters))
-
     staff = make_staff("agent")
     now = utcnow()
-    event.listen(db.engine, "before_cursor_execute", grab)
-    try:
-        queue_page(parse_filters({name: value}, ["en", "es", "fr", "de"]), staff_id=staff.id,
-                   now=now, day_end=now + timedelta(hours=8))
-    finally:
-        event.remove(db.engine, "before_cursor_execute", grab)
-    (statement, parameters), = statements
-    raw = db.session.connection().connection.driver_connection
-    with raw.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("EXPLAIN " + statement, parameters)
-        plan = "\n".join(row[0] for row in cursor.fetchall())
+    (statement, parameters), = statements_of(
+        db, lambda: queue_page(parse_filters({name: value}, ["en", "es", "fr", "de"]),
+                               staff_id=staff.id, now=now, day_end=now + timedelta(hours=8)),
+        "FROM ticket")
+    plan = plan_without_seqscan(db, statement, parameters)
     assert index in plan, plan
 
 
