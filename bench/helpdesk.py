@@ -166,6 +166,43 @@ def create_agents(env: dict, count: int) -> list[int]:
     return ids
 
 
+def ensure_answer_library(env: dict) -> int:
+    """The demo's library of approved answers (13 answers in 4 languages), as a firm
+    would have on day two, so the ticket page lists them as it does for real; added
+    once (also to a database kept before the bench seeded it). Returns how many."""
+    os.environ.update(env)
+    from sqlalchemy import func, select
+
+    from portal import create_app
+    from portal.demo.answers import ANSWERS
+    from portal.extensions import db
+    from portal.models import Answer, AnswerVersion, StaffUser
+    from portal.models.base import utcnow
+
+    app = create_app()
+    with app.app_context():
+        if db.session.execute(select(func.count(Answer.id))).scalar():
+            db.engine.dispose()
+            return 0
+        author, approver = (StaffUser(email=f"{role}@bench.example", name=role.title(),
+                                      role="manager", password_hash="!")
+                            for role in ("author", "approver"))
+        db.session.add_all([author, approver])
+        db.session.flush()
+        for key, (category, public, texts) in ANSWERS.items():
+            answer = Answer(key=key, category=category, public=public)
+            db.session.add(answer)
+            db.session.flush()
+            db.session.add_all(
+                AnswerVersion(answer_id=answer.id, language=language, version=1, title=title,
+                              body=body, state="approved", author_id=author.id,
+                              approved_by_id=approver.id, approved_at=utcnow())
+                for language, (title, body) in texts.items())
+        db.session.commit()
+        db.engine.dispose()
+    return len(ANSWERS)
+
+
 def _cookie_of(response) -> str | None:
     return response.cookie()
 
@@ -367,6 +404,7 @@ def main() -> int:
             print(f"database {name}: {args.people} people in {report['seed_people_s']} s, "
                   f"{args.tickets} tickets, {args.interactions} log rows: {report['seed']}",
                   flush=True)
+        report["answers_added"] = ensure_answer_library(env)
         if args.duration <= 0:
             return 0
         rng = random.Random(7)

@@ -26,7 +26,7 @@ def create_app(config: type | Mapping | None = None) -> Flask:
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0)
 
-    from portal.core import errors, fragments, i18n, jobs, request_actor
+    from portal.core import errors, fragments, i18n, jobs, lists, request_actor
     from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
     from portal.notices import cache as notice_cache
     from portal.security import attempts, crypto, headers, logs
@@ -49,6 +49,7 @@ def create_app(config: type | Mapping | None = None) -> Flask:
     request_actor.init_app(app)  # first hook: the log's actor for the rest
     i18n.init_app(app)
     fragments.init_app(app)
+    lists.init_app(app)
     errors.init_app(app)
     notice_cache.init_app(app)
     from portal import dispatch  # campaigns (issue 9): periodic lease recovery

@@ -211,6 +211,9 @@ class Config:
     # rows per queue page.
     TICKET_PRESENCE_SECONDS = 45
     TICKET_QUEUE_PAGE_SIZE = 50
+    # The active staff and the approved answers agents choose from, kept per process this
+    # long; a change committed in the same process shows at once (portal/core/lists.py).
+    LIST_CACHE_SECONDS = 30
     # Person look-up and calls: an agent may lift a person's verification lock and resend
     # their notice code this many times per person in 24 hours; a person reached through a
     # search or a ticket stays reachable (page, calls) for this many minutes.
@@ -460,6 +463,8 @@ def load(instance_path: str | Path) -> type[Config] | dict:
         _env("PORTAL_TICKET_PRESENCE_SECONDS"), settings["TICKET_PRESENCE_SECONDS"])
     settings["TICKET_QUEUE_PAGE_SIZE"] = as_int(
         _env("PORTAL_TICKET_QUEUE_PAGE_SIZE"), settings["TICKET_QUEUE_PAGE_SIZE"])
+    settings["LIST_CACHE_SECONDS"] = as_int(
+        _env("PORTAL_LIST_CACHE_SECONDS"), settings["LIST_CACHE_SECONDS"])
     for name in ("HELPDESK_UNLOCKS_PER_PERSON_PER_DAY", "HELPDESK_RESENDS_PER_PERSON_PER_DAY",
                  "HELPDESK_PERSON_GRANT_MINUTES"):
         settings[name] = as_int(_env(f"PORTAL_{name}"), settings[name])

@@ -41,7 +41,7 @@ from helpdesk.tickets.forms import (
     TakeForm,
 )
 from portal.answers import render
-from portal.answers.choose import approved_for
+from portal.answers.choose import answer_choices
 from portal.audit import log as audit
 from portal.core import i18n
 from portal.core.i18n import LANGUAGE_NAMES, display_zone_name, zone
@@ -223,7 +223,7 @@ def _composer(ticket: Ticket, form: ReplyForm | None, messages: list):
 
 
 def _show(ticket: Ticket, *, reply_form: ReplyForm | None = None, revealed=None,
-          stale=None, status: int = 200):
+          stale=None, status: int = 200, others: list[str] | None = None):
     context = person_context(ticket)
     if context.incident is not None:
         # One incident's ticket: its times in the incident's zone, as on the incident's
@@ -232,7 +232,7 @@ def _show(ticket: Ticket, *, reply_form: ReplyForm | None = None, revealed=None,
     messages = thread(ticket.id)
     form, problem = _composer(ticket, reply_form, messages)
     aq = (request.args.get("aq") or "")[:100]
-    answers = approved_for(ticket.language, aq, ticket.incident_id)
+    answers = answer_choices(ticket.language, aq, ticket.incident_id)
     reveal_form = RevealForm(formdata=None)
     field_labels = {name: i18n.resolved(label) for name, label in FIELD_LABELS.items()}
     reveal_form.field.choices = choices([(name, field_labels[name]) for name in REVEALABLE])
@@ -260,17 +260,21 @@ def _show(ticket: Ticket, *, reply_form: ReplyForm | None = None, revealed=None,
         chosen_answer=int(chosen) if chosen and str(chosen).isdigit() else None,
         note_form=NoteForm(formdata=None), reveal_form=reveal_form, status_form=status_form,
         assign_form=assign_form,
-        others=presence.others(ticket.id, current_user.id), stale=stale or [],
+        others=presence.others(ticket.id, current_user.id) if others is None else others,
+        stale=stale or [],
         presence_every=max(5, presence.window() // 2),
         due=sla.shown_due(ticket), now=utcnow(), language_names=LANGUAGE_NAMES,
     ), status
 
 
-def _arrive(ticket: Ticket) -> None:
-    """Mark the staff member present; an arrival (not a reload) is logged as viewed."""
-    if presence.touch(ticket.id, current_user.id):
+def _arrive(ticket: Ticket) -> list[str]:
+    """Mark the staff member present; an arrival (not a reload) is logged as viewed.
+    Answers the names of the other staff present."""
+    arrived, others = presence.visit(ticket.id, current_user.id)
+    if arrived:
         audit.record("ticket.viewed", incident_id=ticket.incident_id,
                      person_id=ticket.person_id, ticket_id=ticket.id)
+    return others
 
 
 @bp.get("/<int:ticket_id>")
@@ -278,12 +282,12 @@ def _arrive(ticket: Ticket) -> None:
 def show(ticket_id: int):
     """One ticket: the person's context, the thread, the composer."""
     ticket = ticket_or_404(ticket_id, page=True)
-    _arrive(ticket)
+    others = _arrive(ticket)
     _remember_person(ticket.person_id)
     # Rendered before the commit, which would expire the ticket and the signed-in
     # staff member and have the page read both again; a failed commit still fails
     # the request, so no page shows a view that was not logged.
-    response = _show(ticket)
+    response = _show(ticket, others=others)
     db.session.commit()
     return response
 
@@ -293,10 +297,9 @@ def show(ticket_id: int):
 def ping(ticket_id: int):
     """Keep the page's presence alive (the page's script calls this); who else is here."""
     ticket = ticket_or_404(ticket_id)
-    _arrive(ticket)
+    others = _arrive(ticket)
     db.session.commit()
-    response = jsonify(others=presence.others(ticket.id, current_user.id),
-                       interval=max(5, presence.window() // 2))
+    response = jsonify(others=others, interval=max(5, presence.window() // 2))
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -389,7 +392,7 @@ def assign_to(ticket_id: int):
     ticket = ticket_or_404(ticket_id)
     form = AssignForm()
     form.assignee.choices = choices(
-        [("", "")] + [(str(staff_id), name) for staff_id, name in agents()])
+        [("", "")] + [(str(staff_id), name) for staff_id, name in agents(fresh=True)])
     if form.validate_on_submit():
         target = int(form.assignee.data) if form.assignee.data else None
         if assign(ticket, target):

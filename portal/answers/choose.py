@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from sqlalchemy import bindparam, func, or_, select
 
+from portal.core import lists
 from portal.extensions import db
 from portal.models.answer import Answer, AnswerVersion
 
@@ -13,46 +16,66 @@ def _like(text: str) -> str:
     return f"%{escaped.lower()}%"
 
 
+class AnswerChoice(NamedTuple):
+    """An approved version as the composer lists it."""
+
+    id: int
+    title: str
+    key: str
+
+
 _APPROVED = (select(AnswerVersion).join(Answer, Answer.id == AnswerVersion.answer_id)
              .where(AnswerVersion.state == "approved",
                     AnswerVersion.language == bindparam("language")))
 _FOR_INCIDENT = _APPROVED.where(or_(Answer.incident_id.is_(None),
                                     Answer.incident_id == bindparam("incident_id")))
 _ORDER = (Answer.category, Answer.key, AnswerVersion.version.desc())
-# Built once, for the ticket page's list without a search: building a statement and its
-# cache key cost more Python than executing a cached one.
-_ALL_IN_ORDER = _APPROVED.order_by(*_ORDER)
-_FOR_INCIDENT_IN_ORDER = _FOR_INCIDENT.order_by(*_ORDER)
+# The composer's list: the id, title and answer key in one statement (the versions' own
+# rows, read as objects, made one more statement per answer for its key).
+_CHOICES = _APPROVED.with_only_columns(AnswerVersion.id, AnswerVersion.title, Answer.key)
+_CHOICES_FOR_INCIDENT = _FOR_INCIDENT.with_only_columns(
+    AnswerVersion.id, AnswerVersion.title, Answer.key)
+# Built once, for the list without a search: building a statement and its cache key cost
+# more Python than executing a cached one.
+_ALL_IN_ORDER = _CHOICES.order_by(*_ORDER)
+_FOR_INCIDENT_IN_ORDER = _CHOICES_FOR_INCIDENT.order_by(*_ORDER)
 
 
-def approved_for(language: str, q: str | None = None,
-                 incident_id: int | None = None) -> list[AnswerVersion]:
+def answer_choices(language: str, q: str | None = None,
+                   incident_id: int | None = None) -> list[AnswerChoice]:
     """Approved answer versions in ``language``, by category then key.
 
     ``q`` matches the answer's key, its category or the version's title (any
     case). With ``incident_id``, answers for another incident are left out
-    (answers for no particular incident always show).
+    (answers for no particular incident always show). The list without ``q`` is kept
+    per process for ``LIST_CACHE_SECONDS`` (``portal.core.lists``): a reply checks
+    again that its answer is approved (``approved_one``).
     """
     params = {"language": language}
     if incident_id is None:
-        query, ordered = _APPROVED, _ALL_IN_ORDER
+        query, ordered = _CHOICES, _ALL_IN_ORDER
     else:
-        query, ordered = _FOR_INCIDENT, _FOR_INCIDENT_IN_ORDER
+        query, ordered = _CHOICES_FOR_INCIDENT, _FOR_INCIDENT_IN_ORDER
         params["incident_id"] = incident_id
     if not (q and q.strip()):
-        return list(db.session.execute(ordered, params).scalars())
+        return lists.kept(lists.ANSWERS, (language, incident_id),
+                          lambda: _read(ordered, params))
     pattern = _like(q.strip())
     query = query.where(or_(func.lower(Answer.key).like(pattern, escape="\\"),
                             func.lower(Answer.category).like(pattern, escape="\\"),
                             func.lower(AnswerVersion.title).like(pattern, escape="\\")))
-    return list(db.session.execute(query.order_by(*_ORDER), params).scalars())
+    return _read(query.order_by(*_ORDER), params)
+
+
+def _read(statement, params: dict) -> list[AnswerChoice]:
+    return [AnswerChoice(*row) for row in db.session.execute(statement, params)]
 
 
 _ONE_FOR_INCIDENT = _FOR_INCIDENT.where(AnswerVersion.id == bindparam("version_id"))
 
 
 def approved_one(version_id: int, language: str, incident_id: int | None) -> AnswerVersion | None:
-    """The version if ``approved_for(language, incident_id=incident_id)`` would list it: what
+    """The version if ``answer_choices(language, incident_id=incident_id)`` would list it: what
     a reply may use, whatever id was typed into the address bar or the form."""
     return db.session.execute(_ONE_FOR_INCIDENT, {
         "version_id": version_id, "language": language, "incident_id": incident_id,

@@ -1,10 +1,13 @@
-"""A small thread-safe least-recently-used map, for the per-process caches."""
+"""A small thread-safe least-recently-used map, for the per-process caches, and values
+kept in one for a few seconds (``timed``)."""
 
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
-from typing import Any
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
 
 from flask import current_app
 
@@ -47,11 +50,31 @@ class LRU:
         return len(self._items)
 
 
-def app_lru(key: str, size_setting: str) -> LRU:
-    """This application's LRU under ``key`` (made on first use, sized by ``size_setting``)."""
+def app_lru(key: str, size: str | int) -> LRU:
+    """This application's LRU under ``key`` (made on first use, holding ``size`` items, or
+    as many as the setting named ``size`` says)."""
     extensions = current_app.extensions
     found = extensions.get(key)
     if found is None:
-        size = int(current_app.config[size_setting])
+        size = int(current_app.config[size] if isinstance(size, str) else size)
         found = extensions.setdefault(key, LRU(size))
     return found
+
+
+T = TypeVar("T")
+
+
+def timed(key: str, size: str | int, item: Hashable, seconds: float,
+          load: Callable[[], T]) -> T:
+    """``load()``, or what it answered for ``item`` less than ``seconds`` ago in this
+    process (kept in the application's LRU ``key``; ``seconds`` <= 0 keeps nothing)."""
+    if seconds <= 0:
+        return load()
+    store = app_lru(key, size)
+    now = time.monotonic()
+    found = store.get(item)
+    if found is not None and found[0] > now:
+        return found[1]
+    value = load()
+    store.put(item, (now + seconds, value))
+    return value

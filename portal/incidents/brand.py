@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import hashlib
 import io
-import time
 from dataclasses import dataclass
 
 from flask import current_app
 from sqlalchemy import select
 
 from portal.audit import log as audit
-from portal.core.cache import app_lru
+from portal.core.cache import timed
 from portal.extensions import db
 from portal.incidents.operations import IncidentError
 from portal.models import Incident
@@ -78,14 +77,9 @@ def cached_incident_face(incident_id: int) -> tuple[Brand | None, str | None]:
     incident's zone; reading both at most once per interval per process, instead of
     once per request, keeps the notice page at one statement (as the notice is).
     """
-    store = app_lru("portal.incident_faces", "NOTICE_CACHE_SIZE")
-    now = time.monotonic()
-    found = store.get(incident_id)
-    if found is not None and found[0] > now:
-        return found[1]
-    face = incident_face(incident_id)
-    store.put(incident_id, (now + float(current_app.config["NOTICE_STAMP_SECONDS"]), face))
-    return face
+    return timed("portal.incident_faces", "NOTICE_CACHE_SIZE", incident_id,
+                 float(current_app.config["NOTICE_STAMP_SECONDS"]),
+                 lambda: incident_face(incident_id))
 
 
 def operator_brand() -> Brand | None:

@@ -18,6 +18,7 @@ from portal.extensions import db
 from portal.models.base import utcnow
 from portal.models.staff import StaffUser
 from portal.models.ticket import TicketViewer
+from portal.tickets.queue import agents
 
 
 def window() -> int:
@@ -31,18 +32,35 @@ def _key(ticket_id: int) -> str:
 
 def touch(ticket_id: int, staff_id: int, now: datetime | None = None) -> bool:
     """Mark the staff member present on the ticket; True if they were not already present."""
+    return visit(ticket_id, staff_id, now, names=False)[0]
+
+
+def visit(ticket_id: int, staff_id: int, now: datetime | None = None, *,
+          names: bool = True) -> tuple[bool, list[str]]:
+    """``touch`` and ``others`` together: whether the staff member arrived (was not
+    already present), and the names of the other staff present. With Redis, one round
+    trip for both."""
     now = now or utcnow()
     since = now - timedelta(seconds=window())
     redis = redis_connection()
-    if redis is not None:
-        key = _key(ticket_id)
-        pipe = redis.pipeline()
-        pipe.zscore(key, staff_id)
-        pipe.zadd(key, {str(staff_id): now.timestamp()})
-        pipe.zremrangebyscore(key, "-inf", since.timestamp())
-        pipe.expire(key, window() + 5)
-        before = pipe.execute()[0]
-        return before is None or before < since.timestamp()
+    if redis is None:
+        arrived = _touch_row(ticket_id, staff_id, now, since)
+        return arrived, (others(ticket_id, staff_id, now) if names else [])
+    key = _key(ticket_id)
+    pipe = redis.pipeline()
+    pipe.zscore(key, staff_id)
+    pipe.zadd(key, {str(staff_id): now.timestamp()})
+    pipe.zremrangebyscore(key, "-inf", since.timestamp())
+    pipe.expire(key, window() + 5)
+    if names:
+        pipe.zrangebyscore(key, since.timestamp(), "+inf")
+    replies = pipe.execute()
+    before = replies[0]
+    arrived = before is None or before < since.timestamp()
+    return arrived, (_names(replies[4], staff_id) if names else [])
+
+
+def _touch_row(ticket_id: int, staff_id: int, now: datetime, since: datetime) -> bool:
     row = db.session.execute(
         select(TicketViewer).where(TicketViewer.ticket_id == ticket_id,
                                    TicketViewer.staff_id == staff_id)).scalar_one_or_none()
@@ -59,17 +77,27 @@ def others(ticket_id: int, staff_id: int, now: datetime | None = None) -> list[s
     since = (now or utcnow()) - timedelta(seconds=window())
     redis = redis_connection()
     if redis is not None:
-        ids = [int(member) for member in redis.zrangebyscore(_key(ticket_id),
-                                                             since.timestamp(), "+inf")]
-        ids = [member for member in ids if member != staff_id]
-        if not ids:
-            return []
-        query = select(StaffUser.name).where(StaffUser.id.in_(ids))
-    else:
-        query = (select(StaffUser.name).join(TicketViewer, TicketViewer.staff_id == StaffUser.id)
-                 .where(TicketViewer.ticket_id == ticket_id, TicketViewer.staff_id != staff_id,
-                        TicketViewer.seen_at >= since))
-    return sorted(db.session.execute(query).scalars())
+        return _names(redis.zrangebyscore(_key(ticket_id), since.timestamp(), "+inf"),
+                      staff_id)
+    return sorted(db.session.execute(
+        select(StaffUser.name).join(TicketViewer, TicketViewer.staff_id == StaffUser.id)
+        .where(TicketViewer.ticket_id == ticket_id, TicketViewer.staff_id != staff_id,
+               TicketViewer.seen_at >= since)).scalars())
+
+
+def _names(members, staff_id: int) -> list[str]:
+    """The names of the staff ids in ``members`` (Redis' answer), but ``staff_id``'s:
+    from the kept list of active staff, and read for any it does not have yet."""
+    ids = {int(member) for member in members} - {staff_id}
+    if not ids:
+        return []
+    known = dict(agents())
+    found = [known[member] for member in ids if member in known]
+    missing = [member for member in ids if member not in known]
+    if missing:
+        found += db.session.execute(
+            select(StaffUser.name).where(StaffUser.id.in_(missing))).scalars()
+    return sorted(found)
 
 
 def leave(ticket_id: int, staff_id: int) -> None:

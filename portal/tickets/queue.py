@@ -18,6 +18,7 @@ import phonenumbers
 from flask import current_app
 from sqlalchemy import and_, literal, or_, select, tuple_
 
+from portal.core import lists
 from portal.extensions import db
 from portal.models.base import UTCDateTime
 from portal.models.incident import Incident
@@ -261,6 +262,16 @@ _AGENTS = (select(StaffUser.id, StaffUser.name).where(StaffUser.active.is_(True)
            .order_by(StaffUser.name))
 
 
-def agents() -> list[tuple[int, str]]:
-    """Active staff who can be assigned tickets, by name."""
+def agents(*, fresh: bool = False) -> list[tuple[int, str]]:
+    """Active staff who can be assigned tickets, by name.
+
+    Kept per process for ``LIST_CACHE_SECONDS`` (``portal.core.lists``) unless ``fresh``:
+    what is acted on (an assignment) is checked against a fresh read.
+    """
+    if fresh:
+        return _read_agents()
+    return lists.kept(lists.AGENTS, None, _read_agents)
+
+
+def _read_agents() -> list[tuple[int, str]]:
     return [tuple(row) for row in db.session.execute(_AGENTS).all()]

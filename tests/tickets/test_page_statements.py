@@ -10,6 +10,8 @@ query of its own walked the messages' primary key backwards on PostgreSQL (0.4 s
 3,000,000 messages). It reads the ticket, its person and its incident in one statement
 and the names of staff in the thread from the list of active staff it reads anyway (two
 and one statements fewer: each costs about half a millisecond of Python).
+The active staff and the approved answers without a search are kept per process for a
+few seconds (``portal.core.lists``): the first page reads them, the next ones do not.
 A change that adds a statement fails here: update the number with a reason.
 """
 
@@ -19,13 +21,14 @@ import pytest
 
 from tests.tickets.test_queue import BASE, agent, ids_on, tickets  # noqa: F401
 
-# (queue, search by phone, ticket page on arrival, the same ticket page reloaded)
-EXPECTED = {"sqlite": (3, 8, 12, 9), "postgresql": (3, 6, 10, 9)}  # a search: + its log row
+# (the first queue page, the next one, a search by phone, a ticket page on arrival, the
+# same ticket page reloaded); the first queue page and the arrival read the kept lists
+EXPECTED = {"sqlite": (3, 2, 7, 12, 7), "postgresql": (3, 2, 5, 10, 7)}  # a search: + log row
 
 
 @pytest.fixture
 def expected(db):
-    return dict(zip(("queue", "search", "arrival", "reload"),
+    return dict(zip(("queue", "queue again", "search", "arrival", "reload"),
                     EXPECTED[db.engine.dialect.name], strict=True))
 
 
@@ -35,6 +38,12 @@ def test_queue_and_search(db, client, agent, tickets, count_queries, expected): 
     with count_queries as counted:
         assert client.get(BASE).status_code == 200
     assert len(counted) == expected["queue"], counted.statements
+    with count_queries as counted:
+        assert client.get(BASE).status_code == 200
+    assert len(counted) == expected["queue again"], counted.statements
+    staff_lists = [s for s in counted.statements
+                   if s.startswith("SELECT staff_user.id, staff_user.name ")]
+    assert not staff_lists
     person = db.session.get(Person, tickets[2].person_id)
     with count_queries as counted:
         page = client.get(BASE, query_string={"q": person.phone})
@@ -60,6 +69,31 @@ def test_ticket_page(db, client, agent, tickets, count_queries, expected):  # no
     with count_queries as counted:
         assert client.get(url).status_code == 200
     assert len(counted) == expected["reload"], counted.statements
+
+
+def test_the_answer_list_is_one_statement_and_kept(db, client, agent, tickets,  # noqa: F811
+                                                  count_queries, make_answers):
+    """The composer lists approved answers with their keys in one statement (reading
+    the versions as objects made one more statement per answer, for its key), and
+    keeps the list for the next page."""
+    made = make_answers()
+    url = f"/helpdesk/tickets/{tickets[2].id}"
+    language = tickets[2].language
+    with count_queries as counted:
+        page = client.get(url)
+    assert made["monitoring", language].title in page.text
+    assert "(what-happened)" in page.text
+    answer_reads = [s for s in counted.statements if "FROM answer" in s]
+    assert len(answer_reads) == 1, answer_reads
+    with count_queries as counted:
+        assert client.get(url).status_code == 200
+    assert not [s for s in counted.statements if "FROM answer" in s]
+    # A search is read each time (not kept).
+    with count_queries as counted:
+        page = client.get(url, query_string={"aq": "monitor"})
+    assert made["monitoring", language].title in page.text
+    assert "(what-happened)" not in page.text
+    assert len([s for s in counted.statements if "FROM answer" in s]) == 1
 
 
 def test_ticket_page_names_staff_from_the_staff_list(db, client, agent, tickets,  # noqa: F811
@@ -119,10 +153,11 @@ def test_the_ticket_page_s_statements_are_built_once(app, db, tickets, monkeypat
     """The ticket page's own reads (ticket with person and incident, notices sent, thread,
     approved answers, active staff) execute statements built once: building a statement
     and its cache key took more Python than executing a cached one (~0.45 ms a page)."""
+    app.config["LIST_CACHE_SECONDS"] = 0  # read every time, to count what is built
     from sqlalchemy.sql.base import Generative
     from sqlalchemy.sql.selectable import Select
 
-    from portal.answers.choose import approved_for
+    from portal.answers.choose import answer_choices
     from portal.tickets.operations import thread
     from portal.tickets.page import load_for_page, person_context
     from portal.tickets.queue import agents
@@ -133,7 +168,7 @@ def test_the_ticket_page_s_statements_are_built_once(app, db, tickets, monkeypat
         loaded = load_for_page(ticket.id)
         context = person_context(loaded[0])
         return (loaded[0].id, context.person.id, len(thread(ticket.id)),
-                approved_for("en", "", ticket.incident_id), approved_for("de", None, None),
+                answer_choices("en", "", ticket.incident_id), answer_choices("de", None, None),
                 agents())
 
     first = page_reads()

@@ -21,6 +21,10 @@ def _check_presence(db, ticket_id, make_staff):
     assert presence.touch(ticket_id, first.id, now) is False  # a reload is not an arrival
     assert presence.others(ticket_id, second.id, now) == ["Ann"]
     assert presence.others(ticket_id, first.id, now) == []
+    # Both at once, as the ticket page asks.
+    assert presence.visit(ticket_id, second.id, now) == (True, ["Ann"])
+    assert presence.visit(ticket_id, first.id, now) == (False, ["Ben"])
+    presence.leave(ticket_id, second.id)
     later = now + timedelta(seconds=presence.window() + 1)
     assert presence.others(ticket_id, second.id, later) == []  # expired
     assert presence.touch(ticket_id, first.id, later) is True
@@ -50,6 +54,27 @@ def test_presence_in_redis_expires_on_its_own(redis_app, redis, make_staff, make
         key = f"{redis_app.config['PORTAL_RQ_QUEUE']}:presence:ticket:{ticket.id}"
         assert 0 < redis.ttl(key) <= presence.window() + 5
         assert db.session.query(TicketViewer).count() == 0  # Redis only
+        # A visit (the ticket page's arrival and its list of the others) is one round trip;
+        # the names come from the kept list of active staff.
+        from redis.client import Pipeline, Redis
+
+        trips = []
+        originals = Redis.execute_command, Pipeline.execute
+
+        def command(self, *args, **options):
+            trips.append(args[0])
+            return originals[0](self, *args, **options)
+
+        def pipeline(self, *args, **options):
+            trips.append("pipeline")
+            return originals[1](self, *args, **options)
+
+        Redis.execute_command, Pipeline.execute = command, pipeline
+        try:
+            arrived, others = presence.visit(ticket.id, make_staff("agent", name="Eve").id)
+        finally:
+            Redis.execute_command, Pipeline.execute = originals
+        assert trips == ["pipeline"] and arrived is True
         redis.delete(key)
 
 

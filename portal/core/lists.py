@@ -1,0 +1,95 @@
+"""Short lists every agent page reads, kept per process for a few seconds.
+
+The active staff (the queue's "assigned to" filter, the ticket page's assign list and the
+names in its thread) and the approved answers offered on a ticket page are the same for
+every agent and change a few times a day, yet each page read them with a statement of
+its own: a third of the queue page's statements, each about 0.3 ms of Python and a round
+trip (docs/benchmarks.md, helpdesk, seventh round).
+
+``kept(name, key, load)`` answers ``load()`` as it was at most ``LIST_CACHE_SECONDS``
+ago (``portal.core.cache.timed``). A commit that wrote a row of a table a list is read
+from (``_sources``) empties that list in this process at once; another process sees the
+change when its copy expires. So a list may be that many seconds old in another process,
+and nothing that acts on one trusts it: an assignment checks the staff member afresh, a
+reply checks that its answer is still approved. 0 keeps nothing.
+
+Only plain values are kept (ids, names, titles), never ORM objects, which belong to one
+session, and nothing personal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from typing import TypeVar
+
+from flask import current_app, has_app_context
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from portal.core.cache import timed
+
+AGENTS = "agents"  # portal.tickets.queue.agents
+ANSWERS = "answers"  # portal.answers.choose.answer_choices
+MAX_KEYS = 64  # per list: the answers are kept per language and incident
+_TOUCHED = "portal.lists_touched"
+
+T = TypeVar("T")
+
+
+def _sources() -> dict[str, tuple[type, ...]]:
+    """Each list, and the mapped classes (tables) it is read from."""
+    from portal.models.answer import Answer, AnswerVersion
+    from portal.models.staff import StaffUser
+
+    return {AGENTS: (StaffUser,), ANSWERS: (Answer, AnswerVersion)}
+
+
+def _store_key(name: str) -> str:
+    return f"portal.lists.{name}"
+
+
+def kept(name: str, key: Hashable, load: Callable[[], T]) -> T:
+    """``load()``, or what it answered at most ``LIST_CACHE_SECONDS`` ago in this process."""
+    return timed(_store_key(name), MAX_KEYS, key,
+                 float(current_app.config["LIST_CACHE_SECONDS"]), load)
+
+
+def forget(*names: str) -> None:
+    """Drop the named lists (every key) in this process."""
+    for name in names:
+        store = current_app.extensions.get(_store_key(name))
+        if store is not None:
+            store.clear()
+
+
+def _note_written(session: Session, _flush_context) -> None:
+    written = (*session.new, *session.dirty, *session.deleted)
+    if not written:
+        return
+    touched = session.info.setdefault(_TOUCHED, set())
+    for name, classes in _sources().items():
+        if name not in touched and any(isinstance(row, classes) for row in written):
+            touched.add(name)
+
+
+def _forget_touched(session: Session) -> None:
+    touched = session.info.pop(_TOUCHED, None)
+    if touched and has_app_context():
+        forget(*touched)
+
+
+def _drop_touched(session: Session) -> None:
+    session.info.pop(_TOUCHED, None)
+
+
+def init_app(app) -> None:
+    """Register the listeners that empty a list once a change to its table commits.
+
+    Session events are process-wide: registered once, by the first application built,
+    they empty the lists of whichever application is current.
+    """
+    for name, listener in (("after_flush", _note_written),
+                           ("after_commit", _forget_touched),
+                           ("after_rollback", _drop_touched)):
+        if not event.contains(Session, name, listener):
+            event.listen(Session, name, listener)
