@@ -54,21 +54,31 @@ def deadline_labels() -> dict[str, str]:
 
 
 def time_span(span: timedelta) -> str:
-    """A span as days, hours and minutes (absolute value), e.g. "1 day, 6 hours".
+    """A span as days, hours and minutes (absolute value), e.g. "1 day, 6 hours"."""
+    catalog, parts = i18n.catalog(), span_parts(span)
+    return i18n.kept_in(catalog, ("span", *parts), lambda: span_words(catalog, *parts))
 
-    Through ``portal.core.i18n``'s cached catalog: the queue shows one per row.
-    """
+
+def span_parts(span: timedelta) -> tuple[int, int, int]:
+    """Days, hours and minutes of a span (absolute value), as ``time_span`` shows them:
+    minutes only under a day."""
     seconds = abs(int(span.total_seconds()))
     days, rest = divmod(seconds, 86400)
     hours, rest = divmod(rest, 3600)
-    minutes = rest // 60
+    return days, hours, 0 if days else rest // 60
+
+
+def span_words(catalog, days: int, hours: int, minutes: int) -> str:
+    """``time_span``'s words in ``catalog``'s language (kept per catalog and value by the
+    callers: the queue shows one per row, and rows in due order repeat their neighbours')."""
     parts = []
     if days:
-        parts.append(i18n.ngettext("%(num)d day", "%(num)d days", days))
+        parts.append(catalog.ungettext("%(num)d day", "%(num)d days", days) % {"num": days})
     if hours or days:
-        parts.append(i18n.ngettext("%(num)d hour", "%(num)d hours", hours))
+        parts.append(catalog.ungettext("%(num)d hour", "%(num)d hours", hours) % {"num": hours})
     if not days:
-        parts.append(i18n.ngettext("%(num)d minute", "%(num)d minutes", minutes))
+        parts.append(catalog.ungettext("%(num)d minute", "%(num)d minutes", minutes)
+                     % {"num": minutes})
     return ", ".join(parts)
 
 

@@ -28,7 +28,7 @@ from flask_login import current_user
 
 from helpdesk.campaigns.views import status_names as notification_status_names
 from helpdesk.incidents.forms import choices
-from helpdesk.incidents.views import time_span
+from helpdesk.incidents.views import span_parts, span_words
 from helpdesk.limits import lookup_limit
 from helpdesk.people import grants
 from helpdesk.tickets import bp
@@ -98,12 +98,21 @@ FILTER_LABELS = {
 
 @bp.context_processor
 def _ticket_labels():
-    # Resolved once per page rather than once per row.
+    # Resolved once per language and process rather than once per row (or page): the
+    # labels are the same for every page in a language. Templates only read them.
+    catalog = i18n.catalog()
+    return i18n.kept_in(catalog, "ticket-labels", lambda: _labels_in(catalog))
+
+
+def _labels_in(catalog) -> dict[str, dict[str, str]]:
     from portal.customer.forms import TICKET_TOPICS
 
-    return {"ticket_status_labels": {k: i18n.resolved(v) for k, v in STATUS_LABELS.items()},
-            "ticket_channel_labels": {k: i18n.resolved(v) for k, v in CHANNEL_LABELS.items()},
-            "ticket_topic_labels": {k: i18n.resolved(v) for k, v in TICKET_TOPICS}}
+    def text(label) -> str:
+        return i18n.resolved_in(catalog, label)
+
+    return {"ticket_status_labels": {k: text(v) for k, v in STATUS_LABELS.items()},
+            "ticket_channel_labels": {k: text(v) for k, v in CHANNEL_LABELS.items()},
+            "ticket_topic_labels": {k: text(v) for k, v in TICKET_TOPICS}}
 
 
 @bp.app_template_filter("due_phrase")
@@ -113,9 +122,15 @@ def due_phrase(due: datetime, now: datetime) -> str:
     A plain filter rather than ``_()`` in the template: inside the queue's row loop each
     ``_()`` call copied the template context (Jinja passes it the loop's variables).
     """
-    if due < now:
-        return i18n.gettext("%(span)s late", span=time_span(now - due))
-    return i18n.gettext("%(span)s left", span=time_span(due - now))
+    catalog, late, parts = i18n.catalog(), due < now, span_parts(due - now)
+    return i18n.kept_in(catalog, ("due", late, *parts),
+                        lambda: _due_words(catalog, late, *parts))
+
+
+def _due_words(catalog, late: bool, days: int, hours: int, minutes: int) -> str:
+    span = span_words(catalog, days, hours, minutes)
+    return (catalog.ugettext("%(span)s late") if late
+            else catalog.ugettext("%(span)s left")) % {"span": span}
 
 
 def _status_choices(values):

@@ -116,6 +116,30 @@ def _catalog():
     return translations
 
 
+def catalog():
+    """The request's catalog (see ``_catalog``); with ``kept_in``, for texts built from
+    its translations once (it stays the same object for a language and application)."""
+    return _catalog()
+
+
+MAX_KEPT_TEXTS = 4096  # per catalog; emptied when full
+
+
+def kept_in(catalog, key, build):
+    """``build()``, kept with ``catalog`` under ``key``: a text made of its translations
+    (a span in words, the labels of a page), made once per language and application.
+    Kept on the catalog object itself, so it goes with it (no process-wide state)."""
+    store = catalog.__dict__.get("_portal_kept")
+    if store is None:
+        store = catalog.__dict__.setdefault("_portal_kept", {})
+    found = store.get(key)
+    if found is None:
+        if len(store) >= MAX_KEPT_TEXTS:
+            store.clear()
+        found = store[key] = build()
+    return found
+
+
 def gettext(string: str, **variables) -> str:
     """Flask-Babel's ``gettext``, through the request's cached catalog.
 
@@ -134,9 +158,14 @@ def ngettext(singular: str, plural: str, num: int, **variables) -> str:
 
 def resolved(label) -> str:
     """The text of a ``lazy_gettext`` label, through the request's cached catalog."""
+    return resolved_in(_catalog(), label)
+
+
+def resolved_in(catalog, label) -> str:
+    """The text of a ``lazy_gettext`` label in ``catalog`` (see ``catalog()``)."""
     if (isinstance(label, LazyString) and label._func is babel_gettext
             and len(label._args) == 1 and not label._kwargs):
-        return gettext(label._args[0])
+        return catalog.ugettext(label._args[0])
     return str(label)
 
 

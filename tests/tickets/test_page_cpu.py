@@ -213,6 +213,44 @@ def test_cached_catalog_answers_what_flask_babel_answers(app, lang):
         assert i18n.gettext("Overdue") == flask_babel.gettext("Overdue")
 
 
+@pytest.mark.parametrize("lang", ["en", "es", "fr", "de"])
+def test_kept_due_phrases_and_labels_answer_what_flask_babel_answers(app, lang):
+    """The queue's due phrases and the tickets' labels are made once per language and
+    value (``i18n.kept_in``): each answers what Flask-Babel answers, made afresh."""
+    import flask_babel
+
+    from helpdesk.tickets.views import STATUS_LABELS, _ticket_labels, due_phrase
+    from portal.core import i18n
+
+    def babel_span(days, hours, minutes):
+        parts = []
+        if days:
+            parts.append(flask_babel.ngettext("%(num)d day", "%(num)d days", days))
+        if hours or days:
+            parts.append(flask_babel.ngettext("%(num)d hour", "%(num)d hours", hours))
+        if not days:
+            parts.append(flask_babel.ngettext("%(num)d minute", "%(num)d minutes", minutes))
+        return ", ".join(parts)
+
+    now = utcnow()
+    with app.app_context(), app.test_request_context(f"/helpdesk/tickets/?lang={lang}"):
+        app.preprocess_request()
+        for _round in range(2):  # made, then kept
+            for days, hours, minutes in ((0, 0, 1), (0, 1, 0), (0, 5, 59), (1, 0, 0),
+                                         (2, 23, 0), (40, 1, 0)):
+                span = timedelta(days=days, hours=hours, minutes=minutes, seconds=20)
+                words = babel_span(days, hours, minutes)
+                assert due_phrase(now + span, now) == flask_babel.gettext(
+                    "%(span)s left", span=words)
+                assert due_phrase(now - span, now) == flask_babel.gettext(
+                    "%(span)s late", span=words)
+            labels = _ticket_labels()["ticket_status_labels"]
+            assert labels == {key: str(label) for key, label in STATUS_LABELS.items()}
+        # Kept with the catalog, bounded.
+        kept = i18n.catalog().__dict__["_portal_kept"]
+        assert 0 < len(kept) <= i18n.MAX_KEPT_TEXTS
+
+
 GETTEXT_TEMPLATE = """\
 {{ _("Tickets") }}|{{ _("Ticket #%(number)d", number=7) }}|
 {{ gettext("Until %(when)s", when=value) }}|{{ ngettext("%(num)d hour", "%(num)d hours", 1) }}|
