@@ -13,6 +13,7 @@ from portal.audit import log as audit
 from portal.core.i18n import SESSION_KEY as LANG_KEY
 from portal.extensions import db, login_manager
 from portal.models.staff import StaffUser
+from portal.security.sign_in import staff_by_id
 
 # The idle clock is stamped at most this often. Stamping it changes the session, and a changed
 # session is a new signed cookie on the response: stamped on every request, every page of a
@@ -30,7 +31,7 @@ def load_user(user_id: str) -> StaffUser | None:
         staff_id, version = int(raw_id), int(raw_version)
     except ValueError:
         return None
-    user = db.session.get(StaffUser, staff_id)
+    user = staff_by_id(staff_id)
     if user is None or user.session_version != version or not user.active:
         return None
     return user

@@ -51,6 +51,16 @@ class SignInAttempt:
         return self.address.number
 
 
+# Built once: every staff request loads its staff member with it (``Session.get`` built
+# its statement and the statement's cache key on each call).
+_STAFF_BY_ID = select(StaffUser).where(StaffUser.id == bindparam("id"))
+
+
+def staff_by_id(staff_id: int) -> StaffUser | None:
+    """The staff member with this id (active or not), for the session's user load."""
+    return db.session.execute(_STAFF_BY_ID, {"id": staff_id}).scalar()
+
+
 def find_staff(email_address: str) -> StaffUser | None:
     """The staff account with this e-mail address (case-insensitive), if any."""
     return db.session.execute(
