@@ -65,9 +65,13 @@ T = TypeVar("T")
 
 
 def timed(key: str, size: str | int, item: Hashable, seconds: float,
-          load: Callable[[], T]) -> T:
+          load: Callable[[], T], *, generation: Callable[[], Any] | None = None) -> T:
     """``load()``, or what it answered for ``item`` less than ``seconds`` ago in this
-    process (kept in the application's LRU ``key``; ``seconds`` <= 0 keeps nothing)."""
+    process (kept in the application's LRU ``key``; ``seconds`` <= 0 keeps nothing).
+
+    ``generation``: what it answers changes whenever the kept values are thrown away; an
+    answer loaded while that happened is returned but not kept (it may predate the change).
+    """
     if seconds <= 0:
         return load()
     store = app_lru(key, size)
@@ -75,6 +79,8 @@ def timed(key: str, size: str | int, item: Hashable, seconds: float,
     found = store.get(item)
     if found is not None and found[0] > now:
         return found[1]
+    before = generation() if generation else None
     value = load()
-    store.put(item, (now + seconds, value))
+    if generation is None or generation() == before:
+        store.put(item, (now + seconds, value))
     return value

@@ -7,8 +7,8 @@ its own: a third of the queue page's statements, each about 0.3 ms of Python and
 trip (docs/benchmarks.md, helpdesk, seventh round).
 
 ``kept(name, key, load)`` answers ``load()`` as it was at most ``LIST_CACHE_SECONDS``
-ago (``portal.core.cache.timed``). A commit that wrote a row of a table a list is read
-from (``_sources``) empties that list in this process at once; another process sees the
+ago (``portal.core.cache.timed``). A transaction that wrote a row of a table a list is read
+from (``_sources``) empties that list in this process when it ends; another process sees the
 change when its copy expires. So a list may be that many seconds old in another process,
 and nothing that acts on one trusts it: an assignment checks the staff member afresh, a
 reply checks that its answer is still approved. 0 keeps nothing.
@@ -32,6 +32,7 @@ AGENTS = "agents"  # portal.tickets.queue.agents
 ANSWERS = "answers"  # portal.answers.choose.answer_choices
 MAX_KEYS = 64  # per list: the answers are kept per language and incident
 _TOUCHED = "portal.lists_touched"
+_GENERATIONS = "portal.lists_generations"
 
 T = TypeVar("T")
 
@@ -48,15 +49,27 @@ def _store_key(name: str) -> str:
     return f"portal.lists.{name}"
 
 
+def _generations() -> dict[str, int]:
+    return current_app.extensions.setdefault(_GENERATIONS, {})
+
+
 def kept(name: str, key: Hashable, load: Callable[[], T]) -> T:
-    """``load()``, or what it answered at most ``LIST_CACHE_SECONDS`` ago in this process."""
+    """``load()``, or what it answered at most ``LIST_CACHE_SECONDS`` ago in this process.
+
+    A list read while a commit emptied it (another thread's) is answered but not kept:
+    it may have been read before that commit.
+    """
+    generations = _generations()
     return timed(_store_key(name), MAX_KEYS, key,
-                 float(current_app.config["LIST_CACHE_SECONDS"]), load)
+                 float(current_app.config["LIST_CACHE_SECONDS"]), load,
+                 generation=lambda: generations.get(name, 0))
 
 
 def forget(*names: str) -> None:
     """Drop the named lists (every key) in this process."""
+    generations = _generations()
     for name in names:
+        generations[name] = generations.get(name, 0) + 1
         store = current_app.extensions.get(_store_key(name))
         if store is not None:
             store.clear()
@@ -72,24 +85,25 @@ def _note_written(session: Session, _flush_context) -> None:
             touched.add(name)
 
 
-def _forget_touched(session: Session) -> None:
+def _forget_touched(session: Session, transaction) -> None:
+    """At the end of the outermost transaction, committed or rolled back, empty the lists
+    it wrote to: a list read inside it may hold its uncommitted rows. A savepoint's end
+    (released or rolled back) leaves the marks to the transaction around it."""
+    if transaction.parent is not None:
+        return
     touched = session.info.pop(_TOUCHED, None)
     if touched and has_app_context():
         forget(*touched)
 
 
-def _drop_touched(session: Session) -> None:
-    session.info.pop(_TOUCHED, None)
-
-
 def init_app(app) -> None:
-    """Register the listeners that empty a list once a change to its table commits.
+    """Register the listeners that empty a list once a transaction that wrote to its table
+    ends.
 
     Session events are process-wide: registered once, by the first application built,
     they empty the lists of whichever application is current.
     """
     for name, listener in (("after_flush", _note_written),
-                           ("after_commit", _forget_touched),
-                           ("after_rollback", _drop_touched)):
+                           ("after_transaction_end", _forget_touched)):
         if not event.contains(Session, name, listener):
             event.listen(Session, name, listener)
