@@ -107,12 +107,10 @@ def _ticket_labels():
 def _labels_in(catalog) -> dict[str, dict[str, str]]:
     from portal.customer.forms import TICKET_TOPICS
 
-    def text(label) -> str:
-        return i18n.resolved_in(catalog, label)
-
-    return {"ticket_status_labels": {k: text(v) for k, v in STATUS_LABELS.items()},
-            "ticket_channel_labels": {k: text(v) for k, v in CHANNEL_LABELS.items()},
-            "ticket_topic_labels": {k: text(v) for k, v in TICKET_TOPICS}}
+    return {name: {key: i18n.resolved_in(catalog, label) for key, label in labels}
+            for name, labels in (("ticket_status_labels", STATUS_LABELS.items()),
+                                 ("ticket_channel_labels", CHANNEL_LABELS.items()),
+                                 ("ticket_topic_labels", TICKET_TOPICS))}
 
 
 @bp.app_template_filter("due_phrase")

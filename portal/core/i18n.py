@@ -116,10 +116,9 @@ def _catalog():
     return translations
 
 
-def catalog():
-    """The request's catalog (see ``_catalog``); with ``kept_in``, for texts built from
-    its translations once (it stays the same object for a language and application)."""
-    return _catalog()
+# The request's catalog, for callers outside this module; with ``kept_in``, for texts made
+# of its translations once (it stays the same object for a language and application).
+catalog = _catalog
 
 
 MAX_KEPT_TEXTS = 4096  # per catalog; emptied when full

@@ -37,6 +37,9 @@ _GENERATIONS = "portal.lists_generations"
 T = TypeVar("T")
 
 
+_SOURCES = "portal.lists_sources"
+
+
 def _sources() -> dict[str, tuple[type, ...]]:
     """Each list, and the mapped classes (tables) it is read from."""
     from portal.models.answer import Answer, AnswerVersion
@@ -77,10 +80,10 @@ def forget(*names: str) -> None:
 
 def _note_written(session: Session, _flush_context) -> None:
     written = (*session.new, *session.dirty, *session.deleted)
-    if not written:
+    if not written or not has_app_context():
         return
     touched = session.info.setdefault(_TOUCHED, set())
-    for name, classes in _sources().items():
+    for name, classes in current_app.extensions.get(_SOURCES, {}).items():
         if name not in touched and any(isinstance(row, classes) for row in written):
             touched.add(name)
 
@@ -101,8 +104,10 @@ def init_app(app) -> None:
     ends.
 
     Session events are process-wide: registered once, by the first application built,
-    they empty the lists of whichever application is current.
+    they empty the lists of whichever application is current. The tables each list is
+    read from are looked up here, once, not on every flush.
     """
+    app.extensions[_SOURCES] = _sources()
     for name, listener in (("after_flush", _note_written),
                            ("after_transaction_end", _forget_touched)):
         if not event.contains(Session, name, listener):
