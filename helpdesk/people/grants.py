@@ -1,14 +1,15 @@
-"""Which people this staff session may act for: reached through a search or a ticket.
+"""Which people this staff session may act for: found by a search, or reached from a ticket.
 
 An id in a URL is never enough to reach a person's page, log a call or open a
 ticket for them: the agent must have found the person by a search
-(``people.search``) or opened a ticket of theirs, which calls ``remember``. The
-grant lives in the signed staff session and lapses after
-``HELPDESK_PERSON_GRANT_MINUTES``; at most ``MAX_GRANTS`` are kept (the oldest go).
+(``people.search``) or followed a link naming a ticket of theirs that the agent may
+work (``helpdesk.people.views``); either calls ``remember``. The grant lives in the
+signed staff session and lapses after ``HELPDESK_PERSON_GRANT_MINUTES``; at most
+``MAX_GRANTS`` are kept (the oldest go).
 
 The session holds them as one string, ``"<person id>:<until, whole seconds>,..."``: as a
-dictionary, Flask's tagged JSON walked every entry, both ways, and the ticket page (which
-adds its person) re-signs it on most views (docs/benchmarks.md, helpdesk).
+dictionary, Flask's tagged JSON walked every entry, both ways, on every request
+(docs/benchmarks.md, helpdesk).
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ def _lifetime() -> float:
 def _refresh_step(lifetime: float) -> float:
     """How old a grant gets before ``remember`` renews it: a minute (a sixtieth of the
     lifetime when that is shorter). Renewing changes the session, which re-signs and
-    re-sends its cookie: the ticket page remembers its person on every view."""
+    re-sends its cookie."""
     return min(60.0, lifetime / 60)
 
 

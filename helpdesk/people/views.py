@@ -3,8 +3,10 @@
 Threat model: any agent may search (by a value the caller gives on the phone), and
 every search is logged with its match count (never the value). A person's page and
 actions need a grant in this staff session (``grants``): the person was found by a
-search or reached through a ticket a moment ago. So an id typed into a URL reaches
-nobody; ``_person_or_404`` is the one check every person route shares. Personal
+search a moment ago, or the request names a ticket of theirs that the staff member may
+work (the ticket page's links do: ``?ticket_id=``), which grants them from then on. So
+an id typed into a URL reaches nobody; ``_person_or_404`` is the one check every person
+route shares. Personal
 data shows masked as on the ticket page; revealing it is the ticket page's job.
 """
 
@@ -25,15 +27,33 @@ from portal.people import lookup
 from portal.security.headers import no_store
 from portal.security.permissions import staff_required
 from portal.tickets import access, calls
+from portal.tickets.operations import find_ticket
+
+
+def _reached_by_ticket(person_id: int) -> bool:
+    """Tell whether the request names (``?ticket_id=``) a ticket of this person's that the
+    staff member may work; if so the session is granted the person, for the person
+    page's own forms. The ticket page links so instead of granting on every view: a
+    grant changes the session, which re-signs and re-sends its cookie."""
+    ticket_id = request.args.get("ticket_id", type=int)
+    if ticket_id is None:
+        return False
+    ticket = find_ticket(ticket_id)
+    if ticket is None or ticket.person_id != person_id or not access.may_work(
+            current_user, ticket):
+        return False
+    grants.remember(person_id)
+    return True
 
 
 def _person_or_404(person_id: int) -> Person:
-    """The person, if this session reached them by a search or a ticket recently.
+    """The person, if this session found them by a search recently or the request names
+    a ticket of theirs the staff member may work.
 
     The incidents a staff member may work (``portal.tickets.access``, shared with the
     queue and the ticket pages) bound the people too.
     """
-    if not grants.allowed(person_id):
+    if not grants.allowed(person_id) and not _reached_by_ticket(person_id):
         abort(404)
     person = lookup.get_person(person_id)
     visible = access.visible_incident_ids(current_user)

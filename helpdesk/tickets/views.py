@@ -30,7 +30,6 @@ from helpdesk.campaigns.views import status_names as notification_status_names
 from helpdesk.incidents.forms import choices
 from helpdesk.incidents.views import span_parts, span_words
 from helpdesk.limits import lookup_limit
-from helpdesk.people import grants
 from helpdesk.tickets import bp
 from helpdesk.tickets.forms import (
     AssignForm,
@@ -201,12 +200,6 @@ def queue():
     return html, 400 if problems else 200
 
 
-def _remember_person(person_id: int | None) -> None:
-    """Let the people area know this person was reached through a ticket."""
-    if person_id is not None:
-        grants.remember(person_id)
-
-
 def _composer(ticket: Ticket, form: ReplyForm | None, messages: list):
     """The reply form, filled with the chosen answer when "Use" was pressed.
 
@@ -296,7 +289,6 @@ def show(ticket_id: int):
     """One ticket: the person's context, the thread, the composer."""
     ticket = ticket_or_404(ticket_id, page=True)
     others = _arrive(ticket)
-    _remember_person(ticket.person_id)
     # Rendered before the commit, which would expire the ticket and the signed-in
     # staff member and have the page read both again; a failed commit still fails
     # the request, so no page shows a view that was not logged.

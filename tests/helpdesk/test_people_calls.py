@@ -231,16 +231,32 @@ def test_open_a_ticket_for_a_person(db, agent, found):
     assert bad.status_code == 400
 
 
-def test_a_ticket_page_grants_its_person_and_offers_log_a_call(db, agent, found):
-    person, _plain, _other = found
+def test_a_ticket_reaches_its_person_and_offers_log_a_call(app, db, agent, found,
+                                                          make_staff):
+    """The ticket page's links name the ticket: a ticket the agent may work reaches its
+    person (and grants them, for the person page's forms); viewing the ticket itself
+    writes nothing to the session. Another person's ticket reaches nobody."""
+    person, _plain, other = found
     ticket = Ticket(incident_id=person.incident_id, person_id=person.id, topic="notice",
                     channel="web", status="pending_customer")
     db.session.add(ticket)
     db.session.commit()
     call_url = f"{BASE}/{person.id}/call?ticket_id={ticket.id}"
-    assert agent.get(call_url).status_code == 404  # not reached yet
     page = agent.get(f"/helpdesk/tickets/{ticket.id}").text
-    assert call_url.replace("?", "?").replace("&", "&amp;") in page and "Log a call" in page
+    assert call_url.replace("&", "&amp;") in page and "Log a call" in page
+    assert f"{BASE}/{person.id}?ticket_id={ticket.id}" in page
+    assert agent.get(f"{BASE}/{person.id}").status_code == 404  # the view granted nothing
+    for url in (f"{BASE}/{other.id}?ticket_id={ticket.id}",
+                f"{BASE}/{other.id}/call?ticket_id={ticket.id}",
+                f"{BASE}/{person.id}?ticket_id={ticket.id + 1000}"):
+        assert agent.get(url).status_code == 404, url
+    assert agent.get(f"{BASE}/{person.id}?ticket_id={ticket.id}").status_code == 200
+    assert agent.get(f"{BASE}/{person.id}").status_code == 200  # granted from then on
+    assert agent.get(f"{BASE}/{other.id}").status_code == 404
+    # A customer has no ticket route to a person; a colleague reaches them through the
+    # same ticket only because they may work it.
+    colleague = signed_in(app, make_staff("agent"))
+    assert colleague.get(f"{BASE}/{person.id}").status_code == 404
     response = agent.post(call_url, data={
         "direction": "inbound", "minutes": "3", "outcome": "answered", "topic": "other",
         "summary": "Called back about the reply.", "csrf_token": csrf_token(agent, call_url)})

@@ -564,7 +564,8 @@ def _person_post(rest: str, data: dict | None = None, locked: bool = False) -> C
     """POST to the world's person page after reaching them through their ticket."""
 
     def call(world: World):
-        world.get("manager", _ticket_url(world))  # the grant to act for the person
+        # The ticket page's link to the person names the ticket: that grants the person.
+        world.get("manager", f"/helpdesk/people/{world.person.id}?ticket_id={world.ticket.id}")
         if locked:
             _lock(world)
         return world.post("manager", f"/helpdesk/people/{world.person.id}{rest}", data)
@@ -662,9 +663,8 @@ HELPDESK_ROUTES: dict = {
     "GET people.search": PAGE,
     "POST people.search": Writes("person.searched", lambda w: w.post(
         "manager", "/helpdesk/people/", {"q": w.plain["external_ref"]}), by="manager"),
-    "GET people.show": Writes("person.viewed", lambda w: (  # reached through the ticket
-        w.get("manager", f"/helpdesk/tickets/{w.ticket.id}"),
-        w.get("manager", f"/helpdesk/people/{w.person.id}"))[-1],
+    "GET people.show": Writes("person.viewed", lambda w: w.get(  # through the ticket's link
+        "manager", f"/helpdesk/people/{w.person.id}?ticket_id={w.ticket.id}"),
         by="manager", about=("incident", "person")),
     "GET people.log_call": PAGE,
     "POST people.log_call": Writes("call.logged", _person_post("/call", {
