@@ -7,6 +7,7 @@ from flask import current_app
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 from wtforms import (
     BooleanField,
@@ -16,6 +17,7 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
+from wtforms.fields.core import UnboundField
 from wtforms.i18n import messages_path
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import HiddenInput, Select, TextArea
@@ -103,6 +105,14 @@ class TicketForm(FlaskForm):
                 return super().get_translations(form)
             return wtforms_translations()
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # Whether the form has no hidden field of its own, only Flask-WTF's CSRF token
+        # (``LazyForm``): its fields are class attributes now, as WTForms reads them.
+        cls.only_csrf_hidden = not any(
+            isinstance(value, UnboundField) and issubclass(value.field_class, HiddenField)
+            for value in (getattr(cls, name) for name in dir(cls) if not name.startswith("_")))
+
     def hidden_tag(self, *fields):
         if fields:
             return super().hidden_tag(*fields)
@@ -118,6 +128,41 @@ class TicketForm(FlaskForm):
                               f'type="hidden" value="{escape(field._value())}">')
         # Every value escaped above, as WTForms' html_params escapes them.
         return Markup("\n".join(inputs))  # noqa: S704
+
+
+class LazyForm:
+    """A ticket-page form built when the page first reads one of its fields.
+
+    The page writes most forms' fields from cached parts (``{% cached %}``), so on most
+    views a form is only asked for its hidden inputs, and building it (its fields bound,
+    labels and validators set, data processed: about 150 Python calls a form) buys
+    nothing. For a form whose only hidden input is the CSRF token, ``hidden_tag`` writes
+    that input without building it: what ``TicketForm.hidden_tag`` writes.
+    ``build`` makes the form (with its choices and data) when it is needed.
+    """
+
+    def __init__(self, form_class: type[TicketForm], build):
+        self._form_class = form_class
+        self._build = build
+        self._form = None
+
+    def _get(self) -> TicketForm:
+        if self._form is None:
+            self._form = self._build()
+        return self._form
+
+    def __getattr__(self, name):
+        return getattr(self._get(), name)
+
+    def hidden_tag(self, *fields):
+        config = current_app.config
+        if (fields or self._form is not None or not self._form_class.only_csrf_hidden
+                or not config.get("WTF_CSRF_ENABLED", True)
+                or config.get("WTF_CSRF_FIELD_NAME", "csrf_token") != "csrf_token"):
+            return self._get().hidden_tag(*fields)
+        return Markup(  # noqa: S704 - the token escaped, as in TicketForm.hidden_tag
+            f'<input id="csrf_token" name="csrf_token" type="hidden" '
+            f'value="{escape(generate_csrf())}">')
 
 
 def wtforms_translations():

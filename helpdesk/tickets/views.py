@@ -33,6 +33,7 @@ from helpdesk.limits import lookup_limit
 from helpdesk.tickets import bp
 from helpdesk.tickets.forms import (
     AssignForm,
+    LazyForm,
     NoteForm,
     ReplyForm,
     RevealForm,
@@ -228,6 +229,21 @@ def _composer(ticket: Ticket, form: ReplyForm | None, messages: list):
     return form, problem
 
 
+def _reveal_form(field_labels: dict[str, str]) -> RevealForm:
+    form = RevealForm(formdata=None)
+    form.field.choices = choices([(name, field_labels[name]) for name in REVEALABLE])
+    form.reason.choices = choices([("", _("Choose a reason"))] + [
+        (name, i18n.resolved(REASON_LABELS[name])) for name in REVEAL_REASONS])
+    return form
+
+
+def _status_form(status: str) -> StatusForm:
+    form = StatusForm(formdata=None)
+    form.status.choices = _status_choices(TICKET_STATUSES)
+    form.status.data = status
+    return form
+
+
 def _show(ticket: Ticket, *, reply_form: ReplyForm | None = None, revealed=None,
           stale=None, status: int = 200, others: list[str] | None = None):
     context = person_context(ticket)
@@ -239,14 +255,10 @@ def _show(ticket: Ticket, *, reply_form: ReplyForm | None = None, revealed=None,
     form, problem = _composer(ticket, reply_form, messages)
     aq = (request.args.get("aq") or "")[:100]
     answers = answer_choices(ticket.language, aq, ticket.incident_id)
-    reveal_form = RevealForm(formdata=None)
     field_labels = {name: i18n.resolved(label) for name, label in FIELD_LABELS.items()}
-    reveal_form.field.choices = choices([(name, field_labels[name]) for name in REVEALABLE])
-    reveal_form.reason.choices = choices([("", _("Choose a reason"))] + [
-        (name, i18n.resolved(REASON_LABELS[name])) for name in REVEAL_REASONS])
-    status_form = StatusForm(formdata=None)
-    status_form.status.choices = _status_choices(TICKET_STATUSES)
-    status_form.status.data = ticket.status
+    # Written from cached parts on most views: built only when a part is rendered.
+    reveal_form = LazyForm(RevealForm, lambda: _reveal_form(field_labels))
+    status_form = LazyForm(StatusForm, lambda: _status_form(ticket.status))
     assign_form = AssignForm(formdata=None)
     active_staff = agents()
     assign_form.assignee.choices = choices([("", _("Nobody"))] + [
@@ -264,7 +276,8 @@ def _show(ticket: Ticket, *, reply_form: ReplyForm | None = None, revealed=None,
         revealed=revealed or {}, field_labels=field_labels, reason_labels=REASON_LABELS,
         reply_form=form, compose_problem=problem, answers=answers, aq=aq,
         chosen_answer=int(chosen) if chosen and str(chosen).isdigit() else None,
-        note_form=NoteForm(formdata=None), reveal_form=reveal_form, status_form=status_form,
+        note_form=LazyForm(NoteForm, lambda: NoteForm(formdata=None)),
+        reveal_form=reveal_form, status_form=status_form,
         assign_form=assign_form,
         others=presence.others(ticket.id, current_user.id) if others is None else others,
         stale=stale or [],

@@ -168,6 +168,29 @@ def test_ticket_forms_hidden_tag_writes_what_flask_wtf_writes(app):
         assert "&lt;b&gt;" in Odd(formdata=None).hidden_tag()
 
 
+def test_a_lazy_forms_hidden_tag_writes_what_the_form_writes_without_building_it(app):
+    from helpdesk.tickets.forms import LazyForm, NoteForm, ReplyForm, RevealForm, StatusForm
+
+    with app.app_context(), app.test_request_context("/helpdesk/tickets/1"):
+        for form_class in (NoteForm, RevealForm, StatusForm):
+            built = []
+            lazy = LazyForm(form_class, lambda form_class=form_class, built=built: (
+                built.append(1) or form_class(formdata=None)))
+            assert lazy.hidden_tag() == form_class(formdata=None).hidden_tag()
+            assert built == [], form_class
+            assert lazy.meta.csrf and built == [1]  # a field or attribute builds it, once
+            assert lazy.hidden_tag() == lazy._form.hidden_tag() and built == [1]
+        # A form with hidden fields of its own is built for them.
+        reply = LazyForm(ReplyForm, lambda: ReplyForm(formdata=None))
+        assert 'name="seen_message_id"' in reply.hidden_tag() and reply._form is not None
+        app.config["WTF_CSRF_ENABLED"] = False
+        try:
+            note = LazyForm(NoteForm, lambda: NoteForm(formdata=None))
+            assert "csrf_token" not in note.hidden_tag() and note._form is not None
+        finally:
+            app.config["WTF_CSRF_ENABLED"] = True
+
+
 def test_ticket_forms_parse_the_wtforms_catalog_once_per_language(app, monkeypatch):
     from babel import support
 

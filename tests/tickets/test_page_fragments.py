@@ -29,12 +29,15 @@ def ticket(make_ticket):
 def _fields_rendered(client, monkeypatch, url):
     from wtforms.fields.core import Field, Label
 
+    from helpdesk.tickets.forms import TicketForm
+
     fields = CallCounter(monkeypatch, Field, "__call__")
     labels = CallCounter(monkeypatch, Label, "__call__")
+    forms = CallCounter(monkeypatch, TicketForm, "__init__")
     page = client.get(url)
     monkeypatch.undo()
     assert page.status_code == 200
-    return page.text, fields.calls, labels.calls
+    return page.text, fields.calls, labels.calls, forms.calls
 
 
 def _without_tokens(html: str) -> str:
@@ -45,10 +48,13 @@ def _without_tokens(html: str) -> str:
 def test_a_second_view_renders_only_the_assignee_field(app, client, agent, ticket, monkeypatch):
     app.extensions.pop("portal_fragments", None)
     url = f"{BASE}/{ticket.id}"
-    first, fields1, labels1 = _fields_rendered(client, monkeypatch, url)
-    second, fields2, labels2 = _fields_rendered(client, monkeypatch, url)
+    first, fields1, labels1, forms1 = _fields_rendered(client, monkeypatch, url)
+    second, fields2, labels2, forms2 = _fields_rendered(client, monkeypatch, url)
     assert (fields1, labels1) == (7, 7)  # assignee, status, reply body and status, note, reveal ×2
     assert (fields2, labels2) == (1, 1), "a cached field was rendered again"
+    # The note, reveal and status forms are built only to render their cached parts
+    # (helpdesk.tickets.forms.LazyForm): a second view builds the reply and assign forms.
+    assert (forms1, forms2) == (5, 2)
     assert _without_tokens(second) == _without_tokens(first)
 
 
