@@ -25,6 +25,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 
 from helpdesk.campaigns.views import status_names as notification_status_names
 from helpdesk.incidents.forms import choices
@@ -40,6 +41,7 @@ from helpdesk.tickets.forms import (
     StatusForm,
     TakeForm,
 )
+from helpdesk.tickets.rows import RowText, queue_rows
 from portal.answers import render
 from portal.answers.choose import answer_choices
 from portal.audit import log as audit
@@ -89,6 +91,11 @@ REASON_LABELS = {
     "suspected_fraud": _l("Suspected fraud or misuse"),
 }
 SLA_LABELS = {"breached": _l("Overdue"), "due_today": _l("Due today")}
+ROW_WORDS = {  # the queue's column labels and the words its rows repeat
+    "ticket": _l("Ticket"), "topic": _l("Topic"), "status": _l("Status"), "due": _l("Due"),
+    "customer": _l("Customer"), "assigned": _l("Assigned to"), "channel": _l("Channel"),
+    "overdue": _l("Overdue"), "take": _l("Take"), "no_clock": _l("No clock running"),
+}
 FILTER_LABELS = {
     "status": _l("Status"), "assignee": _l("Assigned to"), "channel": _l("Channel"),
     "language": _l("Language"), "incident": _l("Incident"), "sla": _l("SLA"),
@@ -120,7 +127,12 @@ def due_phrase(due: datetime, now: datetime) -> str:
     A plain filter rather than ``_()`` in the template: inside the queue's row loop each
     ``_()`` call copied the template context (Jinja passes it the loop's variables).
     """
-    catalog, late, parts = i18n.catalog(), due < now, span_parts(due - now)
+    return due_phrase_in(i18n.catalog(), due, now)
+
+
+def due_phrase_in(catalog, due: datetime, now: datetime) -> str:
+    """``due_phrase`` in ``catalog``'s language (kept with the catalog)."""
+    late, parts = due < now, span_parts(due - now)
     return i18n.kept_in(catalog, ("due", late, *parts),
                         lambda: _due_words(catalog, late, *parts))
 
@@ -170,6 +182,27 @@ def ticket_or_404(ticket_id: int, *, page: bool = False) -> Ticket:
     if not access.may_work(current_user, ticket):
         abort(404)
     return ticket
+
+
+@bp.app_template_global("queue_row_text")
+def _row_text() -> RowText:
+    """The queue rows' shared words (kept per language), address and form token."""
+    catalog = i18n.catalog()
+    words = i18n.kept_in(catalog, "queue-row-words", lambda: {
+        name: i18n.resolved_in(catalog, label) for name, label in ROW_WORDS.items()})
+    return RowText.escaped(**words, base=url_for("tickets.queue"), token=generate_csrf())
+
+
+@bp.app_template_global("queue_rows")
+def _queue_rows(rows, text: RowText, now: datetime):
+    """The queue's rows as markup (``helpdesk.tickets.rows``)."""
+    labels, catalog = _ticket_labels(), i18n.catalog()
+    return queue_rows(rows, text, now=now,
+                      due_phrase=lambda due, now: due_phrase_in(catalog, due, now),
+                      topic_labels=labels["ticket_topic_labels"],
+                      status_labels=labels["ticket_status_labels"],
+                      channel_labels=labels["ticket_channel_labels"],
+                      language_names=LANGUAGE_NAMES)
 
 
 @bp.route("/", methods=["GET", "POST"])
