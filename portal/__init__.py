@@ -26,10 +26,12 @@ def create_app(config: type | Mapping | None = None) -> Flask:
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0)
 
+    from portal.answers import choose
     from portal.core import errors, fragments, i18n, jobs, lists, request_actor
     from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
     from portal.notices import cache as notice_cache
     from portal.security import attempts, crypto, headers, logs
+    from portal.tickets import queue
 
     db.init_app(app)
     migrate.init_app(app, db, directory=_migrations_dir(), render_as_batch=True)
@@ -49,9 +51,9 @@ def create_app(config: type | Mapping | None = None) -> Flask:
     request_actor.init_app(app)  # first hook: the log's actor for the rest
     i18n.init_app(app)
     fragments.init_app(app)
-    lists.init_app(app)
+    # The lists kept per process, from the domains that read them.
+    lists.init_app(app, (queue.AGENTS, choose.ANSWERS, notice_cache.STAMPS))
     errors.init_app(app)
-    notice_cache.init_app(app)
     from portal import dispatch  # campaigns (issue 9): periodic lease recovery
 
     dispatch.init_app(app)

@@ -24,6 +24,9 @@ class AnswerChoice(NamedTuple):
     key: str
 
 
+# The approved answers without a search, kept per process (portal.core.lists).
+ANSWERS = lists.KeptList("answers", frozenset({Answer.__tablename__,
+                                               AnswerVersion.__tablename__}))
 _APPROVED = (select(AnswerVersion).join(Answer, Answer.id == AnswerVersion.answer_id)
              .where(AnswerVersion.state == "approved",
                     AnswerVersion.language == bindparam("language")))
@@ -58,7 +61,7 @@ def answer_choices(language: str, q: str | None = None,
         query, ordered = _CHOICES_FOR_INCIDENT, _FOR_INCIDENT_IN_ORDER
         params["incident_id"] = incident_id
     if not (q and q.strip()):
-        return lists.kept(lists.ANSWERS, (language, incident_id),
+        return lists.kept(ANSWERS, (language, incident_id),
                           lambda: _read(ordered, params))
     pattern = _like(q.strip())
     query = query.where(or_(func.lower(Answer.key).like(pattern, escape="\\"),

@@ -77,10 +77,12 @@ def timed(key: str, size: str | int, item: Hashable, seconds: float,
     store = app_lru(key, size)
     now = time.monotonic()
     found = store.get(item)
-    if found is not None and found[0] > now:
+    # Its age against ``seconds`` as the caller reads them now (a setting lowered while
+    # the process runs applies to what was kept before).
+    if found is not None and now - found[0] < seconds:
         return found[1]
     before = generation() if generation else None
     value = load()
     if generation is None or generation() == before:
-        store.put(item, (now + seconds, value))
+        store.put(item, (now, value))
     return value

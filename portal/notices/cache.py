@@ -5,7 +5,8 @@ few hundred translated strings; the result depends only on the incident, the
 approved version chosen, the incident's own advice and the person's categories.
 ``lookup``/``notice_for`` answer from a small stamp of the incident (its
 ``updated_at``, its approved versions, a stamp of its advice rows), read with one
-query at most every ``NOTICE_STAMP_SECONDS`` (2) per process, and reuse a notice
+query at most every ``NOTICE_STAMP_SECONDS`` (2) per process (a kept list,
+``portal.core.lists``), and reuse a notice
 built earlier for the same key. A new approved version, an edited incident or
 edited advice changes the key: a change committed in this process takes effect
 on the next request, one committed in another process within those seconds.
@@ -20,19 +21,21 @@ version a session last read is kept by the customer session
 from __future__ import annotations
 
 import dataclasses
-import time
 
-from flask import current_app, has_app_context
-from sqlalchemy import and_, bindparam, event, func, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, bindparam, func, select, true
 
+from portal.core import lists
 from portal.core.cache import LRU, app_lru
 from portal.extensions import db
 from portal.models import Incident, IncidentAdvice, NoticeVersion
 from portal.notices.build import Notice, build_notice
 
 EXTENSION_KEY = "portal.notices.cache"
-STAMPS_KEY = "portal.notice_stamps"
+# The stamps, kept per process and incident (portal.core.lists).
+STAMPS = lists.KeptList(
+    "notice_stamps", frozenset({Incident.__tablename__, NoticeVersion.__tablename__,
+                                IncidentAdvice.__tablename__}),
+    seconds="NOTICE_STAMP_SECONDS", size=256)
 
 
 def cache() -> LRU:
@@ -69,61 +72,15 @@ def _read_stamp(incident_id: int):
     return db.session.execute(_STAMP, {"incident_id": incident_id}).all()
 
 
-def _stamps() -> dict:
-    """This application's stamps: ``{incident_id: (monotonic time read, rows)}``."""
-    return current_app.extensions.setdefault(STAMPS_KEY, {})
-
-
 def _stamp(incident_id: int):
     """The incident's stamp, default language, advice stamp and approved versions.
 
-    Read at most once every ``NOTICE_STAMP_SECONDS`` per process and incident; a
-    change committed in this process clears it at once (``_forget_stamps``), one
-    committed in another process shows within that many seconds.
+    Kept per process and incident for ``NOTICE_STAMP_SECONDS`` (``portal.core.lists``): a
+    transaction in this process that writes an incident, a notice version or advice
+    empties the stamps when it ends; one committed in another process shows within that
+    many seconds.
     """
-    seconds = float(current_app.config["NOTICE_STAMP_SECONDS"])
-    if seconds <= 0:
-        return _read_stamp(incident_id)
-    stamps = _stamps()
-    now = time.monotonic()
-    found = stamps.get(incident_id)
-    if found is not None and now - found[0] < seconds:
-        return found[1]
-    rows = _read_stamp(incident_id)
-    stamps[incident_id] = (now, rows)
-    return rows
-
-
-_DIRTY = "portal.notice_stamps_dirty"
-
-
-def _note_notice_changes(session, _flush_context) -> None:
-    for item in (*session.new, *session.dirty, *session.deleted):
-        if isinstance(item, Incident | NoticeVersion | IncidentAdvice):
-            session.info[_DIRTY] = True
-            return
-
-
-def _forget_stamps(session) -> None:
-    if session.info.pop(_DIRTY, False) and has_app_context():
-        _stamps().clear()
-
-
-def _drop_dirty_mark(session) -> None:
-    session.info.pop(_DIRTY, None)
-
-
-def init_app(app) -> None:
-    """Register the listeners that forget stamps once a notice change commits.
-
-    Session events are process-wide: they are registered once, by the first
-    application built, and clear the stamps of whichever application is current.
-    """
-    for name, listener in (("after_flush", _note_notice_changes),
-                           ("after_commit", _forget_stamps),
-                           ("after_rollback", _drop_dirty_mark)):
-        if not event.contains(Session, name, listener):
-            event.listen(Session, name, listener)
+    return lists.kept(STAMPS, incident_id, lambda: _read_stamp(incident_id))
 
 
 def _choose(rows, language: str):

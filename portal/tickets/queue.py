@@ -257,6 +257,8 @@ def queue_page(filters: QueueFilters, *, staff_id: int, now: datetime, day_end: 
     return QueuePage(rows, next_after)
 
 
+# The active staff, kept per process (portal.core.lists).
+AGENTS = lists.KeptList("agents", frozenset({StaffUser.__tablename__}))
 # Built once: every queue and ticket page reads it.
 _AGENTS = (select(StaffUser.id, StaffUser.name).where(StaffUser.active.is_(True))
            .order_by(StaffUser.name))
@@ -270,7 +272,7 @@ def agents(*, fresh: bool = False) -> list[tuple[int, str]]:
     """
     if fresh:
         return _read_agents()
-    return lists.kept(lists.AGENTS, None, _read_agents)
+    return lists.kept(AGENTS, None, _read_agents)
 
 
 def _read_agents() -> list[tuple[int, str]]:

@@ -290,12 +290,15 @@ def test_two_apps_do_not_share_notice_stamps_or_caches(app, db, make_app, make_p
     from portal.notices import cache as notice_cache
 
     person, _plain = make_person()
+    from portal.core import lists
+
+    stamps = lists.store_key(notice_cache.STAMPS)
     notice_cache.notice_for(person)  # no approved version yet: only the stamp is kept
-    assert person.incident_id in app.extensions[notice_cache.STAMPS_KEY]
+    assert app.extensions[stamps].get(person.incident_id) is not None
     first_cache = notice_cache.cache()
     other = make_app(NOTICE_CACHE_SIZE=7)
     with other.app_context():
-        assert notice_cache.STAMPS_KEY not in other.extensions
+        assert stamps not in other.extensions
         second_cache = notice_cache.cache()
         assert second_cache is not first_cache and second_cache.size == 7
         assert shared_pages._store() is not None

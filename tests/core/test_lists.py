@@ -21,7 +21,7 @@ def test_a_list_is_read_once_and_emptied_by_a_commit_that_changes_its_table(
         app, db, make_staff, count_queries):
     from portal.core import lists
     from portal.models import StaffUser
-    from portal.tickets.queue import agents
+    from portal.tickets.queue import AGENTS, agents
 
     first = make_staff("agent", name="Ann First")
     with app.test_request_context():
@@ -34,7 +34,7 @@ def test_a_list_is_read_once_and_emptied_by_a_commit_that_changes_its_table(
         db.session.add(StaffUser(email="gone@staff.example", name="Ghost", role="agent",
                                  password_hash="x"))
         db.session.flush()
-        lists.forget(lists.AGENTS)
+        lists.forget(AGENTS)
         assert "Ghost" in dict(agents()).values()
         db.session.rollback()
         assert agents() == [(first.id, "Ann First")]
@@ -55,7 +55,7 @@ def test_a_list_is_read_once_and_emptied_by_a_commit_that_changes_its_table(
         # A change that did not pass through this process's session: at most the
         # setting's seconds old.
         app.config["LIST_CACHE_SECONDS"] = 0.2
-        lists.forget(lists.AGENTS)
+        lists.forget(AGENTS)
         agents()
         with db.engine.begin() as elsewhere:
             elsewhere.execute(update(StaffUser).where(StaffUser.id == second.id)
@@ -75,19 +75,20 @@ def test_a_list_read_while_it_was_emptied_is_not_kept(app):
     """Another thread's commit that empties a list while this one reads it: the answer
     (which may predate that commit) is returned but not kept."""
     from portal.core import lists
+    from portal.tickets.queue import AGENTS
 
     reads = []
 
     def load_during_a_commit():
         reads.append(1)
         if len(reads) == 1:
-            lists.forget(lists.AGENTS)  # as another thread's commit would
+            lists.forget(AGENTS)  # as another thread's commit would
         return ["old"]
 
     with app.test_request_context():
-        assert lists.kept(lists.AGENTS, None, load_during_a_commit) == ["old"]
-        lists.kept(lists.AGENTS, None, load_during_a_commit)
-        lists.kept(lists.AGENTS, None, load_during_a_commit)
+        assert lists.kept(AGENTS, None, load_during_a_commit) == ["old"]
+        lists.kept(AGENTS, None, load_during_a_commit)
+        lists.kept(AGENTS, None, load_during_a_commit)
     assert len(reads) == 2  # read again once, then kept
 
 

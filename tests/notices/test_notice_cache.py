@@ -111,13 +111,36 @@ def test_a_change_from_another_process_shows_once_the_stamp_expires(app, db, mak
     assert notice_cache.notice_for(person).contact.hotline == "+1 800 555 0123"
 
 
-def test_create_app_registers_the_invalidation_listeners(app):
-    """Registered by the factory (``init_app``), not as a side effect of an import."""
+def test_create_app_registers_the_stamps_as_a_kept_list(app):
+    """The stamps are one of the application's kept lists (``portal.core.lists``), given
+    by the factory, whose listeners are registered by ``init_app``, not by an import."""
     from sqlalchemy import event
     from sqlalchemy.orm import Session
 
-    listeners = {"after_flush": notice_cache._note_notice_changes,
-                 "after_commit": notice_cache._forget_stamps,
-                 "after_rollback": notice_cache._drop_dirty_mark}
-    for name, listener in listeners.items():
-        assert event.contains(Session, name, listener)
+    from portal.core import lists
+
+    assert app.extensions["portal.lists_sources"]["notice_stamps"] == {
+        "incident", "notice_version", "incident_advice"}
+    assert event.contains(Session, "after_flush", lists._note_written)
+    assert event.contains(Session, "after_transaction_end", lists._forget_touched)
+
+
+def test_a_transaction_that_writes_an_incident_empties_the_stamps_even_rolled_back(
+        app, db, make_incident, make_person):
+    """A stamp read inside a transaction that edited the incident holds its uncommitted
+    ``updated_at``: rolled back or committed, the transaction's end empties the stamps."""
+    from portal.core import lists
+
+    incident = make_incident()
+    approve_notice(db, incident)
+    person, _plain = make_person(incident, categories=["policy_details"])
+    app.config["NOTICE_STAMP_SECONDS"] = 60
+    store_key = lists.store_key(notice_cache.STAMPS)
+    notice_cache.notice_for(person)
+    assert len(app.extensions[store_key]) == 1
+    incident.contact_hotline = "+1 800 555 0199"
+    db.session.flush()
+    assert len(app.extensions[store_key]) == 1  # not yet: the transaction is open
+    db.session.rollback()
+    assert len(app.extensions[store_key]) == 0
+    assert notice_cache.notice_for(person).contact.hotline != "+1 800 555 0199"
