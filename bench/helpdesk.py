@@ -39,6 +39,7 @@ import asyncio
 import base64
 import json
 import os
+import platform
 import random
 import re
 import signal
@@ -415,9 +416,13 @@ def main() -> int:
         report["loadavg_before"] = os.getloadavg()
         report["background_cpu_percent_before"] = portal_load.busy_percent()
         report["host_speed_ms"] = portal_load.host_speed_ms()
+        # The interpreter gunicorn runs under (this virtualenv's): its build alone moved the
+        # CPU a page by a sixth to a quarter (docs/benchmarks.md, helpdesk, eighth round).
+        report["python"] = f"{platform.python_version()} ({os.path.realpath(sys.executable)})"
         print(f"before the run: {report['background_cpu_percent_before']}% CPU busy, load "
               f"{report['loadavg_before'][0]:.2f}, host speed {report['host_speed_ms']} ms "
-              f"(a fixed Python loop on one core; lower is faster)", flush=True)
+              f"(a fixed Python loop on one core; lower is faster), Python "
+              f"{report['python']}", flush=True)
         server = portal_load.start_gunicorn(env, port, args, cwd=args.code)
 
         async def run() -> dict:
