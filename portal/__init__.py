@@ -29,6 +29,7 @@ def create_app(config: type | Mapping | None = None) -> Flask:
     from portal.answers import choose
     from portal.core import errors, fragments, i18n, jobs, lists, request_actor
     from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
+    from portal.incidents import brand
     from portal.notices import cache as notice_cache
     from portal.security import attempts, crypto, headers, logs
     from portal.tickets import queue
@@ -52,7 +53,7 @@ def create_app(config: type | Mapping | None = None) -> Flask:
     i18n.init_app(app)
     fragments.init_app(app)
     # The lists kept per process, from the domains that read them.
-    lists.init_app(app, (queue.AGENTS, choose.ANSWERS, notice_cache.STAMPS))
+    lists.init_app(app, (queue.AGENTS, choose.ANSWERS, notice_cache.STAMPS, brand.FACES))
     errors.init_app(app)
     from portal import dispatch  # campaigns (issue 9): periodic lease recovery
 

@@ -4,8 +4,9 @@ The active staff (the queue's "assigned to" filter, the ticket page's assign lis
 names in its thread) and the approved answers offered on a ticket page are the same for
 every agent and change a few times a day, yet each page read them with a statement of
 its own: a third of the queue page's statements, each about 0.3 ms of Python and a round
-trip (docs/benchmarks.md, helpdesk, seventh round). The customer notice page reads its
-incident's stamp (``portal.notices.cache``) the same way.
+trip (docs/benchmarks.md, helpdesk, seventh round). The customer pages read their
+incident's stamp (``portal.notices.cache``) and face (``portal.incidents.brand``) the same
+way.
 
 A domain declares each list where it reads it (a ``KeptList``: its name, the tables it is
 read from, the setting of its seconds) and the application factory hands them all to
@@ -43,12 +44,12 @@ T = TypeVar("T")
 class KeptList:
     """A list kept per process: its name, the tables it is read from (a write to one
     empties it), the setting that says for how many seconds, and at most how many keys
-    (``kept``'s ``key``) it holds."""
+    (``kept``'s ``key``) it holds (a number, or the name of the setting that says)."""
 
     name: str
     tables: frozenset[str]
     seconds: str = "LIST_CACHE_SECONDS"
-    size: int = 64
+    size: int | str = 64
 
 
 def store_key(kept_list: KeptList) -> str:

@@ -21,7 +21,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from portal.audit import log as audit
-from portal.core.cache import timed
+from portal.core import lists
 from portal.extensions import db
 from portal.incidents.operations import IncidentError
 from portal.models import Incident
@@ -51,6 +51,11 @@ class Brand:
         return f"{self.logo_digest}.{LOGO_TYPES[self.logo_type][2]}"
 
 
+# The incidents' faces, kept per process and incident (portal.core.lists).
+FACES = lists.KeptList("incident_faces", frozenset({Incident.__tablename__}),
+                       seconds="NOTICE_STAMP_SECONDS", size="NOTICE_CACHE_SIZE")
+
+
 def brand_of(incident: Incident | None) -> Brand | None:
     """The incident's brand; None when it names no insurer."""
     if incident is None or not incident.insurer_name:
@@ -71,15 +76,15 @@ def incident_face(incident_id: int) -> tuple[Brand | None, str | None]:
 
 
 def cached_incident_face(incident_id: int) -> tuple[Brand | None, str | None]:
-    """The incident's brand and time zone, kept per process for ``NOTICE_STAMP_SECONDS``.
+    """The incident's brand and time zone, kept per process for ``NOTICE_STAMP_SECONDS``
+    (a kept list, ``portal.core.lists``: an edit of the incident committed in this process
+    shows at once, one from another process within those seconds).
 
     Every verified customer page names the insurer and shows times in the
     incident's zone; reading both at most once per interval per process, instead of
     once per request, keeps the notice page at one statement (as the notice is).
     """
-    return timed("portal.incident_faces", "NOTICE_CACHE_SIZE", incident_id,
-                 float(current_app.config["NOTICE_STAMP_SECONDS"]),
-                 lambda: incident_face(incident_id))
+    return lists.kept(FACES, incident_id, lambda: incident_face(incident_id))
 
 
 def operator_brand() -> Brand | None:

@@ -100,6 +100,20 @@ def test_verified_pages_name_the_insurer_and_the_entry_pages_do_not(client, bran
         assert title(page).endswith(f" · {INSURER}"), url
 
 
+def test_a_renamed_insurer_shows_at_once_in_the_process_that_renamed_it(app, db, client,
+                                                                       branded):
+    """The incident's face is a kept list (``portal.core.lists``): kept for
+    ``NOTICE_STAMP_SECONDS``, emptied when a transaction here writes the incident."""
+    incident, _person, plain = branded
+    app.config["NOTICE_STAMP_SECONDS"] = 600
+    verify(client, plain)
+    assert INSURER in header(client.get("/faq"))
+    incident.insurer_name = "Renamed Mutual"
+    db.session.commit()
+    page = header(client.get("/faq"))
+    assert "Renamed Mutual" in page and INSURER not in page
+
+
 def test_operator_name_shows_before_verification_when_set(app, client, branded):
     app.config["PORTAL_OPERATOR_NAME"] = "Portal Operator Ltd"
     for url in ("/", "/no-letter", "/faq"):
