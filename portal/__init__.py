@@ -17,6 +17,9 @@ def create_app(config: type | Mapping | None = None) -> Flask:
     environment through ``portal.config.load``.
     """
     app = Flask(__name__, instance_relative_config=False)
+    from portal.core.i18n import TranslatedEnvironment
+
+    app.jinja_environment = TranslatedEnvironment  # templates compiled per language (i18n)
     _configure(app, config)
     hops = int(app.config["PROXY_HOPS"])
     if hops:

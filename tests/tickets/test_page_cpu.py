@@ -331,9 +331,9 @@ def test_template_gettext_answers_what_jinja_s_newstyle_gettext_answers(app, lan
 
 
 def test_a_template_gettext_is_one_call(app, monkeypatch):
-    """Each ``_()`` in a template goes through Jinja's ``Context.call`` once (Jinja's own
-    ``_`` took three: the alias, newstyle ``gettext``, the catalog function), and one
-    without variables is not put through ``Markup``'s ``%``."""
+    """Each ``_()`` with variables in a template goes through Jinja's ``Context.call`` once
+    (Jinja's own ``_`` took three: the alias, newstyle ``gettext``, the catalog function);
+    one without variables costs no call at all (compiled in, below)."""
     from jinja2.runtime import Context
 
     with app.app_context(), app.test_request_context("/helpdesk/tickets/?lang=fr"):
@@ -341,8 +341,8 @@ def test_a_template_gettext_is_one_call(app, monkeypatch):
         counts = []
         for size in (1, 11):
             template = app.jinja_env.from_string(
-                "{% for n in range(size) %}{{ _('Tickets') }}{{ ngettext('%(num)d hour', "
-                "'%(num)d hours', n) }}{% endfor %}")
+                "{% for n in range(size) %}{{ _('Tickets') }}{{ _('Until %(when)s', when=n) }}"
+                "{{ ngettext('%(num)d hour', '%(num)d hours', n) }}{% endfor %}")
             calls = CallCounter(monkeypatch, Context, "call")
             formats = CallCounter(monkeypatch, Markup, "__mod__")
             template.render(size=size)
@@ -350,5 +350,75 @@ def test_a_template_gettext_is_one_call(app, monkeypatch):
             monkeypatch.undo()
     (calls1, formats1), (calls11, formats11) = counts
     assert (calls11 - calls1) / 10 == 2, counts
-    # Only ngettext formats (its %(num)d); a text without variables or "%" is not formatted.
-    assert (formats11 - formats1) / 10 == 1, counts
+    # Only the two with variables format; the literal one is not even called.
+    assert (formats11 - formats1) / 10 == 2, counts
+
+
+FOLDED_TEMPLATE = """\
+{{ _("Tickets") }}|{{ gettext("Overdue") }}|
+<p title="{{ _('Sign out') }}">{{ _("Search") ~ "!" }}</p>|
+{{ _("100%% sure") }}|{{ _("Until %(when)s", when=value) }}|{% trans %}Search{% endtrans %}|
+{% if value %}{{ _("Open") }}{% endif %}|{{ [_("Tickets"), _("People")]|join(", ") }}|
+{{ value ~ _("Overdue") }}|{{ _("Overdue")|upper }}|{{ {"a": _("Agent")}[value] if value == "a" }}
+{% autoescape false %}{{ _("Overdue") }}|{{ _("Tickets") ~ value }}{% endautoescape %}
+"""
+
+
+@pytest.mark.parametrize("lang", ["en", "es", "fr", "de"])
+def test_templates_compiled_with_their_texts_write_what_the_calls_write(app, monkeypatch, lang):
+    """A ``_("literal")`` is compiled into the template as its translation, which writes
+    exactly what the call writes: marked safe where autoescaping (and so not escaped
+    again), a plain text in expressions, with autoescape on and off."""
+    from jinja2.runtime import Context
+
+    from portal.core import i18n
+
+    with app.app_context(), app.test_request_context(f"/helpdesk/tickets/?lang={lang}"):
+        app.preprocess_request()
+        for autoescape in (True, False):
+            app.jinja_env.autoescape = autoescape
+            try:
+                folded = app.jinja_env.from_string(FOLDED_TEMPLATE)
+                with monkeypatch.context() as patch:
+                    patch.setattr(i18n, "TRANSLATED_NAMES", frozenset())
+                    called = app.jinja_env.from_string(FOLDED_TEMPLATE)
+                for value in (HOSTILE, Markup("<i>safe</i>"), "a", 0):
+                    assert folded.render(value=value) == called.render(value=value), (
+                        autoescape, value)
+                with monkeypatch.context() as patch:
+                    calls = CallCounter(patch, Context, "call")
+                    folded.render(value="")
+                    # Only "100%% sure" (formatted: "%%" is "%") and "Until %(when)s".
+                    assert calls.calls == 2
+            finally:
+                app.jinja_env.autoescape = True
+        if lang == "de":
+            assert "ÜBERFÄLLIG" in folded.render(value=1)
+
+
+def test_each_language_has_its_own_compiled_template(app, tmp_path):
+    """The template cache keys by language: a page in German after one in English (and
+    back) is in its own language, and each language's template is compiled once; so does
+    a bytecode cache (a template loaded again from it is still in its own language)."""
+    from flask import render_template
+    from jinja2 import FileSystemBytecodeCache
+
+    app.jinja_env.bytecode_cache = FileSystemBytecodeCache(str(tmp_path))
+    app.jinja_env.cache.clear()
+
+    def render(lang):
+        with app.app_context(), app.test_request_context(f"/helpdesk/tickets/?lang={lang}"):
+            app.preprocess_request()
+            return render_template("errors/error.html", code=404, title="t", message="m")
+
+    pages = {lang: render(lang) for lang in ("en", "de", "es", "fr")}
+    assert len(set(pages.values())) == 4
+    cached = len(app.jinja_env.cache)
+    for lang in ("de", "en", "fr", "es", "de"):
+        assert render(lang) == pages[lang]
+    assert len(app.jinja_env.cache) == cached
+    app.jinja_env.cache.clear()  # now loaded from the bytecode cache
+    for lang in ("de", "en", "fr", "es"):
+        assert render(lang) == pages[lang]
+    assert len(list(tmp_path.iterdir())) == cached
+    assert app.jinja_env.cache.capacity >= 4 * 200  # every template in every language
