@@ -23,7 +23,7 @@ from flask.templating import Environment
 from flask_babel import get_locale, get_translations
 from flask_babel import gettext as babel_gettext
 from flask_babel.speaklater import LazyString
-from jinja2 import BytecodeCache, nodes, pass_eval_context
+from jinja2 import BytecodeCache, Template, nodes, pass_eval_context
 from jinja2.visitor import NodeTransformer
 from markupsafe import Markup
 
@@ -258,13 +258,25 @@ def format_when(value: datetime | date | None, format: str = "medium",
 
 def format_minute(value: datetime | None) -> str:
     """A time to the minute in the reader's zone, ordered as their language writes a date:
-    "21 Nov 2026, 14:05 (PST)", "21. Nov. 2026, 14:05 (PST)", "21 nov. 2026, 14:05 (PST)"."""
-    locale = Locale.parse(_locale())
-    if locale.language == "en":
-        pattern = "d MMM y, HH:mm"
-    else:
-        pattern = f"{locale.datetime_skeletons['yMMMd'].pattern}, HH:mm"
-    return format_when(value, pattern)
+    "21 Nov 2026, 14:05 (PST)", "21. Nov. 2026, 14:05 (PST)", "21 nov. 2026, 14:05 (PST)".
+
+    What ``format_when`` writes with the pattern "<the language's day>, HH:mm": the day
+    (Babel's part of the work) is kept per language and date, the hour and minute are
+    written here (two ASCII digits each, as Babel writes them in every language offered).
+    """
+    if not isinstance(value, datetime):
+        return format_when(value, _minute_pattern(Locale.parse(_locale())))
+    where = zone(display_zone_name())
+    moment = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(where)
+    day, locale = moment.date(), _locale()
+    text = kept_in(_catalog(), ("minute-day", str(locale), day), lambda: babel_dates.format_date(
+        day, _minute_pattern(Locale.parse(locale), date_only=True), locale=locale))
+    return f"{text}, {moment.hour:02d}:{moment.minute:02d} ({zone_abbreviation(moment)})"
+
+
+def _minute_pattern(locale: Locale, *, date_only: bool = False) -> str:
+    day = "d MMM y" if locale.language == "en" else locale.datetime_skeletons["yMMMd"].pattern
+    return day if date_only else f"{day}, HH:mm"
 
 
 def _datetime_filter(value, format: str = "medium", zone: str | None = None) -> str:
@@ -340,8 +352,22 @@ class _Translate(NodeTransformer):
         return node
 
 
+class _Template(Template):
+    def _get_default_module(self, ctx=None):
+        # Jinja's own, but for one line: its ``set - KeysView`` tested each of the context's
+        # hundred-odd global names through three Python calls, on every ``{% import %}``
+        # (a ticket page: a fortieth of its calls). ``set.difference`` gives the same names.
+        if ctx is not None:
+            keys = ctx.globals_keys.difference(self.globals)
+            if keys:
+                return self.make_module({k: ctx.parent[k] for k in keys})
+        return super()._get_default_module()
+
+
 class TranslatedEnvironment(Environment):
     """Flask's template environment, compiling each template once per language (above)."""
+
+    template_class = _Template
 
     def __init__(self, app, **options):
         options.setdefault("cache_size", TEMPLATE_CACHE_SIZE)
@@ -402,9 +428,15 @@ class _PerLanguageBytecode(BytecodeCache):
 
 def _template_language() -> str | None:
     """The language templates are compiled for now (None outside an application)."""
-    if not has_app_context():
+    app_context = _cv_app.get(None)
+    if app_context is None:
         return None
-    locale = get_locale()
+    # The request's locale as ``_catalog`` reads it (Flask-Babel's ``get_locale`` takes a
+    # score of calls to answer the same, and each page loads several templates).
+    state = app_context.g.__dict__.get("_flask_babel")
+    locale = None if state is None else state.__dict__.get("babel_locale")
+    if locale is None:
+        locale = get_locale()
     return str(locale) if locale is not None else None
 
 

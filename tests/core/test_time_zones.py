@@ -258,3 +258,31 @@ def test_a_ticket_page_shows_times_in_its_incidents_zone(db, client, make_staff,
     login(make_staff("agent"))
     page = client.get(f"/helpdesk/tickets/{ticket.id}").text
     assert "(PST)" in page and "(UTC)" not in page
+
+
+@pytest.mark.parametrize("zone_name", ["UTC", "Europe/Berlin", "America/Los_Angeles",
+                                       "Asia/Kolkata", "America/Sao_Paulo"])
+def test_a_time_to_the_minute_is_what_babel_writes_for_the_whole_pattern(app, zone_name):
+    """``format_minute`` keeps each day's text per language and writes the hour and minute
+    itself: the same text as Babel formatting the whole "<day>, HH:mm" pattern, across
+    days and daylight-saving changes, aware or naive (UTC), made and then kept."""
+    from babel import Locale
+    from flask import g
+
+    from portal.core.i18n import format_minute
+
+    with app.test_request_context():
+        g.staff_time_zone = zone_name
+        for language in ("en", "de", "fr", "es"):
+            with force_locale(language):
+                skeleton = Locale.parse(language).datetime_skeletons["yMMMd"].pattern
+                pattern = "d MMM y, HH:mm" if language == "en" else f"{skeleton}, HH:mm"
+                for start in (datetime(2026, 3, 28, 12, tzinfo=UTC),
+                              datetime(2026, 10, 31, 12, tzinfo=UTC)):
+                    for _round in range(2):
+                        for step in range(0, 48 * 60, 37):
+                            moment = start + timedelta(minutes=step, seconds=step % 60)
+                            assert format_minute(moment) == format_when(moment, pattern)
+                            naive = moment.replace(tzinfo=None)
+                            assert format_minute(naive) == format_when(naive, pattern)
+                assert format_minute(None) == "" and format_minute("") == ""
