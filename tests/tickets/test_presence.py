@@ -54,27 +54,28 @@ def test_presence_in_redis_expires_on_its_own(redis_app, redis, make_staff, make
         key = f"{redis_app.config['PORTAL_RQ_QUEUE']}:presence:ticket:{ticket.id}"
         assert 0 < redis.ttl(key) <= presence.window() + 5
         assert db.session.query(TicketViewer).count() == 0  # Redis only
-        # A visit (the ticket page's arrival and its list of the others) is one round trip;
-        # the names come from the kept list of active staff.
-        from redis.client import Pipeline, Redis
+        # A visit (the ticket page's arrival and its list of the others) is one command,
+        # a script (loaded once); the names come from the kept list of active staff.
+        from redis.client import Redis
 
         trips = []
-        originals = Redis.execute_command, Pipeline.execute
+        original = Redis.execute_command
 
         def command(self, *args, **options):
             trips.append(args[0])
-            return originals[0](self, *args, **options)
+            return original(self, *args, **options)
 
-        def pipeline(self, *args, **options):
-            trips.append("pipeline")
-            return originals[1](self, *args, **options)
-
-        Redis.execute_command, Pipeline.execute = command, pipeline
+        Redis.execute_command = command
         try:
+            presence.visit(ticket.id, 1)  # the script loaded, if it was not
+            trips.clear()
             arrived, others = presence.visit(ticket.id, make_staff("agent", name="Eve").id)
         finally:
-            Redis.execute_command, Pipeline.execute = originals
-        assert trips == ["pipeline"] and arrived is True
+            Redis.execute_command = original
+        assert trips == ["EVALSHA"] and arrived is True and others == ["Ann"]  # staff 1
+        # Redis restarted (its scripts gone): the script is loaded again, nothing is lost.
+        redis.script_flush()
+        assert presence.visit(ticket.id, 1, names=True)[0] is False
         redis.delete(key)
 
 
