@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 
+from portal.core.i18n import resolved
+
 CATEGORY_KEYS = (
     "national_id",
     "payment_card",
@@ -163,7 +165,7 @@ def is_category(key: str) -> bool:
 def category_name(key: str) -> str:
     """The category's name in the active language (the key itself if unknown)."""
     entry = CATALOG.get(key)
-    return str(entry["name"]) if entry else key
+    return resolved(entry["name"]) if entry else key
 
 
 def category_advice(key: str) -> list[str]:
