@@ -2,7 +2,7 @@
 
     /work/venv/bin/python bench/helpdesk_profile.py STATE.json [--pages 200]
         [--kind ticket|queue|filter|search|all] [--calls] [--profile out.prof] [--top 40]
-        [--save DIR]
+        [--save DIR] [--tree DEPTH]
 
 ``STATE.json`` is what ``bench/helpdesk.py --keep`` wrote. The app is built as the
 benchmark's gunicorn builds it (``PORTAL_ENV=production``, same keys, Redis), an agent
@@ -13,7 +13,10 @@ how many of the pages set a cookie.
 On a shared machine CPU time still grows with the load (caches, a busy host), so
 ``--calls`` adds the number of Python function calls per page, which the load does
 not change at all. ``--profile`` writes a cProfile (CPU time) of the chosen kinds
-and prints the top functions; ``--save DIR`` writes each kind's first page.
+and prints the top functions; ``--save DIR`` writes each kind's first page;
+``--tree DEPTH`` prints where the calls are: Python calls per page counted under
+each path of functions below Flask's ``wsgi_app``, DEPTH levels deep, the paths with
+at least 1 % of them.
 
 A measurement aid for docs/benchmarks.md (helpdesk): never run in CI.
 """
@@ -31,6 +34,7 @@ import re
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from urllib.parse import quote
 
@@ -78,6 +82,42 @@ def backend_cpu(database: str) -> float:
     return bench_helpdesk.backend_cpu_seconds(database)
 
 
+def print_call_tree(run, pages: int, depth: int) -> None:
+    """Python calls (and calls into C) per page under each path below ``wsgi_app``."""
+    counts: Counter = Counter()
+
+    def label(code) -> str:
+        return f"{code.co_name} ({code.co_filename.rsplit('/', 2)[-2:][-1]}:{code.co_firstlineno})"
+
+    def hook(frame, event, arg):
+        if event not in ("call", "c_call"):
+            return
+        chain, f = [], frame
+        while f is not None and f.f_code.co_name != "wsgi_app":
+            chain.append(f.f_code)
+            f = f.f_back
+        if f is None:
+            return
+        chain.reverse()
+        path = tuple(label(code) for code in chain[:depth])
+        if event == "c_call" and len(path) < depth:
+            path += (getattr(arg, "__qualname__", str(arg)),)
+        counts[()] += 1
+        for end in range(1, len(path) + 1):
+            counts[path[:end]] += 1
+
+    sys.setprofile(hook)
+    try:
+        run()
+    finally:
+        sys.setprofile(None)
+    total = counts[()]
+    print(f"    {total // pages:,} calls a page below wsgi_app")
+    for path, n in sorted(counts.items()):
+        if path and n >= total * float(os.environ.get('TREE_MIN', '0.01')):
+            print(f"    {n // pages:7,} {'  ' * (len(path) - 1)}{path[-1]}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("state", type=Path)
@@ -92,6 +132,8 @@ def main() -> int:
                              "a figure the machine's load does not change")
     parser.add_argument("--save", type=Path, help="write each kind's first page here")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/12")
+    parser.add_argument("--tree", type=int, default=0, metavar="DEPTH",
+                        help="print Python calls per page by path below wsgi_app (20 pages)")
     args = parser.parse_args()
     state = json.loads(args.state.read_text())
     name = state["name"]
@@ -155,6 +197,9 @@ def main() -> int:
             total = sum(nc for _cc, nc, _tt, _ct, _callers in
                         pstats.Stats(counter).stats.values())
             calls = f", {total // 20:,} Python calls/page"
+        if args.tree:
+            print_call_tree(lambda some=urls[:20]: [client.get(url, **https) for url in some],
+                            20, args.tree)
         app_ms, db_ms = 1000 * app_s / args.pages, 1000 * db_s / args.pages
         print(f"  {kind:8} app {app_ms:6.2f} ms  db {db_ms:5.2f} ms  total "
               f"{app_ms + db_ms:6.2f} ms CPU/page  (wall {wall_ms:6.2f} ms, "
