@@ -270,6 +270,14 @@ def _reveal_form(field_labels: dict[str, str]) -> RevealForm:
     return form
 
 
+def _assign_form(active_staff, assignee_id: int | None) -> AssignForm:
+    form = AssignForm(formdata=None)
+    form.assignee.choices = choices([("", _("Nobody"))] + [
+        (str(staff_id), name) for staff_id, name in active_staff])
+    form.assignee.data = str(assignee_id or "")
+    return form
+
+
 def _status_form(status: str) -> StatusForm:
     form = StatusForm(formdata=None)
     form.status.choices = _status_choices(TICKET_STATUSES)
@@ -292,12 +300,10 @@ def _show(ticket: Ticket, *, reply_form: ReplyForm | None = None, revealed=None,
     # Written from cached parts on most views: built only when a part is rendered.
     reveal_form = LazyForm(RevealForm, lambda: _reveal_form(field_labels))
     status_form = LazyForm(StatusForm, lambda: _status_form(ticket.status))
-    assign_form = AssignForm(formdata=None)
-    active_staff = agents()
-    assign_form.assignee.choices = choices([("", _("Nobody"))] + [
-        (str(staff_id), name) for staff_id, name in active_staff])
-    assign_form.assignee.data = str(ticket.assignee_id or "")
+    active_staff = tuple(agents())
+    assign_form = LazyForm(AssignForm, lambda: _assign_form(active_staff, ticket.assignee_id))
     chosen = form.answer_version_id.data
+    chosen_answer = int(chosen) if chosen and str(chosen).isdigit() else None
     return render_template(
         "tickets/show.html", ticket=ticket, person=context.person, incident=context.incident,
         categories=[category_name(key) for key in context.categories],
@@ -308,10 +314,10 @@ def _show(ticket: Ticket, *, reply_form: ReplyForm | None = None, revealed=None,
         masked=masked(context.person) if context.person else {},
         revealed=revealed or {}, field_labels=field_labels, reason_labels=REASON_LABELS,
         reply_form=form, compose_problem=problem, answers=answers, aq=aq,
-        chosen_answer=int(chosen) if chosen and str(chosen).isdigit() else None,
+        chosen_answer=chosen_answer, answers_key=(tuple(answers), chosen_answer),
         note_form=LazyForm(NoteForm, lambda: NoteForm(formdata=None)),
         reveal_form=reveal_form, status_form=status_form,
-        assign_form=assign_form,
+        assign_form=assign_form, assign_key=(ticket.assignee_id, active_staff),
         others=presence.others(ticket.id, current_user.id) if others is None else others,
         stale=stale or [],
         presence_every=max(5, presence.window() // 2),

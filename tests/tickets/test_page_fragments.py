@@ -51,10 +51,10 @@ def test_a_second_view_renders_only_the_assignee_field(app, client, agent, ticke
     first, fields1, labels1, forms1 = _fields_rendered(client, monkeypatch, url)
     second, fields2, labels2, forms2 = _fields_rendered(client, monkeypatch, url)
     assert (fields1, labels1) == (7, 7)  # assignee, status, reply body and status, note, reveal ×2
-    assert (fields2, labels2) == (1, 1), "a cached field was rendered again"
-    # The note, reveal and status forms are built only to render their cached parts
-    # (helpdesk.tickets.forms.LazyForm): a second view builds the reply and assign forms.
-    assert (forms1, forms2) == (5, 2)
+    assert (fields2, labels2) == (0, 0), "a cached field was rendered again"
+    # The note, reveal, status and assign forms are built only to render their cached parts
+    # (helpdesk.tickets.forms.LazyForm): a second view builds the reply form only.
+    assert (forms1, forms2) == (5, 1)
     assert _without_tokens(second) == _without_tokens(first)
 
 
@@ -77,6 +77,53 @@ def test_cached_parts_follow_the_language_and_the_status(app, db, client, agent,
                         client.get(url).text, re.S).group(0)
     assert 'selected value="pending_customer"' in changed
     assert f'selected value="{before}"' not in changed
+
+
+def test_the_assign_list_follows_the_assignee_and_the_active_staff(app, db, client, agent,
+                                                                    ticket, make_staff):
+    url = f"{BASE}/{ticket.id}"
+
+    def assign_list():
+        page = client.get(url).text
+        return re.search(r'<select class="inline-select" id="assignee".*?</select>', page,
+                         re.S).group(0)
+
+    first = assign_list()
+    assert 'selected value="">' in first and "Pat Newcomer" not in first
+    # A new agent (a write to the staff table empties this process's list at once).
+    newcomer = make_staff("agent", name="Pat Newcomer")
+    db.session.commit()
+    listed = assign_list()
+    assert f'value="{newcomer.id}">Pat Newcomer</option>' in listed
+    token = csrf_token(client, url)
+    assert client.post(f"{url}/assign", data={"csrf_token": token,
+                                              "assignee": str(newcomer.id)}).status_code == 302
+    chosen = assign_list()
+    assert f'selected value="{newcomer.id}">Pat Newcomer' in chosen
+    assert 'selected value="">' not in chosen
+
+
+def test_the_answer_list_follows_the_answers_listed_and_the_one_chosen(app, db, client, agent,
+                                                                       ticket, make_answers):
+    url = f"{BASE}/{ticket.id}"
+
+    def options(query=""):
+        page = client.get(url + query).text
+        return re.search(r'<select id="use".*?</select>', page, re.S).group(0)
+
+    made = make_answers()
+    what, monitoring = made["what-happened", "en"], made["monitoring", "en"]
+    listed = options()
+    assert "What happened" in listed and "Credit monitoring" in listed
+    assert " selected" not in listed
+    chosen = options(f"?use={monitoring.id}")
+    assert f'value="{monitoring.id}" selected>' in chosen
+    assert f'value="{what.id}" selected' not in chosen
+    assert " selected" not in options()  # the plain list again, not the chosen one
+    searched = options("?aq=monitor")
+    assert "Credit monitoring" in searched and "What happened" not in searched
+    make_answers({"new-one": ("notice", {"en": ("A new answer", "Hello.")})})
+    assert "A new answer" in options()  # a new approved answer empties the kept list
 
 
 def test_a_reply_with_an_error_or_a_text_is_not_taken_from_the_cache(app, client, agent, ticket):
