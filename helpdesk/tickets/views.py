@@ -220,10 +220,13 @@ def queue():
                       limit=int(current_app.config["TICKET_QUEUE_PAGE_SIZE"]),
                       within=access.visible_incident_ids(current_user))
     problems = [str(FILTER_LABELS[name]) for name in filters.problems]
+    languages, active_staff = tuple(_languages()), tuple(agents())
     html = render_template(
         "tickets/queue.html", page=page, filters=filters, now=now, problems=problems,
-        statuses=TICKET_STATUSES, channels=TICKET_CHANNELS, languages=_languages(),
-        language_names=LANGUAGE_NAMES, sla_labels=SLA_LABELS, agents=agents(),
+        statuses=TICKET_STATUSES, channels=TICKET_CHANNELS, languages=languages,
+        language_names=LANGUAGE_NAMES, sla_labels=SLA_LABELS, agents=active_staff,
+        filter_key=(filters.status, filters.assignee, filters.sla, filters.channel,
+                    filters.language, active_staff, languages),
     )
     if filters.q:
         # Never what was typed: how many tickets it found, as for the people look-up.

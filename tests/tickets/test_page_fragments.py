@@ -182,3 +182,23 @@ def test_a_key_of_none_renders_every_time_and_the_store_is_bounded(app, monkeypa
             template.render(key=key, counter=counter)
         assert len(app.extensions["portal_fragments"]) <= 3
         assert ("fr", "a") not in app.extensions["portal_fragments"]  # emptied when full
+
+
+def test_the_queue_filters_follow_the_filters_chosen_and_the_active_staff(app, db, client,
+                                                                          agent, ticket,
+                                                                          make_staff):
+    def selects(query=""):
+        page = client.get(f"{BASE}/{query}").text
+        return re.search(r'<div class="field-grid">.*?</details>', page, re.S).group(0)
+
+    plain = selects()
+    assert plain.count(" selected") == 1  # "Needs work", the default status
+    chosen = selects("?status=open&assignee=me&sla=breached&channel=phone&language=de")
+    for value in ("open", "me", "breached", "phone", "de"):
+        assert f'value="{value}" selected>' in chosen
+    assert selects() == plain
+    newcomer = make_staff("agent", name="Pat Newcomer")
+    db.session.commit()
+    assert f'value="{newcomer.id}">Pat Newcomer</option>' in selects()
+    assert f'value="{newcomer.id}" selected>Pat Newcomer' in selects(
+        f"?assignee={newcomer.id}")
