@@ -223,6 +223,19 @@ def _conditions(filters: QueueFilters, staff_id: int, now: datetime, day_end: da
     return where
 
 
+# The columns, joins and order of every queue page, built once (building them cost about
+# 400 Python calls a page); each page adds its conditions and limit to a copy.
+_QUEUE = (
+    select(Ticket.id, Ticket.topic, Ticket.status, Ticket.channel, Ticket.language,
+           Ticket.next_due_at, Ticket.created_at, Ticket.last_customer_message_at,
+           Incident.reference, Ticket.assignee_id, StaffUser.name, Person.external_ref)
+    .outerjoin(Incident, Incident.id == Ticket.incident_id)
+    .outerjoin(StaffUser, StaffUser.id == Ticket.assignee_id)
+    .outerjoin(Person, Person.id == Ticket.person_id)
+    .order_by(Ticket.next_due_at, Ticket.id)
+)
+
+
 def queue_page(filters: QueueFilters, *, staff_id: int, now: datetime, day_end: datetime,
                topic_keys: set[str] = frozenset(), limit: int = 50,
                within: list[int] | None = None) -> QueuePage:
@@ -239,17 +252,7 @@ def queue_page(filters: QueueFilters, *, staff_id: int, now: datetime, day_end: 
     if cursor is not None:
         where.append(tuple_(Ticket.next_due_at, Ticket.id)
                      > tuple_(literal(cursor[0], UTCDateTime()), literal(cursor[1])))
-    query = (
-        select(Ticket.id, Ticket.topic, Ticket.status, Ticket.channel, Ticket.language,
-               Ticket.next_due_at, Ticket.created_at, Ticket.last_customer_message_at,
-               Incident.reference, Ticket.assignee_id, StaffUser.name, Person.external_ref)
-        .outerjoin(Incident, Incident.id == Ticket.incident_id)
-        .outerjoin(StaffUser, StaffUser.id == Ticket.assignee_id)
-        .outerjoin(Person, Person.id == Ticket.person_id)
-        .where(*where)
-        .order_by(Ticket.next_due_at, Ticket.id)
-        .limit(limit + 1)
-    )
+    query = _QUEUE.where(*where).limit(limit + 1)
     rows = [QueueRow(*row) for row in db.session.execute(query).all()]
     more = len(rows) > limit
     rows = rows[:limit]

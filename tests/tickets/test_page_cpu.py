@@ -442,3 +442,18 @@ def test_an_import_in_a_template_costs_a_few_calls(app):
         counter.disable()
     calls = sum(nc for _cc, nc, _tt, _ct, _callers in pstats.Stats(counter).stats.values())
     assert text == "True" and calls < 300, calls  # Jinja's own: 515 here
+
+
+def test_a_queue_page_builds_no_select_of_its_own(db, make_ticket, monkeypatch):
+    """The queue's columns, joins and order are built once (``portal.tickets.queue._QUEUE``):
+    a page only adds its conditions (building the whole statement cost ~400 calls)."""
+    from sqlalchemy.sql.selectable import Select
+
+    from portal.tickets.queue import queue_page
+
+    ticket_id = make_ticket().id
+    now = utcnow()
+    built = CallCounter(monkeypatch, Select, "__init__")
+    page = queue_page(QueueFilters(), staff_id=1, now=now, day_end=now + timedelta(days=1))
+    assert built.calls == 0
+    assert [row.id for row in page.rows] == [ticket_id]
