@@ -2,7 +2,7 @@
 
     /work/venv/bin/python bench/helpdesk_profile.py STATE.json [--pages 200]
         [--kind ticket|queue|filter|search|all] [--calls] [--profile out.prof] [--top 40]
-        [--save DIR] [--tree DEPTH]
+        [--save DIR] [--tree DEPTH [--tree-min PERCENT]]
 
 ``STATE.json`` is what ``bench/helpdesk.py --keep`` wrote. The app is built as the
 benchmark's gunicorn builds it (``PORTAL_ENV=production``, same keys, Redis), an agent
@@ -16,7 +16,7 @@ not change at all. ``--profile`` writes a cProfile (CPU time) of the chosen kind
 and prints the top functions; ``--save DIR`` writes each kind's first page;
 ``--tree DEPTH`` prints where the calls are: Python calls per page counted under
 each path of functions below Flask's ``wsgi_app``, DEPTH levels deep, the paths with
-at least 1 % of them.
+at least ``--tree-min`` per cent of them (1).
 
 A measurement aid for docs/benchmarks.md (helpdesk): never run in CI.
 """
@@ -82,7 +82,7 @@ def backend_cpu(database: str) -> float:
     return bench_helpdesk.backend_cpu_seconds(database)
 
 
-def print_call_tree(run, pages: int, depth: int) -> None:
+def print_call_tree(run, pages: int, depth: int, share: float = 0.01) -> None:
     """Python calls (and calls into C) per page under each path below ``wsgi_app``."""
     counts: Counter = Counter()
 
@@ -114,7 +114,7 @@ def print_call_tree(run, pages: int, depth: int) -> None:
     total = counts[()]
     print(f"    {total // pages:,} calls a page below wsgi_app")
     for path, n in sorted(counts.items()):
-        if path and n >= total * float(os.environ.get('TREE_MIN', '0.01')):
+        if path and n >= total * share:
             print(f"    {n // pages:7,} {'  ' * (len(path) - 1)}{path[-1]}")
 
 
@@ -134,6 +134,8 @@ def main() -> int:
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/12")
     parser.add_argument("--tree", type=int, default=0, metavar="DEPTH",
                         help="print Python calls per page by path below wsgi_app (20 pages)")
+    parser.add_argument("--tree-min", type=float, default=1.0, metavar="PERCENT",
+                        help="--tree prints the paths with at least this share of the calls")
     args = parser.parse_args()
     state = json.loads(args.state.read_text())
     name = state["name"]
@@ -199,7 +201,7 @@ def main() -> int:
             calls = f", {total // 20:,} Python calls/page"
         if args.tree:
             print_call_tree(lambda some=urls[:20]: [client.get(url, **https) for url in some],
-                            20, args.tree)
+                            20, args.tree, args.tree_min / 100)
         app_ms, db_ms = 1000 * app_s / args.pages, 1000 * db_s / args.pages
         print(f"  {kind:8} app {app_ms:6.2f} ms  db {db_ms:5.2f} ms  total "
               f"{app_ms + db_ms:6.2f} ms CPU/page  (wall {wall_ms:6.2f} ms, "
