@@ -56,22 +56,23 @@ def queue_rows(rows: list[QueueRow], text: RowText, *, now: datetime, due_phrase
                language_names: dict) -> Markup:
     """The ``<tr>`` of each row. ``due_phrase(due, now)`` words the time left or late."""
     t = text
+    E = _ESCAPES  # noqa: N806 - each value escaped inline, as ``_e`` does (a call less each)
     overdue_class = ' class="queue-overdue"'
     out = []
     for row in rows:
         due = row.due
         late = due is not None and due < now
-        reference = (f' <span class="muted">{_e(row.incident_reference)}</span>'
+        reference = (f' <span class="muted">{str(row.incident_reference).translate(E)}</span>'
                      if row.incident_reference else "")
         if due is None:
             due_cell = f'<span class="muted">{t.no_clock}</span>'
         elif late:
             due_cell = (f'<span class="badge badge-overdue">{t.overdue}</span> '
-                        f"{_e(due_phrase(due, now))}")
+                        f"{str(due_phrase(due, now)).translate(E)}")
         else:
-            due_cell = _e(due_phrase(due, now))
+            due_cell = str(due_phrase(due, now)).translate(E)
         if row.assignee_name:
-            assigned = _e(row.assignee_name)
+            assigned = str(row.assignee_name).translate(E)
         else:
             assigned = (
                 f'<form method="post" action="{t.base}{row.id}/take" class="inline-form">'
@@ -81,15 +82,16 @@ def queue_rows(rows: list[QueueRow], text: RowText, *, now: datetime, due_phrase
         out.append(
             f'<tr{overdue_class if late else ""}>'
             f'<td data-label="{t.ticket}"><a href="{t.base}{row.id}">#{row.id}</a>{reference}</td>'
-            f'<td data-label="{t.topic}">{_e(topic_labels.get(row.topic) or row.topic)}</td>'
+            f'<td data-label="{t.topic}">'
+            f"{str(topic_labels.get(row.topic) or row.topic).translate(E)}</td>"
             f'<td data-label="{t.status}">'
-            f"{_e(status_labels.get(row.status) or row.status)}</td>"
+            f"{str(status_labels.get(row.status) or row.status).translate(E)}</td>"
             f'<td data-label="{t.due}">{due_cell}</td>'
-            f'<td data-label="{t.customer}">{_e(row.person_reference or "")} '
+            f'<td data-label="{t.customer}">{str(row.person_reference or "").translate(E)} '
             f'<span class="muted">'
-            f"{_e(language_names.get(row.language) or row.language)}</span></td>"
+            f"{str(language_names.get(row.language) or row.language).translate(E)}</span></td>"
             f'<td data-label="{t.assigned}">{assigned}</td>'
             f'<td data-label="{t.channel}">'
-            f"{_e(channel_labels.get(row.channel) or row.channel)}</td></tr>\n")
+            f"{str(channel_labels.get(row.channel) or row.channel).translate(E)}</td></tr>\n")
     # Every value from a row escaped above; the shared text escaped by RowText.escaped.
     return Markup("".join(out))  # noqa: S704
