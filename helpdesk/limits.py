@@ -8,7 +8,7 @@ centre shares one), under ``STAFF_LOOKUP_RATE_LIMIT``.
 
 from __future__ import annotations
 
-from flask import current_app
+from flask import current_app, request
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
 
@@ -25,6 +25,14 @@ def _staff_key() -> str:
     return get_remote_address()
 
 
+def _looks_nothing_up() -> bool:
+    """A request these routes answer without a look-up: a page without ``?q=`` (the queue
+    browsed by its filters, the empty search form). A posted form always counts, and so
+    does a search by address: ``?q=`` works too (for links), and a budget only for posted
+    searches would let a script walk the people of an incident through the address."""
+    return request.method != "POST" and not request.args.get("q", "").strip()
+
+
 # One budget per staff member shared by every look-up route.
 lookup_limit = limiter.shared_limit(_limit, scope="staff-lookup", key_func=_staff_key,
-                                    methods=["POST"])
+                                    exempt_when=_looks_nothing_up)
