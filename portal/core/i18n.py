@@ -93,6 +93,15 @@ def current_language() -> str:
     return locale.language if locale else "en"
 
 
+def _babel_state() -> dict | None:
+    """The attributes of Flask-Babel's per-context state (its chosen locale, its catalog, and
+    ours), read through the application context's variable, not the ``g`` proxy; None
+    outside an application or before Flask-Babel made it."""
+    app_context = _cv_app.get(None)
+    state = None if app_context is None else app_context.g.__dict__.get("_flask_babel")
+    return None if state is None else state.__dict__
+
+
 def _catalog():
     """The active locale's catalog, looked up once per locale per request.
 
@@ -103,19 +112,18 @@ def _catalog():
     the ``g`` proxy: the queue page asks a few hundred times, and the proxy's lookups
     were most of the cost.
     """
-    app_context = _cv_app.get(None)
-    if app_context is None:
+    if _cv_app.get(None) is None:
         return get_translations()
-    state = app_context.g.__dict__.get("_flask_babel")
+    state = _babel_state()
     if state is not None:
-        cached = state.__dict__.get("portal_catalog")
-        if cached is not None and cached[0] is state.__dict__.get("babel_locale"):
+        cached = state.get("portal_catalog")
+        if cached is not None and cached[0] is state.get("babel_locale"):
             return cached[1]
     translations = get_translations()
-    state = app_context.g.__dict__.get("_flask_babel")
-    locale = getattr(state, "babel_locale", None)
+    state = _babel_state()
+    locale = None if state is None else state.get("babel_locale")
     if locale is not None:
-        state.portal_catalog = (locale, translations)
+        state["portal_catalog"] = (locale, translations)
     return translations
 
 
@@ -237,9 +245,8 @@ def zone_abbreviation(moment: datetime) -> str:
 def _active_locale():
     """What Flask-Babel's ``get_locale`` answers, read where it keeps it once chosen (as
     ``_catalog`` does): ``get_locale`` takes about fifteen calls to answer the same."""
-    app_context = _cv_app.get(None)
-    state = None if app_context is None else app_context.g.__dict__.get("_flask_babel")
-    locale = None if state is None else state.__dict__.get("babel_locale")
+    state = _babel_state()
+    locale = None if state is None else state.get("babel_locale")
     return locale if locale is not None else get_locale()
 
 
