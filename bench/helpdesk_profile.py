@@ -2,7 +2,7 @@
 
     /work/venv/bin/python bench/helpdesk_profile.py STATE.json [--pages 200]
         [--kind ticket|queue|filter|search|all] [--calls] [--profile out.prof] [--top 40]
-        [--save DIR] [--tree DEPTH [--tree-min PERCENT]]
+        [--save DIR] [--tree DEPTH [--tree-min PERCENT]] [--statements]
 
 ``STATE.json`` is what ``bench/helpdesk.py --keep`` wrote. The app is built as the
 benchmark's gunicorn builds it (``PORTAL_ENV=production``, same keys, Redis), an agent
@@ -16,7 +16,8 @@ not change at all. ``--profile`` writes a cProfile (CPU time) of the chosen kind
 and prints the top functions; ``--save DIR`` writes each kind's first page;
 ``--tree DEPTH`` prints where the calls are: Python calls per page counted under
 each path of functions below Flask's ``wsgi_app``, DEPTH levels deep, the paths with
-at least ``--tree-min`` per cent of them (1).
+at least ``--tree-min`` per cent of them (1); ``--statements`` counts the SQL statements a
+page (also exact) and prints one page's.
 
 A measurement aid for docs/benchmarks.md (helpdesk): never run in CI.
 """
@@ -82,6 +83,29 @@ def backend_cpu(database: str) -> float:
     return bench_helpdesk.backend_cpu_seconds(database)
 
 
+def print_statements(app, run, pages: int) -> None:
+    """SQL statements a page (a figure the load does not change), and one page's."""
+    from sqlalchemy import event
+
+    from portal.extensions import db
+
+    seen: list[str] = []
+
+    def note(_conn, _cursor, statement, _params, _context, _many):
+        seen.append(" ".join(statement.split()))
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        run()
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    print(f"    {len(seen) / pages:.1f} statements a page; the last page's:")
+    for statement in seen[-round(len(seen) / pages):]:
+        print(f"      {statement[:160]}")
+
+
 def print_call_tree(run, pages: int, depth: int, share: float = 0.01) -> None:
     """Python calls (and calls into C) per page under each path below ``wsgi_app``."""
     counts: Counter = Counter()
@@ -131,6 +155,8 @@ def main() -> int:
                         help="also count Python function calls per page (cProfile, 20 pages): "
                              "a figure the machine's load does not change")
     parser.add_argument("--save", type=Path, help="write each kind's first page here")
+    parser.add_argument("--statements", action="store_true",
+                        help="also count SQL statements per page, and print one page's")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/12")
     parser.add_argument("--tree", type=int, default=0, metavar="DEPTH",
                         help="print Python calls per page by path below wsgi_app (20 pages)")
@@ -200,6 +226,9 @@ def main() -> int:
             total = sum(nc for _cc, nc, _tt, _ct, _callers in
                         pstats.Stats(counter).stats.values())
             calls = f", {total // 20:,} Python calls/page"
+        if args.statements:
+            print_statements(app, lambda some=urls[:20]: [client.get(url, **https) for url in some],
+                             20)
         if args.tree:
             print_call_tree(lambda some=urls[:20]: [client.get(url, **https) for url in some],
                             20, args.tree, args.tree_min / 100)
