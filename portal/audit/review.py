@@ -8,8 +8,9 @@ index range scan however deep the reader goes. A view with a time window (``from
 
 Personal values never leave this module in clear except through ``reveal``, which
 logs who looked, at which row and why. A detail is shown in clear only when its
-key is in ``SAFE_KEYS`` (ids, counts, reasons from a fixed vocabulary); every
-other value, and the client address, is masked.
+key is in ``SAFE_KEYS`` (ids, counts, reasons from a fixed vocabulary) and the
+action does not take that key as typed text (``TYPED_DETAILS``); every other value,
+and the client address, is masked.
 """
 
 from __future__ import annotations
@@ -44,6 +45,15 @@ SAFE_KEYS = frozenset({
     "category", "author_id", "activation_code_id", "staff_id", "locked", "until",
     "interaction_id", "filters", "rows", "campaign_id", "ticket_id", "status", "count",
     "from_role", "to_role", "hours", "authority", "reference", "step", "kind", "incident",
+})
+
+# Safe keys that some actions fill with what a member of staff typed, which may name a
+# person ("caller Jane Doe, born ... asked"): masked on those actions, like any personal
+# value. Everywhere else their values come from a fixed vocabulary.
+TYPED_DETAILS = frozenset({
+    ("log.revealed", "reason"),
+    ("notice.checklist_overridden", "reason"),
+    ("substitute_notice.unpublished", "reason"),
 })
 
 
@@ -266,11 +276,11 @@ def _text(value) -> str:
     return "" if value is None else str(value)
 
 
-def masked_details(details: dict | None) -> list[Detail]:
+def masked_details(details: dict | None, action: str) -> list[Detail]:
     """A row's details in key order, personal (non-safe) values replaced by a mask."""
     shown = []
     for key in sorted(details or {}):
-        if key in SAFE_KEYS:
+        if key in SAFE_KEYS and (action, key) not in TYPED_DETAILS:
             shown.append(Detail(key, _text(details[key]), False))
         else:
             shown.append(Detail(key, MASK, True))
@@ -308,7 +318,8 @@ def present(rows: list[Interaction]) -> list[LogRow]:
                action=row.action, label=label_for(row.action),
                incident=incidents.get(row.incident_id), person_ref=people.get(row.person_id),
                person_id=row.person_id, ticket_id=row.ticket_id, campaign_id=row.campaign_id,
-               details=masked_details(row.details), redacted=row.redacted_at is not None)
+               details=masked_details(row.details, row.action),
+               redacted=row.redacted_at is not None)
         for row in rows
     ]
 
@@ -489,7 +500,7 @@ def csv_chunks(filters: LogFilter, batch: int = 5000) -> Iterator[str]:
             else:
                 actor = actor_type
             shown = "; ".join(f"{detail.key}={detail.value}"
-                              for detail in masked_details(details))
+                              for detail in masked_details(details, action))
             writer.writerow(safe_row((
                 row_id, at.astimezone(UTC).isoformat(timespec="seconds"), actor_type, actor,
                 action, label, incidents.get(incident_id), person_ref, ticket_id,

@@ -164,11 +164,12 @@ def test_log_page_names_details_in_the_reader_s_language(app):
     details = {"count": 3, "channel": "sms", "dry_run": True, "from": "en",
                "email": "someone@example.com"}
     with app.test_request_context(), force_locale("de"):
-        shown = {item.key: (item.label, item.shown) for item in masked_details(details)}
+        shown = {item.key: (item.label, item.shown)
+                 for item in masked_details(details, "campaign.created")}
     assert shown["count"] == ("Anzahl", "3")
     assert shown["channel"] == ("Kanal", "sms")
     assert shown["dry_run"] == ("Probelauf", "ja")
     assert shown["from"][0] == "Geändert von" and shown["from"][1] != "en"  # not safe: masked
     assert shown["email"][1] != "someone@example.com"
     with app.test_request_context(), force_locale("en"):
-        assert masked_details({"unheard_of": 1})[0].label == "unheard of"
+        assert masked_details({"unheard_of": 1}, "campaign.created")[0].label == "unheard of"

@@ -199,6 +199,33 @@ def test_reveal_needs_a_reason_and_is_logged(app, db, client, seeded, login):
     assert client.get("/helpdesk/log/999999/reveal").status_code == 404
 
 
+def test_typed_reasons_are_masked_on_the_page_and_in_the_export(app, db, client, seeded,
+                                                               login):
+    """A reason a member of staff typed may name a person: masked like a personal value,
+    on the page and in the CSV, while a reason from a fixed vocabulary shows."""
+    from portal.audit import log as audit
+    from portal.audit.review import TYPED_DETAILS
+
+    typed = "caller Jane Tester +14155550001"
+    for action, key in sorted(TYPED_DETAILS):
+        audit.record(action, actor_type="staff", actor_id=seeded["manager"].id,
+                     incident_id=seeded["incident"].id, details={key: typed})
+    audit.record("pii.revealed", actor_type="staff", actor_id=seeded["agent"].id,
+                 incident_id=seeded["incident"].id,
+                 details={"field": "phone", "reason": "verify_identity"})
+    db.session.commit()
+    login(seeded["manager"])
+    page = client.get("/helpdesk/log/?incident=INC-LOG")
+    export = client.get("/helpdesk/log/export.csv?incident=INC-LOG")
+    assert page.status_code == export.status_code == 200
+    for text in (page.text, export.text):
+        assert "Jane Tester" not in text and "4155550001" not in text
+        assert "verify_identity" in text
+    shown = {row["action"]: row["details"] for row in csv.DictReader(io.StringIO(export.text))}
+    assert {action for action, _key in TYPED_DETAILS} <= shown.keys()
+    assert all(shown[action] == "reason=•••" for action, _key in TYPED_DETAILS)
+
+
 def test_export_is_filtered_formula_safe_and_logged(app, db, client, seeded, login):
     login(seeded["manager"])
     before = len(_rows(db))
