@@ -25,12 +25,36 @@ def _staff_key() -> str:
     return get_remote_address()
 
 
+# What the browser says started a request (Fetch Metadata's ``Sec-Fetch-Site``) when a
+# page of another site did: a link, a redirect or a script there.
+STARTED_ELSEWHERE = frozenset({"cross-site", "same-site"})
+
+
+def held_search() -> str:
+    """The ``?q=`` of a request another site started, which these routes do not run.
+
+    A search by address looks people up, logs it under the staff member's name and
+    spends their budget: a link on any page they visit could do all three (the session
+    cookie is sent on a link followed from another site). Such a search is held: the page
+    shows the value in the search box and runs it only when the staff member presses the
+    button (a posted form, CSRF-checked). Typed, bookmarked (``none``) and same-origin
+    requests run; a client that sends no ``Sec-Fetch-Site`` is not a browser another site
+    can steer. Empty when nothing is held.
+    """
+    if request.method == "POST" or request.headers.get("Sec-Fetch-Site") not in STARTED_ELSEWHERE:
+        return ""
+    return request.args.get("q", "").strip()
+
+
 def _looks_nothing_up() -> bool:
     """A request these routes answer without a look-up: a page without ``?q=`` (the queue
-    browsed by its filters, the empty search form). A posted form always counts, and so
-    does a search by address: ``?q=`` works too (for links), and a budget only for posted
-    searches would let a script walk the people of an incident through the address."""
-    return request.method != "POST" and not request.args.get("q", "").strip()
+    browsed by its filters, the empty search form) or with a held one. A posted form
+    always counts, and so does a search by address: ``?q=`` works too (for links), and a
+    budget only for posted searches would let a script walk the people of an incident
+    through the address."""
+    if request.method == "POST":
+        return False
+    return not request.args.get("q", "").strip() or bool(held_search())
 
 
 # One budget per staff member shared by every look-up route.

@@ -16,7 +16,7 @@ from flask import abort, flash, make_response, redirect, render_template, reques
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from helpdesk.limits import lookup_limit
+from helpdesk.limits import held_search, lookup_limit
 from helpdesk.people import bp, grants
 from helpdesk.people.forms import CallForm, ConfirmForm, OpenTicketForm
 from portal.core.i18n import LANGUAGE_NAMES
@@ -83,6 +83,9 @@ def search():
     source = request.form if request.method == "POST" else request.args
     q = " ".join(source.get("q", "").split())[:lookup.MAX_QUERY]
     results = None
+    if held_search():  # another site's link: shown, run only when the button is pressed
+        return _page("people/search.html", q=q, results=None, language_names=LANGUAGE_NAMES,
+                     held=True)
     if q:
         people = lookup.search(q, current_user.id,
                                access.visible_incident_ids(current_user))

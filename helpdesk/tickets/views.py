@@ -30,7 +30,7 @@ from flask_wtf.csrf import generate_csrf
 from helpdesk.campaigns.views import status_names as notification_status_names
 from helpdesk.incidents.forms import choices
 from helpdesk.incidents.views import span_parts, span_words
-from helpdesk.limits import lookup_limit
+from helpdesk.limits import held_search, lookup_limit
 from helpdesk.tickets import bp
 from helpdesk.tickets.forms import (
     AssignForm,
@@ -214,6 +214,9 @@ def queue():
     out of addresses, history and access logs, and every search is logged."""
     source = request.form if request.method == "POST" else request.args
     filters = parse_filters(source, _languages())
+    held = filters.q if held_search() else ""
+    if held:  # another site's link: shown in the box, run only when the button is pressed
+        filters.q = ""
     now = utcnow()
     page = queue_page(filters, staff_id=current_user.id, now=now, day_end=_day_end(now),
                       topic_keys=_topic_keys(filters.q),
@@ -222,7 +225,7 @@ def queue():
     problems = [str(FILTER_LABELS[name]) for name in filters.problems]
     languages, active_staff = tuple(_languages()), tuple(agents())
     html = render_template(
-        "tickets/queue.html", page=page, filters=filters, now=now, problems=problems,
+        "tickets/queue.html", page=page, filters=filters, now=now, problems=problems, held=held,
         statuses=TICKET_STATUSES, channels=TICKET_CHANNELS, languages=languages,
         language_names=LANGUAGE_NAMES, sla_labels=SLA_LABELS, agents=active_staff,
         filter_key=(filters.status, filters.assignee, filters.sla, filters.channel,
@@ -231,8 +234,14 @@ def queue():
     if filters.q:
         # Never what was typed: how many tickets it found, as for the people look-up.
         # After rendering, so the commit does not expire what the page reads.
+        # With the people the search found, as the people search logs them: each look-up
+        # is on the person's timeline.
+        details = {"matches": len(page.rows), "in": "tickets"}
+        if page.person_ids:
+            details["person_ids"] = list(page.person_ids)
+        only = page.person_ids[0] if len(page.person_ids) == 1 else None
         audit.record("person.searched", actor_type="staff", actor_id=current_user.id,
-                     details={"matches": len(page.rows), "in": "tickets"})
+                     person_id=only, details=details)
         db.session.commit()
     return html, 400 if problems else 200
 

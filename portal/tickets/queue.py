@@ -139,6 +139,9 @@ class QueueRow:
 class QueuePage:
     rows: list[QueueRow]
     next_after: str | None
+    # The people a search by reference, phone, e-mail, policy number or code found (the
+    # look-up is logged with them, as the people search logs its own).
+    person_ids: tuple[int, ...] = ()
 
 
 def normalise_phone(value: str) -> str | None:
@@ -177,7 +180,7 @@ def people_matching(q: str, within: list[int] | None = None):
 
 
 def _conditions(filters: QueueFilters, staff_id: int, now: datetime, day_end: datetime,
-                topic_keys: set[str]) -> list | None:
+                topic_keys: set[str], person_ids: list[int]) -> list | None:
     """The WHERE clause of the filters (None: nothing can match)."""
     where = []
     if filters.status == "":
@@ -207,11 +210,6 @@ def _conditions(filters: QueueFilters, staff_id: int, now: datetime, day_end: da
         where.append(and_(due >= literal(now, UTCDateTime()),
                           due < literal(day_end, UTCDateTime())))
     if filters.q:
-        # The people first, in their own statement (a few index probes), then their
-        # tickets by id: as a subquery the planner does not know it yields a handful of
-        # people and walks the whole queue in due order testing each ticket.
-        person_ids = list(db.session.execute(
-            people_matching(filters.q).limit(SEARCH_PEOPLE_MAX)).scalars())
         found = [Ticket.person_id.in_(person_ids)] if person_ids else []
         if filters.q.isdigit() and len(filters.q) < 10:
             found.append(Ticket.id == int(filters.q))
@@ -243,9 +241,18 @@ def queue_page(filters: QueueFilters, *, staff_id: int, now: datetime, day_end: 
 
     ``within`` limits it to those incidents (``portal.tickets.access``).
     """
-    where = _conditions(filters, staff_id, now, day_end, topic_keys)
+    person_ids = []
+    if filters.q:
+        # The people first, in their own statement (a few index probes), then their
+        # tickets by id: as a subquery the planner does not know it yields a handful of
+        # people and walks the whole queue in due order testing each ticket. Only the
+        # incidents the staff member may see: another incident's people cost no statement
+        # more or less than nobody.
+        person_ids = list(db.session.execute(
+            people_matching(filters.q, within).limit(SEARCH_PEOPLE_MAX)).scalars())
+    where = _conditions(filters, staff_id, now, day_end, topic_keys, person_ids)
     if where is None:
-        return QueuePage([], None)
+        return QueuePage([], None, tuple(person_ids))
     if within is not None:
         where.append(Ticket.incident_id.in_(within))
     cursor = decode_cursor(filters.after)
@@ -257,7 +264,7 @@ def queue_page(filters: QueueFilters, *, staff_id: int, now: datetime, day_end: 
     more = len(rows) > limit
     rows = rows[:limit]
     next_after = encode_cursor(rows[-1].next_due_at, rows[-1].id) if more and rows else None
-    return QueuePage(rows, next_after)
+    return QueuePage(rows, next_after, tuple(person_ids))
 
 
 # The active staff, kept per process (portal.core.lists).

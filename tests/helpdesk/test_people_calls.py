@@ -297,3 +297,35 @@ def test_people_and_queue_searches_share_one_budget_per_staff_member(app, db, ag
     other = signed_in(app, make_staff("agent"))
     assert other.post(f"{BASE}/", data={
         "q": "REF-11", "csrf_token": csrf_token(other, BASE + "/")}).status_code == 200
+
+
+@pytest.mark.parametrize("started", ["cross-site", "same-site"])
+def test_a_search_another_site_links_to_is_held_until_the_button_is_pressed(
+        app, db, agent, found, started):
+    """A link on another site (the staff session cookie goes with it) would otherwise look
+    a person up in the staff member's name and spend their budget: shown, not run."""
+    person, plain, _other = found
+    app.config["STAFF_LOOKUP_RATE_LIMIT"] = "3 per minute"
+    elsewhere = {"Sec-Fetch-Site": started}
+    for url in (f"{BASE}/?q=REF-77", "/helpdesk/tickets/?q=REF-77", f"{BASE}/?q=REF-77"):
+        page = agent.get(url, headers=elsewhere)
+        assert page.status_code == 200, url
+        assert 'id="q-held"' in page.text and 'value="REF-77"' in page.text
+        assert f"/helpdesk/people/{person.id}" not in page.text
+    assert logged(db, "person.searched") == []  # nothing looked up, nothing logged
+    assert agent.get(f"{BASE}/{person.id}").status_code == 404  # and nobody granted
+    # The budget is untouched: typed (none), from the portal's own pages, or from a client
+    # that is no browser, the same address runs.
+    for headers in ({"Sec-Fetch-Site": "none"}, {"Sec-Fetch-Site": "same-origin"}):
+        page = agent.get(f"{BASE}/?q=REF-77", headers=headers)
+        assert page.status_code == 200 and 'id="q-held"' not in page.text
+        assert f"/helpdesk/people/{person.id}" in page.text
+    # Pressing the held page's button posts the value (CSRF-checked): it runs.
+    held = agent.get(f"{BASE}/?q=REF-77", headers=elsewhere)
+    token = csrf_token(agent, BASE + "/")
+    pressed = agent.post(f"{BASE}/", data={"q": "REF-77", "csrf_token": token},
+                         headers={"Sec-Fetch-Site": "same-origin"})
+    assert held.status_code == pressed.status_code == 200
+    assert f"/helpdesk/people/{person.id}" in pressed.text
+    assert len(logged(db, "person.searched")) == 3
+    assert agent.get(f"{BASE}/?q=REF-77").status_code == 429  # three: the budget is spent

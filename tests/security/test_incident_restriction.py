@@ -117,6 +117,15 @@ def test_the_agents_own_incident_works_and_lists_show_only_it(app, db, two_incid
     assert f"/helpdesk/tickets/{their_ticket.id}" not in filtered
     found = client.get(f"/helpdesk/people/?q={their_plain['external_ref']}")
     assert f"/helpdesk/people/{their_person.id}" not in found.text
+    # Nor a queue search by their reference: nothing shown, nobody of theirs logged as
+    # looked up.
+    from portal.models import Interaction
+
+    searched = client.get("/helpdesk/tickets/", query_string={"q": their_plain["phone"]})
+    assert f"/helpdesk/tickets/{their_ticket.id}" not in searched.text
+    logged = db.session.execute(select(Interaction).where(
+        Interaction.action == "person.searched").order_by(Interaction.id.desc())).scalar()
+    assert logged.details == {"matches": 0, "in": "tickets"} and logged.person_id is None
 
 
 @pytest.mark.parametrize("role", ["agent", "manager"])

@@ -103,6 +103,29 @@ def test_search_by_phone_email_reference_policy_and_topic(app, db, client, agent
     assert ids_on(client.get(BASE, query_string={"q": "nobody@nowhere.example"}).text) == []
 
 
+def test_a_search_logs_the_people_it_found_never_what_was_typed(app, db, client, agent,
+                                                               tickets):
+    """Like the people search: the look-up is on each found person's timeline."""
+    from sqlalchemy import select
+
+    from portal.models import Interaction, Person
+
+    person = db.session.get(Person, tickets[2].person_id)
+
+    def last_search():
+        return db.session.execute(select(Interaction).where(
+            Interaction.action == "person.searched").order_by(Interaction.id.desc())).scalar()
+
+    client.get(BASE, query_string={"q": person.phone})
+    logged = last_search()
+    assert logged.person_id == person.id and logged.actor_id == agent.id
+    assert logged.details == {"matches": 1, "in": "tickets", "person_ids": [person.id]}
+    client.get(BASE, query_string={"q": "credit monitoring"})  # words of a topic: nobody
+    logged = last_search()
+    assert logged.person_id is None and logged.details == {"matches": 1, "in": "tickets"}
+    assert person.phone not in repr(logged.details)
+
+
 def test_bad_parameters_are_named_and_dropped(app, client, agent, tickets):
     page = client.get(BASE + "?status=bogus&after=xyz&sla=soon")
     assert page.status_code == 400
