@@ -20,6 +20,7 @@ from helpdesk.limits import held_search, lookup_limit
 from helpdesk.people import bp, grants
 from helpdesk.people.forms import CallForm, ConfirmForm, OpenTicketForm
 from portal.core.i18n import LANGUAGE_NAMES
+from portal.customer.forms import TICKET_TOPICS
 from portal.extensions import db
 from portal.models import Person
 from portal.notices.advice import category_name
@@ -28,6 +29,7 @@ from portal.security.headers import no_store
 from portal.security.permissions import staff_required
 from portal.tickets import access, calls
 from portal.tickets.operations import find_ticket
+from portal.tickets.queries import QUEUE_STATUSES
 
 
 def _reached_by_ticket(person_id: int) -> bool:
@@ -191,13 +193,18 @@ def log_call(person_id: int):
         if ticket is None:
             abort(404)
     form = CallForm()
+    if ticket is not None:
+        del form.topic  # the ticket has its topic: the page shows no such field
     if request.method == "GET":
         form.direction.data = "inbound"
     if form.validate_on_submit():
         try:
             call = calls.clean_call(form.direction.data, form.minutes.data, form.outcome.data,
                                     form.summary.data)
-            saved = calls.log_call(person, call, current_user.id, ticket, form.topic.data)
+            if ticket is None:
+                saved = calls.log_call(person, call, current_user.id, None, form.topic.data)
+            else:
+                saved = calls.log_call(person, call, current_user.id, ticket)
         except calls.CallError as error:
             db.session.rollback()
             field = getattr(form, error.field or "summary")
@@ -207,5 +214,8 @@ def log_call(person_id: int):
             flash(_("Call logged on ticket %(id)d.", id=saved.id), "success")
             return redirect(_ticket_url(saved))
     shown = lookup.masked_people([person])[0]
+    # A new ticket for a call about one still open would split the story: offer those.
+    open_tickets = [] if ticket is not None else [
+        found for found in lookup.person_tickets(person.id) if found.status in QUEUE_STATUSES]
     return _page("people/call.html", 400 if form.errors else 200, form=form, person=shown,
-                 ticket=ticket)
+                 ticket=ticket, open_tickets=open_tickets, topic_labels=dict(TICKET_TOPICS))

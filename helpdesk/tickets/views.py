@@ -31,6 +31,7 @@ from helpdesk.campaigns.views import status_names as notification_status_names
 from helpdesk.incidents.forms import choices
 from helpdesk.incidents.views import span_parts, span_words
 from helpdesk.limits import held_search, lookup_limit
+from helpdesk.people.forms import DIRECTIONS, OUTCOMES
 from helpdesk.tickets import bp
 from helpdesk.tickets.forms import (
     AssignForm,
@@ -91,6 +92,8 @@ REASON_LABELS = {
     "suspected_fraud": _l("Suspected fraud or misuse"),
 }
 SLA_LABELS = {"breached": _l("Overdue"), "due_today": _l("Due today")}
+# A logged call's direction and outcome, in the words of the call form.
+CALL_LABELS = {**dict(DIRECTIONS), **dict(OUTCOMES)}
 ROW_WORDS = {  # the queue's column labels and the words its rows repeat
     "ticket": _l("Ticket"), "topic": _l("Topic"), "status": _l("Status"), "due": _l("Due"),
     "customer": _l("Customer"), "assigned": _l("Assigned to"), "channel": _l("Channel"),
@@ -334,6 +337,7 @@ def _show(ticket: Ticket, *, reply_form: ReplyForm | None = None, revealed=None,
         stale=stale or [],
         presence_every=max(5, presence.window() // 2),
         due=sla.shown_due(ticket), now=utcnow(), language_names=LANGUAGE_NAMES,
+        call_labels=CALL_LABELS,
     ), status
 
 
