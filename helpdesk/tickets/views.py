@@ -263,18 +263,23 @@ def _composer(ticket: Ticket, form: ReplyForm | None, messages: list):
         form.status.data = "pending_customer"
         chosen = request.args.get("use", "")
         if chosen.isdigit():
-            version = render.approved_version(int(chosen), ticket)
-            if version is None:
-                problem = _("That answer is not approved any more. Choose another one.")
-            else:
-                try:
-                    form.body.data = render.fill_for_ticket(version, ticket)
-                    form.answer_version_id.data = str(version.id)
-                except render.RenderError:
-                    problem = _("That answer could not be filled in. Tell a manager, and "
-                                "choose another answer or write your own reply.")
+            problem = _fill(form, ticket, int(chosen))
     form.status.choices = _status_choices(STAFF_REPLY_STATUSES)
     return form, problem
+
+
+def _fill(form: ReplyForm, ticket: Ticket, version_id: int) -> str | None:
+    """Fill the reply box with an approved answer; what went wrong, if it could not."""
+    version = render.approved_version(version_id, ticket)
+    if version is None:
+        return _("That answer is not approved any more. Choose another one.")
+    try:
+        form.body.data = render.fill_for_ticket(version, ticket)
+    except render.RenderError:
+        return _("That answer could not be filled in. Tell a manager, and choose another "
+                 "answer or write your own reply.")
+    form.answer_version_id.data = str(version.id)
+    return None
 
 
 def _reveal_form(field_labels: dict[str, str]) -> RevealForm:
@@ -301,15 +306,17 @@ def _status_form(status: str) -> StatusForm:
 
 
 def _show(ticket: Ticket, *, reply_form: ReplyForm | None = None, revealed=None,
-          stale=None, status: int = 200, others: list[str] | None = None):
+          stale=None, status: int = 200, others: list[str] | None = None,
+          aq: str | None = None, problem: str | None = None):
     context = person_context(ticket)
     if context.incident is not None:
         # One incident's ticket: its times in the incident's zone, as on the incident's
         # pages and the customer's (unless the staff member chose a zone).
         i18n.use_page_zone(context.incident.time_zone)
     messages = thread(ticket.id)
-    form, problem = _composer(ticket, reply_form, messages)
-    aq = (request.args.get("aq") or "")[:100]
+    form, fill_problem = _composer(ticket, reply_form, messages)
+    problem = problem or fill_problem
+    aq = (request.args.get("aq", "") if aq is None else aq)[:100]
     answers = answer_choices(ticket.language, aq, ticket.incident_id)
     field_labels = {name: i18n.resolved(label) for name, label in FIELD_LABELS.items()}
     # Written from cached parts on most views: built only when a part is rendered.
@@ -413,6 +420,22 @@ def reply_to(ticket_id: int):
         enqueue(notify_reply, ticket.id, job_id=f"reply-notice-{message.id}")
     flash(_("Reply sent. The customer is told by their preferred channel."), "success")
     return redirect(url_for("tickets.show", ticket_id=ticket.id))
+
+
+@bp.post("/<int:ticket_id>/compose")
+@staff_required(access.TICKET_ROLE)
+def compose(ticket_id: int):
+    """The answer search and "Use", posted with the reply box (the buttons belong to the
+    reply form), so a search keeps what the agent typed and "Use" replaces it only when
+    pressed. Sends nothing and changes nothing: the page again, with the draft."""
+    ticket = ticket_or_404(ticket_id, page=True)
+    form = ReplyForm()
+    problem = None
+    chosen = request.form.get("use", "")
+    if request.form.get("compose") == "use" and chosen.isdigit():
+        problem = _fill(form, ticket, int(chosen))
+    # A search: the text stays as typed (and, if it came from an answer, still counts as it).
+    return _show(ticket, reply_form=form, aq=request.form.get("aq", ""), problem=problem)
 
 
 @bp.post("/<int:ticket_id>/note")

@@ -658,6 +658,9 @@ HELPDESK_ROUTES: dict = {
     "POST tickets.reveal": Writes("pii.revealed", lambda w: w.post(
         "manager", _ticket_url(w, "/reveal"), {"field": "email", "reason": "verify_identity"}),
         by="manager", about=("incident", "person", "ticket")),
+    "POST tickets.compose": Exempt("the ticket page again with the reply box as typed, an "
+                                   "approved answer filled in or the answers searched; sends "
+                                   "and changes nothing"),
     "POST tickets.ping": Exempt("presence only: who else has the ticket open (kept in Redis, "
                                 "expires by itself); changes no record"),
     "GET people.search": PAGE,

@@ -90,6 +90,44 @@ def test_reply_with_an_approved_answer_fills_placeholders_and_tells_the_customer
     assert actions(db, "ticket.reply_notified")
 
 
+def test_searching_the_answers_keeps_the_draft_and_use_replaces_it_only_when_pressed(
+        app, db, client, agent, ticket, make_answers):
+    """The answer search and "Use" post with the reply box (their buttons belong to the
+    reply form): a search shows the answers found and the draft as typed; "Use" fills the
+    box with the chosen answer; neither sends anything."""
+    import html
+
+    versions = make_answers()
+    chosen = versions["what-happened", "en"]
+    page = client.get(f"{BASE}/{ticket.id}").text
+    # Without JavaScript: the buttons post the reply form to the compose address.
+    assert 'id="reply-form"' in page
+    assert page.count('form="reply-form"') >= 4  # the box, the list, both buttons
+    compose = f"{BASE}/{ticket.id}/compose"
+    assert f'formaction="{compose}#reply-heading"' in page
+    token = csrf_token(client, f"{BASE}/{ticket.id}")
+    seen = re.search(r'name="seen_message_id" type="hidden" value="(\d+)"', page).group(1)
+    draft = "Dear Jamie, I am still checking <this> for you."
+    form = {"csrf_token": token, "body": draft, "answer_version_id": "",
+            "seen_message_id": seen, "status": "open", "use": str(chosen.id)}
+    searched = client.post(compose, data={**form, "compose": "search", "aq": "monitoring"})
+    assert searched.status_code == 200
+    box = re.search(r"<textarea[^>]*>\r?\n?(.*?)</textarea>", searched.text, re.S).group(1)
+    assert html.unescape(box) == draft and "&lt;this&gt;" in box  # kept, escaped
+    assert 'value="monitoring"' in searched.text  # the search box keeps the words
+    assert "Filled from an approved answer" not in searched.text
+    used = client.post(compose, data={**form, "compose": "use", "aq": ""})
+    box = html.unescape(re.search(r"<textarea[^>]*>\r?\n?(.*?)</textarea>", used.text,
+                                  re.S).group(1))
+    assert "Hello Jamie," in box and draft not in box
+    assert f'name="answer_version_id" type="hidden" value="{chosen.id}"' in used.text
+    assert "Filled from an approved answer" in used.text
+    assert db.session.execute(select(TicketMessage).where(
+        TicketMessage.author_type == "staff")).first() is None  # nothing was sent
+    assert not actions(db, "ticket.replied")
+    assert client.post(compose, data={**form, "csrf_token": "x"}).status_code == 400
+
+
 def test_an_edited_answer_is_a_deviation_with_the_diff_for_managers(
         app, db, client, agent, ticket, make_answers, make_staff):
     chosen = make_answers()["monitoring", "en"]
