@@ -30,6 +30,7 @@ from portal.audit.labels import detail_label, label_for
 from portal.core.csv_cells import safe_row
 from portal.extensions import db
 from portal.models import Incident, Interaction, Person, StaffUser
+from portal.people.queries import reference_spellings
 
 ACTOR_KEYWORDS = ("customer", "system")
 ACTION_PATTERN = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]*)*$")
@@ -163,7 +164,7 @@ def parse_filters(args: Mapping[str, str], zone: tzinfo = UTC) -> LogFilter:
 
     def set_incident(text):
         incident_id = db.session.execute(
-            select(Incident.id).where(Incident.reference == text)
+            select(Incident.id).where(Incident.reference.in_(reference_spellings(text)))
         ).scalar_one_or_none()
         if incident_id is None:
             raise ValueError(_("No incident has this reference."))
@@ -198,7 +199,8 @@ def _where(query: Select, filters: LogFilter) -> Select:
     if filters.actor_id is not None:
         query = query.where(Interaction.actor_id == filters.actor_id)
     if filters.person_ref is not None:
-        people = select(Person.id).where(Person.external_ref == filters.person_ref)
+        people = select(Person.id).where(
+            Person.external_ref.in_(reference_spellings(filters.person_ref)))
         if filters.incident_id is not None:
             people = people.where(Person.incident_id == filters.incident_id)
         else:

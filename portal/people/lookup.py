@@ -33,6 +33,7 @@ from portal.imports.rows import normalise_phone
 from portal.models import Incident, Interaction, Person, Ticket
 from portal.models.base import utcnow
 from portal.people import verification
+from portal.people.queries import reference_spellings
 from portal.security.crypto import code_index, email_index, phone_index, policy_index
 
 MAX_QUERY = 100
@@ -118,7 +119,8 @@ def search(query: str, staff_id: int, incident_ids: list[int] | None = None) -> 
     people = list(db.session.execute(
         select(Person).where(
             Person.incident_id.in_(incidents), Person.anonymised_at.is_(None),
-            or_(Person.external_ref == found["reference"], Person.code_index == found["code"],
+            or_(Person.external_ref.in_(reference_spellings(found["reference"])),
+                Person.code_index == found["code"],
                 Person.email_index == found["email"], Person.phone_index == found["phone"],
                 Person.policy_index == found["policy"]))
         .order_by(Person.incident_id.desc(), Person.id).limit(MAX_RESULTS)

@@ -25,6 +25,7 @@ from portal.models.incident import Incident
 from portal.models.person import Person
 from portal.models.staff import StaffUser
 from portal.models.ticket import PAUSED_DUE, TICKET_CHANNELS, TICKET_STATUSES, Ticket
+from portal.people.queries import reference_spellings
 from portal.security.crypto import (
     code_index,
     email_index,
@@ -166,7 +167,7 @@ def people_matching(q: str, within: list[int] | None = None):
     """
     q = q.strip()
     within = incident_ids() if within is None else within
-    conditions = [Person.external_ref == q]
+    conditions = [Person.external_ref.in_(reference_spellings(q))]
     if "@" in q:
         conditions.append(Person.email_index == email_index(q))
     phone = normalise_phone(q) if re.search(r"\d{4}", q) else None
@@ -199,7 +200,8 @@ def _conditions(filters: QueueFilters, staff_id: int, now: datetime, day_end: da
         where.append(Ticket.language == filters.language)
     if filters.incident:
         found = db.session.execute(
-            select(Incident.id).where(Incident.reference == filters.incident)).scalar()
+            select(Incident.id).where(Incident.reference.in_(
+                reference_spellings(filters.incident)))).scalar()
         if found is None:
             return None
         where.append(Ticket.incident_id == found)
@@ -211,8 +213,9 @@ def _conditions(filters: QueueFilters, staff_id: int, now: datetime, day_end: da
                           due < literal(day_end, UTCDateTime())))
     if filters.q:
         found = [Ticket.person_id.in_(person_ids)] if person_ids else []
-        if filters.q.isdigit() and len(filters.q) < 10:
-            found.append(Ticket.id == int(filters.q))
+        number = filters.q.removeprefix("#").strip()  # "#13", as the pages write numbers
+        if number.isdigit() and len(number) < 10:
+            found.append(Ticket.id == int(number))
         if topic_keys:
             found.append(Ticket.topic.in_(sorted(topic_keys)))
         if not found:

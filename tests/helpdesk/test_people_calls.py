@@ -54,7 +54,7 @@ def agent(app, make_staff):
 
 
 @pytest.mark.parametrize("typed", [
-    "REF-77", "jamie.doe@example.org", " +1 (415) 555-2671 ", "pol", "code"])
+    "REF-77", "ref-77", "jamie.doe@example.org", " +1 (415) 555-2671 ", "pol", "code"])
 def test_search_by_each_blind_index_masks_and_logs_no_value(db, agent, found, typed):
     person, plain, _other = found
     typed = {"pol": plain["policy_number"].lower(), "code": plain["notice_code"].lower()}.get(

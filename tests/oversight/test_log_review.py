@@ -199,6 +199,16 @@ def test_reveal_needs_a_reason_and_is_logged(app, db, client, seeded, login):
     assert client.get("/helpdesk/log/999999/reveal").status_code == 404
 
 
+def test_references_are_found_as_typed_on_the_phone(client, seeded, login):
+    """In small letters: the log finds the person and the incident all the same."""
+    login(seeded["manager"])
+    exact = client.get("/helpdesk/log/?person=P-TIME&incident=INC-LOG")
+    typed = client.get("/helpdesk/log/?person=p-time&incident=inc-log")
+    assert exact.status_code == typed.status_code == 200
+    assert "Customer verified their identity" in typed.text
+    assert typed.text.count("verify.succeeded") == exact.text.count("verify.succeeded") > 0
+
+
 def test_typed_reasons_are_masked_on_the_page_and_in_the_export(app, db, client, seeded,
                                                                login):
     """A reason a member of staff typed may name a person: masked like a personal value,
@@ -296,7 +306,7 @@ def test_the_person_filter_names_the_incidents_for_the_reference_index(app, db, 
     with count_queries as counted:
         page = client.get("/helpdesk/log/?person=P-TIME")
     assert page.status_code == 200
-    reads = [s for s in counted.statements if "person.external_ref = " in s]
+    reads = [s for s in counted.statements if "person.external_ref IN (" in s]
     assert reads and all("person.incident_id IN (SELECT incident.id" in s for s in reads)
 
 

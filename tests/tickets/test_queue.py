@@ -101,6 +101,10 @@ def test_search_by_phone_email_reference_policy_and_topic(app, db, client, agent
     assert ids_on(client.get(BASE, query_string={"q": "credit monitoring"}).text) == [
         tickets[3].id]
     assert ids_on(client.get(BASE, query_string={"q": "nobody@nowhere.example"}).text) == []
+    # References as typed on the phone: in small letters; ticket numbers as pages write them.
+    for q in (person.external_ref.lower(), f"#{tickets[2].id}", f"# {tickets[2].id}"):
+        assert tickets[2].id in ids_on(client.get(BASE, query_string={"q": q}).text), q
+    assert tickets[1].id in ids_on(client.get(BASE + "?incident=inc-b").text)
 
 
 def test_a_search_logs_the_people_it_found_never_what_was_typed(app, db, client, agent,
