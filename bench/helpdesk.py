@@ -387,8 +387,10 @@ def main() -> int:
                PORTAL_AUDIT_SIGNING_KEY=state["audit_signing_key"],
                PORTAL_AUDIT_CHECKPOINT_DIR=tempfile.mkdtemp(prefix="bench-helpdesk-"),
                PORTAL_STAFF_LOGIN_RATE_LIMIT="100000 per minute",
-               # Its agents search by address (?q=), which counts against the look-up budget.
-               PORTAL_STAFF_LOOKUP_RATE_LIMIT="100000 per minute", REDIS_URL=args.redis_url)
+               # Its agents search by address (?q=), which counts against the look-up budget,
+               # and open ten pages a second each, which the page budget would refuse.
+               PORTAL_STAFF_LOOKUP_RATE_LIMIT="100000 per minute",
+               PORTAL_STAFF_PAGE_RATE_LIMIT="100000 per minute", REDIS_URL=args.redis_url)
     report: dict = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
                     "settings": vars(args) | {"json": str(args.json)}, "database": name}
     server = None

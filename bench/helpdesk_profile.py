@@ -173,7 +173,8 @@ def main() -> int:
         PORTAL_AUDIT_SIGNING_KEY=state["audit_signing_key"],
         PORTAL_AUDIT_CHECKPOINT_DIR=tempfile.mkdtemp(prefix="bench-helpdesk-profile-"),
         PORTAL_STAFF_LOGIN_RATE_LIMIT="100000 per minute",
-        PORTAL_STAFF_LOOKUP_RATE_LIMIT="100000 per minute", REDIS_URL=args.redis_url)
+        PORTAL_STAFF_LOOKUP_RATE_LIMIT="100000 per minute",
+        PORTAL_STAFF_PAGE_RATE_LIMIT="100000 per minute", REDIS_URL=args.redis_url)
     bench_helpdesk.ensure_answer_library(dict(os.environ))  # as bench/helpdesk.py does
     from portal import create_app
 

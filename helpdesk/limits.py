@@ -1,9 +1,12 @@
-"""Rate limits on what staff look up: people searches, queue searches and reveals.
+"""Rate limits on what staff look up: people searches, queue searches and reveals, and
+the ticket and person pages they open.
 
-Each is logged, but a log is read after the fact: the limit stops an account (a
+Each is logged, but a log is read after the fact: the limits stop an account (a
 curious insider, or stolen credentials) from walking through the people of an
-incident at machine speed. Counted per staff member, not per address (a call
-centre shares one), under ``STAFF_LOOKUP_RATE_LIMIT``.
+incident at machine speed, by searching (``STAFF_LOOKUP_RATE_LIMIT``) or by opening
+ticket after ticket by its number, each showing a first name, a reference and
+hints of the contact details (``STAFF_PAGE_RATE_LIMIT``). Counted per staff member,
+not per address (a call centre shares one).
 """
 
 from __future__ import annotations
@@ -19,9 +22,13 @@ def _limit() -> str:
     return current_app.config["STAFF_LOOKUP_RATE_LIMIT"]
 
 
+def _page_limit() -> str:
+    return current_app.config["STAFF_PAGE_RATE_LIMIT"]
+
+
 def _staff_key() -> str:
     if getattr(current_user, "is_authenticated", False):
-        return f"staff-lookup:{current_user.id}"
+        return f"staff:{current_user.id}"  # each limit its own scope
     return get_remote_address()
 
 
@@ -60,3 +67,7 @@ def _looks_nothing_up() -> bool:
 # One budget per staff member shared by every look-up route.
 lookup_limit = limiter.shared_limit(_limit, scope="staff-lookup", key_func=_staff_key,
                                     exempt_when=_looks_nothing_up)
+
+# One budget per staff member for the pages that show one person: the ticket page (GET;
+# its presence pings and forms are other routes) and the person page.
+page_limit = limiter.shared_limit(_page_limit, scope="staff-pages", key_func=_staff_key)

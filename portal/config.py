@@ -126,6 +126,9 @@ class Config:
     CUSTOMER_VERIFY_RATE_LIMIT = "30 per minute;300 per hour"
     # People and queue searches and reveals one staff member may make (helpdesk/limits.py).
     STAFF_LOOKUP_RATE_LIMIT = "30 per minute;300 per hour"
+    # Ticket and person pages one staff member may open (helpdesk/limits.py): far above
+    # what a person reads, far below what a script walking the ids would.
+    STAFF_PAGE_RATE_LIMIT = "120 per minute;1500 per hour"
     # Forged or unsigned webhook requests (403) one address may make before it is
     # refused unread (429): each forged one writes a log row. Twilio's signed requests
     # never count.
@@ -415,6 +418,8 @@ def load(instance_path: str | Path) -> type[Config] | dict:
     )
     settings["STAFF_LOOKUP_RATE_LIMIT"] = (
         _env("PORTAL_STAFF_LOOKUP_RATE_LIMIT") or settings["STAFF_LOOKUP_RATE_LIMIT"])
+    settings["STAFF_PAGE_RATE_LIMIT"] = (
+        _env("PORTAL_STAFF_PAGE_RATE_LIMIT") or settings["STAFF_PAGE_RATE_LIMIT"])
     settings["WEBHOOK_FORGED_RATE_LIMIT"] = (
         _env("PORTAL_WEBHOOK_FORGED_RATE_LIMIT") or settings["WEBHOOK_FORGED_RATE_LIMIT"])
     settings["CUSTOMER_VERIFY_RATE_LIMIT"] = (

@@ -340,3 +340,31 @@ def test_a_search_another_site_links_to_is_held_until_the_button_is_pressed(
     assert f"/helpdesk/people/{person.id}" in pressed.text
     assert len(logged(db, "person.searched")) == 3
     assert agent.get(f"{BASE}/?q=REF-77").status_code == 429  # three: the budget is spent
+
+
+def test_ticket_and_person_pages_share_a_page_budget_per_staff_member(app, db, agent, found,
+                                                                      make_staff):
+    """STAFF_PAGE_RATE_LIMIT: opening ticket after ticket by its number shows a first name,
+    a reference and contact hints each time; a script walking the ids is stopped, a person
+    reading is not (presence pings and the queue do not count)."""
+    person, plain, _other = found
+    app.config["STAFF_PAGE_RATE_LIMIT"] = "3 per minute"
+    ticket = Ticket(incident_id=person.incident_id, person_id=person.id, topic="notice",
+                    channel="web", status="open")
+    db.session.add(ticket)
+    db.session.commit()
+    url = f"/helpdesk/tickets/{ticket.id}"
+    token = csrf_token(agent, BASE + "/")
+    codes = [agent.get(url).status_code,
+             agent.post(f"{url}/presence", headers={"X-CSRFToken": token}).status_code,
+             agent.get(f"{BASE}/{person.id}?ticket_id={ticket.id}").status_code,
+             agent.get("/helpdesk/tickets/").status_code,
+             agent.get(url).status_code,
+             agent.get(url).status_code,
+             agent.get(f"{BASE}/{person.id}").status_code]
+    assert codes == [200, 200, 200, 200, 200, 429, 429]
+    refused = agent.get(url)
+    assert refused.status_code == 429 and person.external_ref not in refused.text
+    assert plain["first_name"] not in refused.text
+    other = signed_in(app, make_staff("agent"))
+    assert other.get(url).status_code == 200  # a colleague keeps their own budget
