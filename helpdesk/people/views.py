@@ -19,10 +19,10 @@ from flask_login import current_user
 from helpdesk.limits import held_search, lookup_limit, page_limit
 from helpdesk.people import bp, grants
 from helpdesk.people.forms import CallForm, ConfirmForm, OpenTicketForm
-from portal.core.i18n import LANGUAGE_NAMES
+from portal.core.i18n import LANGUAGE_NAMES, use_page_zone
 from portal.customer.forms import TICKET_TOPICS
 from portal.extensions import db
-from portal.models import Person
+from portal.models import Incident, Person
 from portal.notices.advice import category_name
 from portal.people import lookup
 from portal.security.headers import no_store
@@ -46,6 +46,13 @@ def _reached_by_ticket(person_id: int) -> bool:
         return False
     grants.remember(person_id)
     return True
+
+
+def _use_incident_zone(person: Person) -> None:
+    """The person's times in their incident's zone, as on their tickets' pages."""
+    incident = db.session.get(Incident, person.incident_id)
+    if incident is not None:
+        use_page_zone(incident.time_zone)
 
 
 def _person_or_404(person_id: int) -> Person:
@@ -103,6 +110,7 @@ def search():
 
 
 def _render_person(person: Person, *, call_form=None, ticket_form=None, status=200):
+    _use_incident_zone(person)
     shown = lookup.masked_people([person])[0]
     state = lookup.verification.failures(person)
     tickets = lookup.person_tickets(person.id)
@@ -215,6 +223,7 @@ def log_call(person_id: int):
             flash(_("Call logged on ticket %(id)d.", id=saved.id), "success")
             return redirect(_ticket_url(saved))
     shown = lookup.masked_people([person])[0]
+    _use_incident_zone(person)
     # A new ticket for a call about one still open would split the story: offer those.
     open_tickets = [] if ticket is not None else [
         found for found in lookup.person_tickets(person.id) if found.status in QUEUE_STATUSES]

@@ -368,3 +368,20 @@ def test_ticket_and_person_pages_share_a_page_budget_per_staff_member(app, db, a
     assert plain["first_name"] not in refused.text
     other = signed_in(app, make_staff("agent"))
     assert other.get(url).status_code == 200  # a colleague keeps their own budget
+
+
+def test_the_person_page_shows_times_in_the_incidents_zone_as_the_ticket_page_does(
+        app, db, agent, make_person, make_incident):
+    incident = make_incident(reference="INC-ZONE", time_zone="America/Los_Angeles")
+    person, _plain = make_person(incident)
+    ticket = Ticket(incident_id=incident.id, person_id=person.id, topic="notice",
+                    channel="web", status="open")
+    db.session.add(ticket)
+    db.session.commit()
+    ticket_page = agent.get(f"/helpdesk/tickets/{ticket.id}").text
+    person_page = agent.get(f"{BASE}/{person.id}?ticket_id={ticket.id}").text
+    call_page = agent.get(f"{BASE}/{person.id}/call").text
+    for page in (ticket_page, person_page):
+        assert "(PST)" in page or "(PDT)" in page
+        assert "(UTC)" not in page
+    assert "(UTC)" not in call_page
