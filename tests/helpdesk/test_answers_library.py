@@ -115,7 +115,11 @@ def test_four_eyes_workflow_versions_and_the_public_faq(app, db, client, inciden
     assert version(db, "faq.freeze", "en", 1).state == "retired"
     assert "Yes: it is free and quick." in client.get("/faq").text
 
-    # Retiring withdraws it from the FAQ and from agents.
+    # Retiring withdraws it from the FAQ and from agents; the page says so and asks twice.
+    shown = reviewer.get(page).text
+    confirm = shown.split('class="confirm-step"', 1)[1].split("</details>", 1)[0]
+    assert "Retire version 2" in confirm and "customers will no longer see it" in confirm
+    assert "Yes, retire version 2" in confirm and f"{page}/en/2/retire" in confirm
     post(reviewer, f"{page}/en/2/retire", form_url=page)
     assert "Should I freeze" not in client.get("/faq").text
     assert agent.get(page).status_code == 404
