@@ -245,13 +245,19 @@ def dialect_insert(table):
     return sqlite_insert(table)
 
 
+def _nobody_to_tell() -> str:
+    return gettext("Nobody would be told on these channels: everyone was already notified "
+                   "there or cannot be reached there. Choose other channels, or tick the "
+                   "box to include people already notified.")
+
+
 def launch(incident_id: int, channels, *, again: bool = False, actor_id: int | None = None,
            name: str | None = None):
     """Create the campaign and its rows, then queue its chunk jobs.
 
     Returns ``(Campaign, LaunchSummary)``. Commits. Raises ``CampaignError``
-    for an unknown incident or channel, no approved notice, or a campaign of the
-    incident still running or paused.
+    for an unknown incident or channel, no approved notice, a campaign of the
+    incident still running or paused, or nobody to tell (nothing is kept).
     """
     chosen = _check_channels(channels)
     incident = db.session.get(Incident, incident_id)
@@ -285,6 +291,11 @@ def launch(incident_id: int, channels, *, again: bool = False, actor_id: int | N
         summary.created[channel] = _insert_rows(campaign.id, incident_id, channel, chosen,
                                                 version_expr, now, anyone_notified)
         summary.skipped[channel] = skipped[channel]
+    if not any(summary.created.values()):
+        # A campaign that tells nobody would only say on the incident's page that the
+        # people were notified: refused, nothing kept.
+        db.session.rollback()
+        raise CampaignError(_nobody_to_tell())
     audit.record("campaign.launched", actor_type="staff" if actor_id else "system",
                  actor_id=actor_id, incident_id=incident_id, campaign_id=campaign.id,
                  details={"channels": chosen, "created": summary.created,

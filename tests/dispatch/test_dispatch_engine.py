@@ -121,6 +121,31 @@ def test_a_stated_preference_picks_the_electronic_channel_and_never_holds_a_lett
     assert len(outbox(db, "sms")) == 3 and len(outbox(db, "email")) == 4
 
 
+def test_a_launch_that_would_tell_nobody_is_refused_and_keeps_nothing(app, db, people,
+                                                                      client, login,
+                                                                      make_staff):
+    from portal.models import Campaign
+
+    incident, _persons = people
+    campaigns.launch(incident.id, ["sms"])
+    before = (db.session.query(Campaign).count(), actions(db, "campaign."))
+    with pytest.raises(campaigns.CampaignError, match="Nobody would be told"):
+        campaigns.launch(incident.id, ["sms"])
+    assert (db.session.query(Campaign).count(), actions(db, "campaign.")) == before
+    # The page says so at the preview and offers no launch button.
+    from tests.support import csrf_token
+
+    login(make_staff("manager"))
+    url = f"/helpdesk/incidents/{incident.reference}/campaigns/new"
+    page = client.post(url, data={"channels": ["sms"], "csrf_token": csrf_token(client, url)})
+    assert page.status_code == 200 and 'id="nobody"' in page.text
+    assert "Launch the campaign" not in page.text
+    forced = client.post(url, data={"channels": ["sms"], "confirmed": "yes",
+                                    "csrf_token": csrf_token(client, url)})
+    assert "Nobody would be told" in forced.text
+    assert db.session.query(Campaign).count() == before[0]
+
+
 def test_a_preferred_channel_already_notified_is_skipped_not_replaced(db, make_incident,
                                                                       make_person):
     incident, [(person, _plain)] = incident_with_people(db, make_incident, make_person, 1)
