@@ -14,6 +14,7 @@ from __future__ import annotations
 from flask import current_app, request
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
+from limits import parse_many
 
 from portal.extensions import limiter
 
@@ -68,6 +69,17 @@ def _looks_nothing_up() -> bool:
 lookup_limit = limiter.shared_limit(_limit, scope="staff-lookup", key_func=_staff_key,
                                     exempt_when=_looks_nothing_up)
 
-# One budget per staff member for the pages that show one person: the ticket page (GET;
-# its presence pings and forms are other routes) and the person page.
-page_limit = limiter.shared_limit(_page_limit, scope="staff-pages", key_func=_staff_key)
+
+def spend_page_budget() -> bool:
+    """Count one page against the staff member's page budget (``STAFF_PAGE_RATE_LIMIT``,
+    shared by the ticket page and the person page); False when it is spent.
+
+    Called by those views (their presence pings and forms are other routes, and do not
+    count). The limit is hit through Flask-Limiter's own rate limiter, storage and
+    strategy: a decorator checks every limit of the app again, a tenth of a ticket page's
+    Python (``helpdesk_profile.py --tree``), where one hit is a few calls and one round
+    trip to Redis.
+    """
+    key = _staff_key()
+    return all(limiter.limiter.hit(item, "staff-pages", key)
+               for item in parse_many(_page_limit()))

@@ -16,7 +16,7 @@ from flask import abort, flash, make_response, redirect, render_template, reques
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from helpdesk.limits import held_search, lookup_limit, page_limit
+from helpdesk.limits import held_search, lookup_limit, spend_page_budget
 from helpdesk.people import bp, grants
 from helpdesk.people.forms import CallForm, ConfirmForm, OpenTicketForm
 from portal.core.i18n import LANGUAGE_NAMES, use_page_zone
@@ -124,9 +124,10 @@ def _render_person(person: Person, *, call_form=None, ticket_form=None, status=2
 
 @bp.get("/<int:person_id>")
 @staff_required("agent")
-@page_limit
 def show(person_id: int):
     """The person, masked: incident, categories, lock state, tickets, actions."""
+    if not spend_page_budget():
+        abort(429)
     person = _person_or_404(person_id)
     lookup.viewed(person, current_user.id)
     db.session.commit()

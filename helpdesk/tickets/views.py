@@ -30,7 +30,7 @@ from flask_wtf.csrf import generate_csrf
 from helpdesk.campaigns.views import status_names as notification_status_names
 from helpdesk.incidents.forms import choices
 from helpdesk.incidents.views import span_parts, span_words
-from helpdesk.limits import held_search, lookup_limit, page_limit
+from helpdesk.limits import held_search, lookup_limit, spend_page_budget
 from helpdesk.people.forms import DIRECTIONS, OUTCOMES
 from helpdesk.tickets import bp
 from helpdesk.tickets.forms import (
@@ -360,9 +360,10 @@ def _arrive(ticket: Ticket) -> list[str]:
 
 @bp.get("/<int:ticket_id>")
 @staff_required(access.TICKET_ROLE)
-@page_limit
 def show(ticket_id: int):
     """One ticket: the person's context, the thread, the composer."""
+    if not spend_page_budget():
+        abort(429)
     ticket = ticket_or_404(ticket_id, page=True)
     others = _arrive(ticket)
     # Rendered before the commit, which would expire the ticket and the signed-in
