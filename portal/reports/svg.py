@@ -1,10 +1,11 @@
 """Small inline SVG charts: horizontal bars and per-day columns, no chart library.
 
 Each function returns markup for an ``<svg role="img">`` with a ``<title>`` and a
-``<desc>``; the page shows the same numbers in a table next to it, so the chart is a
-picture of the table and never the only place a number is. Every text is escaped.
-Colours come from classes styled in ``site.css`` (``.chart-s0`` …) with a fill
-attribute as a fallback, so the charts need no inline style (the CSP forbids it).
+``<desc>`` (a chart of several series preceded by their legend, an HTML list); the
+page shows the same numbers in a table next to it, so the chart is a picture of the
+table and never the only place a number is. Every text is escaped. Colours come from
+classes styled in ``site.css`` (``.chart-s0`` …) with a fill attribute as a fallback,
+so the charts need no inline style (the CSP forbids it).
 """
 
 from __future__ import annotations
@@ -64,11 +65,9 @@ def grouped_bars(groups: Sequence[str], series: Sequence[tuple[str, Sequence[flo
     """Horizontal bars grouped per label: one bar for each series (e.g. a funnel per channel)."""
     gap = 10
     per_group = len(series) * bar + gap
-    legend_markup, legend = _legend([name for name, _ in series], 0, 16, width)
-    legend += 8
+    legend = 8  # the legend is a list above the chart (_legend_list)
     height = legend + max(1, len(groups)) * per_group + gap
     _, parts = _open(width, height, title, desc, "chart-grouped")
-    parts.append(legend_markup)
     top = max((value for _, values in series for value in values), default=0) or 1
     room = width - label_width - 70
     for g_index, group in enumerate(groups):
@@ -88,48 +87,27 @@ def grouped_bars(groups: Sequence[str], series: Sequence[tuple[str, Sequence[flo
                 f'y="{y + bar - 4}">{escape(_number(value))}</text>'
             )
     parts.append("</svg>")
-    return Markup("".join(parts))  # noqa: S704 - every text above went through escape()
+    return Markup(_legend_list([name for name, _ in series])  # noqa: S704 - escaped
+                  + "".join(parts))
 
 
-def _legend_rows(names: Sequence[str], width: int) -> list[list[tuple[int, int, str]]]:
-    """Legend entries laid out left to right, wrapping: rows of (x offset, index, name)."""
-    rows: list[list[tuple[int, int, str]]] = [[]]
-    x = 0
-    for index, name in enumerate(names):
-        item = 16 + int(len(name) * 6.6) + 18  # swatch, text at ~6.6 px a character, gap
-        if x and x + item > width:
-            rows.append([])
-            x = 0
-        rows[-1].append((x, index, name))
-        x += item
-    return rows
-
-
-def _legend(names: Sequence[str], x: int, y: int, width: int) -> tuple[str, int]:
-    """The legend's markup and its height."""
-    parts = []
-    rows = _legend_rows(names, width)
-    for line, row in enumerate(rows):
-        for offset, index, name in row:
-            left, top = x + offset, y + line * 18
-            colour = PALETTE[index % len(PALETTE)]
-            parts.append(
-                f'<rect class="chart-s{index % len(PALETTE)}" fill="{colour}" x="{left}" '
-                f'y="{top - 10}" width="12" height="12"/>'
-                f'<text class="chart-legend" x="{left + 16}" y="{top}">{escape(name)}</text>'
-            )
-    return "".join(parts), len(rows) * 18
+def _legend_list(names: Sequence[str]) -> str:
+    """The series' names as a list above the chart, each with its colour: it wraps at any
+    width and reads at the page's text size (inside the SVG it shrank with the chart and
+    was cut off on a phone)."""
+    items = "".join(
+        f'<li><span class="chart-swatch chart-s{index % len(PALETTE)}" aria-hidden="true">'
+        f'</span>{escape(name)}</li>' for index, name in enumerate(names))
+    return f'<ul class="chart-legend-list">{items}</ul>'
 
 
 def column_chart(labels: Sequence[str], series: Sequence[tuple[str, Sequence[float]]],
                  title: str, desc: str = "", width: int = 640, height: int = 240) -> Markup:
     """Columns per label (a day), side by side for each series, with a y axis and a legend."""
     left, right, bottom = 44, 10, 34
-    legend_markup, legend = _legend([name for name, _ in series], left, 14, width - left)
-    top_pad = legend + 12
-    height += legend - 18
+    top_pad = 14  # the legend is a list above the chart (_legend_list)
+    height -= 16
     _, parts = _open(width, height, title, desc, "chart-columns")
-    parts.append(legend_markup)
     top = max((value for _, values in series for value in values), default=0) or 1
     plot_h = height - top_pad - bottom
     plot_w = width - left - right
@@ -157,4 +135,5 @@ def column_chart(labels: Sequence[str], series: Sequence[tuple[str, Sequence[flo
                          f'y="{height - bottom + 16}" text-anchor="middle">'
                          f'{escape(label)}</text>')
     parts.append("</svg>")
-    return Markup("".join(parts))  # noqa: S704 - every text above went through escape()
+    return Markup(_legend_list([name for name, _ in series])  # noqa: S704 - escaped
+                  + "".join(parts))

@@ -62,7 +62,13 @@ def test_svg_escapes_text_and_names_itself():
     assert "<script>" not in chart and "&lt;script&gt;" in chart
     assert 'role="img"' in chart and "<title" in chart and "T &amp; &lt;b&gt;" in chart
     empty = svg.column_chart([], [("a", [])], "Empty")
-    assert empty.startswith("<svg") and empty.endswith("</svg>")
+    assert "<svg" in empty and empty.endswith("</svg>")
+    # Several series: their legend is a list before the chart, each name escaped.
+    chart = svg.grouped_bars(["SMS"], [("<i>Sent</i>", [3]), ("Read", [1])], "Funnel")
+    legend, picture = chart.split("<svg", 1)
+    assert legend.startswith('<ul class="chart-legend-list">') and legend.count("<li>") == 2
+    assert "&lt;i&gt;Sent&lt;/i&gt;" in legend and "chart-s1" in legend
+    assert "Read" not in picture  # not repeated inside the SVG, where it shrank
 
 
 def test_dashboard_page_for_managers(app, client, login, make_staff, reports_incident):
