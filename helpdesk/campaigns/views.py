@@ -52,6 +52,12 @@ def campaign_state_names() -> dict[str, str]:
             "completed": _("Completed"), "cancelled": _("Cancelled")}
 
 
+@bp.app_template_filter("campaign_title")
+def _campaign_title(campaign: Campaign, reference: str) -> str:
+    """The campaign's title in the page's language (``engine.title``)."""
+    return engine.title(reference, campaign.notice_version)
+
+
 def _campaign(incident: Incident, campaign_id: int) -> Campaign:
     """The incident's campaign, or 404 (also for another incident's campaign)."""
     campaign = engine.get(campaign_id)

@@ -245,6 +245,14 @@ def dialect_insert(table):
     return sqlite_insert(table)
 
 
+def title(reference: str, notice_version: int) -> str:
+    """A campaign's title in the reader's language ("DEMO notice, version 1"). The stored
+    ``Campaign.name`` is the same words in the launching manager's language, kept as
+    the record (the regulator report quotes it); pages show this."""
+    return gettext("%(reference)s notice, version %(number)d", reference=reference,
+                   number=notice_version)
+
+
 def _nobody_to_tell() -> str:
     return gettext("Nobody would be told on these channels: everyone was already notified "
                    "there or cannot be reached there. Choose other channels, or tick the "
@@ -270,9 +278,8 @@ def launch(incident_id: int, channels, *, again: bool = False, actor_id: int | N
     skipped = _skipped(incident_id, chosen, anyone_notified)
     now = utcnow()
     campaign = Campaign(
-        incident_id=incident_id, name=name or gettext(  # in the launching manager's language
-            "%(reference)s notice, version %(number)d", reference=incident.reference,
-            number=number),
+        incident_id=incident_id,
+        name=name or title(incident.reference, number),  # the launching manager's language
         notice_version=number, channels=chosen, fallback=True, status="running",
         created_by_id=actor_id, launched_at=now, again=again,
         skipped=skipped,

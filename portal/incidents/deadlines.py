@@ -78,8 +78,8 @@ def due_time(anchor: datetime, deadline: Deadline) -> datetime | None:
     raise ValueError(f"unknown unit {deadline.unit!r}")
 
 
-def _campaign_that_reached(incident_id: int) -> tuple[str, datetime] | None:
-    """(name, when) of the campaign that first finished reaching its people, if any.
+def _campaign_that_reached(incident_id: int) -> tuple[int, datetime] | None:
+    """(notice version, when) of the campaign that first finished reaching its people, if any.
 
     A campaign has reached its people when no message is left to go out (none
     pending or being sent, no letter printed but not yet mailed); it did so when
@@ -90,14 +90,14 @@ def _campaign_that_reached(incident_id: int) -> tuple[str, datetime] | None:
     open_row = or_(Notification.status.in_(("pending", "sending")),
                    and_(Notification.channel == "letter", Notification.status == "sent"))
     rows = db.session.execute(
-        select(Campaign.name, func.max(reached_at),
+        select(Campaign.notice_version, func.max(reached_at),
                func.sum(case((open_row, 1), else_=0)))
         .join(Notification, Notification.campaign_id == Campaign.id)
         .where(Campaign.incident_id == incident_id, Campaign.launched_at.is_not(None),
                Campaign.status != "cancelled")
-        .group_by(Campaign.id, Campaign.name)
+        .group_by(Campaign.id, Campaign.notice_version)
     ).all()
-    reached = [(name, when) for name, when, still_open in rows
+    reached = [(number, when) for number, when, still_open in rows
                if when is not None and not still_open]
     return min(reached, key=lambda item: item[1]) if reached else None
 
@@ -115,6 +115,7 @@ class _Evidence:
         for filing in rows:
             self.filings.setdefault(filing.rule_id, []).append(filing)
         self.first_campaign = _campaign_that_reached(incident.id)
+        self.reference = incident.reference
 
     def met(self, rule: Rule, stage_index: int) -> tuple[datetime | None, str | None, str | None]:
         """(when, by what, reference) for a rule's stage, or Nones."""
@@ -125,8 +126,10 @@ class _Evidence:
             label = " · ".join(part for part in (filing.authority, filing.reference) if part)
             options.append((filing.filed_at, "filing", label))
         if stage_index == 0 and rule.tells_individuals and self.first_campaign is not None:
-            campaign = self.first_campaign
-            options.append((campaign[1], "campaign", campaign[0]))
+            from portal.dispatch.campaigns import title  # (it imports the incidents' rules)
+
+            number, when = self.first_campaign
+            options.append((when, "campaign", title(self.reference, number)))
         if not options:
             return None, None, None
         return min(options, key=lambda option: option[0])

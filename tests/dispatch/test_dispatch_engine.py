@@ -345,3 +345,18 @@ def test_the_migration_names_incidents_that_already_have_two_active_campaigns(
         names = {index["name"] for index in inspect(db.engine).get_indexes("campaign")}
         assert "uq_campaign_one_active" not in names
         db.engine.dispose()
+
+
+def test_a_campaign_is_titled_in_the_readers_language(app, db, people, client, login,
+                                                      make_staff):
+    """The stored name is the launching manager's words (the record); pages say it in
+    the reader's language."""
+    incident, _persons = people
+    campaign, _summary = campaigns.launch(incident.id, ["email"])
+    assert campaign.name == f"{incident.reference} notice, version 1"
+    login(make_staff("manager"))
+    base = f"/helpdesk/incidents/{incident.reference}/campaigns"
+    german = client.get(f"{base}/{campaign.id}?lang=de").text
+    assert f"<h1>Benachrichtigung {incident.reference}, Fassung 1</h1>" in german
+    assert "notice, version 1" not in german
+    assert f"Benachrichtigung {incident.reference}, Fassung 1" in client.get(base + "/").text

@@ -82,8 +82,15 @@ def test_filings_and_campaigns_meet_deadlines(db, make_incident, make_person):
     assert (gdpr.state, gdpr.met_by, gdpr.met_reference) == ("met_late", "filing", "CNIL · N-1")
     assert rows[("naic_668_s6", "commissioner")].state == "met"
     residents = rows[("ca_1798_82", "residents")]
+    # Named in the reader's language from the incident and the notice version (the stored
+    # name is the launching manager's words, kept as the record).
     assert (residents.state, residents.met_by, residents.met_reference) == (
-        "met", "campaign", "First letters")
+        "met", "campaign", f"{incident.reference} notice, version 1")
+    from flask_babel import force_locale
+
+    with force_locale("de"):
+        german = _rows(incident, DISCOVERED + timedelta(days=12))[("ca_1798_82", "residents")]
+    assert german.met_reference == f"Benachrichtigung {incident.reference}, Fassung 1"
     assert residents.met_at == launched
     ag = rows[("ca_ag", "sample_notice")]
     assert ag.anchor_at == launched and ag.due_at == launched + timedelta(days=15)
