@@ -17,6 +17,7 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from flask_babel import get_locale
 from flask_login import current_user
 
 from helpdesk.log import bp
@@ -34,7 +35,7 @@ PAGE_SIZE = 50
 
 def _filters() -> tuple[review.LogFilter | None, dict[str, str]]:
     try:
-        return review.parse_filters(request.args, zone(display_zone_name())), {}
+        return review.parse_filters(request.args, zone(display_zone_name()), get_locale()), {}
     except review.FilterError as error:
         return None, error.errors
 

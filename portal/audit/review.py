@@ -22,6 +22,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
+from babel import dates as babel_dates
 from flask_babel import gettext as _
 from sqlalchemy import Select, and_, func, or_, select
 
@@ -89,20 +90,41 @@ class LogFilter:
 PARAMS = ("from", "to", "actor", "person", "ticket", "campaign", "incident", "action")
 
 
-def _parse_moment(text: str, zone: tzinfo, end: bool) -> datetime:
-    """A date (whole day) or date and time in ``zone``, as UTC; ``end`` makes a day inclusive."""
+# A date written day or month first, as the pages write them ("29.11.2026", "11/29/2026").
+LOCAL_DATE = re.compile(r"\d{1,2}[./-]\d{1,2}[./-]\d{4}")
+
+
+def _parse_day(text: str, locale) -> date | None:
+    """A whole day: ISO (2026-11-28), or as ``locale`` writes dates (29.11.2026 in German,
+    11/29/2026 in English), which is how the log page shows them. None: not a day."""
+    if len(text) == 10 and text[4:5] == "-":
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            return None
+    if locale is not None and LOCAL_DATE.fullmatch(text):
+        try:
+            return babel_dates.parse_date(text, locale=locale, format="short")
+        except (ValueError, IndexError):
+            return None
+    return None
+
+
+def _parse_moment(text: str, zone: tzinfo, end: bool, locale=None) -> tuple[datetime, bool]:
+    """A date (whole day) or date and time in ``zone``, as UTC, and whether it was a whole
+    day; ``end`` makes a day inclusive."""
     text = text.strip()
+    day = _parse_day(text, locale)
+    if day is not None:
+        moment = datetime.combine(day + timedelta(days=1) if end else day, time())
+        return moment.replace(tzinfo=zone).astimezone(UTC), True
     try:
-        if len(text) == 10:
-            day = date.fromisoformat(text)
-            moment = datetime.combine(day + timedelta(days=1) if end else day, time())
-        else:
-            moment = datetime.fromisoformat(text.replace(" ", "T"))
-            if moment.tzinfo is not None:
-                return moment.astimezone(UTC)
+        moment = datetime.fromisoformat(text.replace(" ", "T"))
     except ValueError:
         raise ValueError(_("Use a date such as 2026-11-28 or 2026-11-28T14:30.")) from None
-    return moment.replace(tzinfo=zone).astimezone(UTC)
+    if moment.tzinfo is not None:
+        return moment.astimezone(UTC), False
+    return moment.replace(tzinfo=zone).astimezone(UTC), False
 
 
 def _positive_int(text: str) -> int:
@@ -112,11 +134,11 @@ def _positive_int(text: str) -> int:
     return int(value)
 
 
-def parse_filters(args: Mapping[str, str], zone: tzinfo = UTC) -> LogFilter:
+def parse_filters(args: Mapping[str, str], zone: tzinfo = UTC, locale=None) -> LogFilter:
     """Read the filters from query parameters; raise ``FilterError`` naming every bad one.
 
     Times without a zone are read in ``zone`` (the page's); ``to`` given as a date
-    includes that whole day.
+    includes that whole day. Dates may also be written as ``locale`` writes them.
     """
     params = {name: str(args.get(name, "")).strip() for name in PARAMS}
     params = {name: value for name, value in params.items() if value}
@@ -131,11 +153,11 @@ def parse_filters(args: Mapping[str, str], zone: tzinfo = UTC) -> LogFilter:
                 errors[name] = str(exc)
 
     def set_start(text):
-        result.start = _parse_moment(text, zone, end=False)
+        result.start = _parse_moment(text, zone, end=False, locale=locale)[0]
 
     def set_end(text):
-        result.end = _parse_moment(text, zone, end=len(text) == 10)
-        if len(text) != 10:
+        result.end, whole_day = _parse_moment(text, zone, end=True, locale=locale)
+        if not whole_day:
             result.end += timedelta(microseconds=1)
 
     def set_actor(text):

@@ -89,6 +89,25 @@ def test_bad_filters_are_named(client, seeded, login, query, name):
     assert client.get(f"/helpdesk/log/export.csv?{query}").status_code == 400
 
 
+def test_dates_may_be_typed_as_the_page_writes_them(client, seeded, login):
+    """29.11.2026 on a German page, 11/29/2026 on an English one, as well as ISO."""
+    from datetime import date, timedelta
+
+    login(seeded["manager"])
+    today = date.today()
+    before, after = today - timedelta(days=2), today + timedelta(days=2)
+    german = client.get(f"/helpdesk/log/?lang=de&from={before:%d.%m.%Y}&to={after:%d.%m.%Y}")
+    english = client.get(f"/helpdesk/log/?lang=en&from={before:%m/%d/%Y}&to={after:%m/%d/%Y}")
+    iso = client.get(f"/helpdesk/log/?from={before.isoformat()}&to={after.isoformat()}")
+    assert german.status_code == english.status_code == iso.status_code == 200
+    row = "<code>verify.succeeded</code>"
+    assert english.text.count(row) == iso.text.count(row) == german.text.count(row) == 1
+    empty = client.get(f"/helpdesk/log/?lang=de&to={before:%d.%m.%Y}")
+    assert empty.status_code == 200 and row not in empty.text
+    wrong = client.get("/helpdesk/log/?lang=en&from=13/29/2026")  # no 13th month
+    assert wrong.status_code == 400 and 'href="#filter-from"' in wrong.text
+
+
 def test_filters_fold_only_when_none_is_in_use(client, seeded, login):
     """Eight fields would push the entries off a phone's screen: they fold, but never
     while a filter is in use or wrong (the page's script unfolds them on wide screens)."""
