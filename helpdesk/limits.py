@@ -11,7 +11,7 @@ not per address (a call centre shares one).
 
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import current_app, g, request
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from limits import parse_many
@@ -71,15 +71,19 @@ lookup_limit = limiter.shared_limit(_limit, scope="staff-lookup", key_func=_staf
 
 
 def spend_page_budget() -> bool:
-    """Count one page against the staff member's page budget (``STAFF_PAGE_RATE_LIMIT``,
-    shared by the ticket page and the person page); False when it is spent.
+    """Count this request's page against the staff member's page budget
+    (``STAFF_PAGE_RATE_LIMIT``); False when it is spent.
 
-    Called by those views (their presence pings and forms are other routes, and do not
-    count). The limit is hit through Flask-Limiter's own rate limiter, storage and
-    strategy: a decorator checks every limit of the app again, a tenth of a ticket page's
-    Python (``helpdesk_profile.py --tree``), where one hit is a few calls and one round
-    trip to Redis.
+    Every view that shows a ticket page or a person (masked) asks before rendering: the
+    page itself, the composer's search, a form shown again with its errors, the call
+    form; presence pings and redirects after a change do not count. Asking twice in one
+    request counts once. The limit is hit through Flask-Limiter's own rate limiter,
+    storage and strategy: a decorator checks every limit of the app again, a tenth of a
+    ticket page's Python (``helpdesk_profile.py --tree``), where one hit is a few calls
+    and one round trip to Redis a window.
     """
-    key = _staff_key()
-    return all(limiter.limiter.hit(item, "staff-pages", key)
-               for item in parse_many(_page_limit()))
+    if "page_budget" not in g:
+        key = _staff_key()
+        g.page_budget = all(limiter.limiter.hit(item, "staff-pages", key)
+                            for item in parse_many(_page_limit()))
+    return g.page_budget

@@ -110,6 +110,8 @@ def search():
 
 
 def _render_person(person: Person, *, call_form=None, ticket_form=None, status=200):
+    if not spend_page_budget():  # every view of a person counts, however reached
+        abort(429)
     _use_incident_zone(person)
     shown = lookup.masked_people([person])[0]
     state = lookup.verification.failures(person)
@@ -223,6 +225,8 @@ def log_call(person_id: int):
             db.session.commit()
             flash(_("Call logged on ticket %(id)d.", id=saved.id), "success")
             return redirect(_ticket_url(saved))
+    if not spend_page_budget():
+        abort(429)
     shown = lookup.masked_people([person])[0]
     _use_incident_zone(person)
     # A new ticket for a call about one still open would split the story: offer those.

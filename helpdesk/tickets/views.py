@@ -308,6 +308,8 @@ def _status_form(status: str) -> StatusForm:
 def _show(ticket: Ticket, *, reply_form: ReplyForm | None = None, revealed=None,
           stale=None, status: int = 200, others: list[str] | None = None,
           aq: str | None = None, problem: str | None = None):
+    if not spend_page_budget():  # every view of a ticket page counts, however reached
+        abort(429)
     context = person_context(ticket)
     if context.incident is not None:
         # One incident's ticket: its times in the incident's zone, as on the incident's

@@ -368,6 +368,17 @@ def test_ticket_and_person_pages_share_a_page_budget_per_staff_member(app, db, a
     assert plain["first_name"] not in refused.text
     other = signed_in(app, make_staff("agent"))
     assert other.get(url).status_code == 200  # a colleague keeps their own budget
+    # Every way to a rendered ticket page or person counts, not only the page's address.
+    fresh = signed_in(app, make_staff("agent"))
+    token = csrf_token(fresh, BASE + "/")
+    form = {"csrf_token": token, "body": "", "status": "open", "seen_message_id": "0"}
+    codes = [fresh.post(f"{url}/compose", data={**form, "compose": "search"}).status_code,
+             fresh.get(f"{BASE}/{person.id}/call?ticket_id={ticket.id}").status_code,
+             fresh.post(f"{url}/reply", data=form).status_code,  # shown again: no reply
+             fresh.post(f"{url}/compose", data={**form, "compose": "search"}).status_code,
+             fresh.post(f"{url}/reply", data=form).status_code,
+             fresh.get(f"{BASE}/{person.id}/call?ticket_id={ticket.id}").status_code]
+    assert codes == [200, 200, 400, 429, 429, 429]
 
 
 def test_the_person_page_shows_times_in_the_incidents_zone_as_the_ticket_page_does(
