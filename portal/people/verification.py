@@ -13,6 +13,7 @@ here reads the request or the session.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -39,6 +40,7 @@ from portal.security.crypto import (
 )
 
 METHODS = ("postcode", "policy_last4")
+ZIP_PLUS_4 = re.compile(r"(\d{5})\d{4}")  # after normalise_token: "95814-1234" -> 958141234
 
 # Compared against when no record exists, so both branches do the same work.
 _NO_DIGEST = "0" * 64
@@ -165,10 +167,17 @@ def answers_match(person: Candidate | None, answers: Answers, method: str) -> bo
         if question == "policy_last4":
             given = verification_digest("policy_last4",
                                         normalise_token(answers.policy_last4 or ""))
+            also = given
         else:
-            given = verification_digest("postcode", answers.postcode or "")
+            typed = normalise_token(answers.postcode or "")
+            given = verification_digest("postcode", typed)
+            # A US ZIP+4 typed from a letter ("95814-1234") where the record holds the ZIP
+            # ("95814"): a right answer, not a failed attempt. Always both digests.
+            zip_plus_4 = ZIP_PLUS_4.fullmatch(typed)
+            also = verification_digest("postcode", zip_plus_4.group(1) if zip_plus_4 else typed)
         checked = person is not None and question == method
-        ok = digests_equal(given, getattr(person, _DIGESTS[question]) if checked else _NO_DIGEST)
+        stored = getattr(person, _DIGESTS[question]) if checked else _NO_DIGEST
+        ok = digests_equal(given, stored) | digests_equal(also, stored)
         second_ok = ok if question == method else second_ok
     return dob_ok & second_ok  # no short-circuit
 

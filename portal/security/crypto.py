@@ -246,7 +246,9 @@ def normalise_email(value: str) -> str:
 
 _NOT_TOKEN = re.compile(r"[^0-9A-Z]")
 _NOT_NAME = re.compile(r"[^a-z0-9]")
-_CODE_SEPARATORS = re.compile(r"[\s\-_.]")
+# Spaces, hyphens, underscores, dots, and the dashes a word processor or a phone's
+# keyboard puts in place of a hyphen (U+2010 to U+2015, the minus sign U+2212).
+_CODE_SEPARATORS = re.compile(r"[\s\-_.\u2010-\u2015\u2212]")
 
 
 def normalise_token(value: str) -> str:

@@ -92,6 +92,29 @@ def test_postcode_is_normalised(client, person):
     assert response.status_code == 302
 
 
+def test_a_code_pasted_with_dashes_and_a_zip_plus_4_are_right_answers(client, db, person):
+    """A code copied from a letter or a mail may carry en dashes; a ZIP+4 from an envelope
+    is the right postcode when the record holds the five-digit ZIP. Neither is a failure."""
+    from portal.models import Interaction
+
+    record, plain = person
+    assert len(plain["postcode"]) == 5
+    enter_code(client, plain["notice_code"].replace("-", "\u2013"))
+    response = answer(client, plain["date_of_birth"], postcode=plain["postcode"] + "-1234")
+    assert response.status_code == 302
+    failed = db.session.query(Interaction).filter(Interaction.action == "verify.failed").count()
+    assert failed == 0
+    db.session.refresh(record)
+    assert record.last_verified_at is not None
+
+
+def test_a_wrong_zip_plus_4_is_still_wrong(client, person):
+    _record, plain = person
+    enter_code(client, plain["notice_code"])
+    wrong = "1" + plain["postcode"][1:] + "-1234"
+    assert answer(client, plain["date_of_birth"], postcode=wrong).status_code == 401
+
+
 def test_every_failure_gets_the_same_generic_message(client, db, make_person, person):
     _record, plain = person
     bodies = []

@@ -56,6 +56,8 @@ def test_code_normalisation_round_trips(code):
     formatted = crypto.format_code(code)
     assert crypto.normalise_code(formatted) == code
     assert crypto.normalise_code(formatted.lower().replace("-", " ")) == code
+    for dash in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212":  # pasted from a letter or a mail
+        assert crypto.normalise_code(formatted.replace("-", dash)) == code
 
 
 def test_generated_codes_are_well_formed_and_distinct():
