@@ -200,3 +200,19 @@ def test_notice_view_is_logged_once_per_session_and_version(client, db, incident
     assert "Updated." in client.get("/notice").text
     client.get("/notice")
     assert [row.details["version"] for row in interactions(db, "notice.viewed")] == [1, 2]
+
+
+def test_saving_a_new_language_confirms_in_that_language(client, db, incident, make_person):
+    """The confirmation shows on the next page, which is in the language just chosen."""
+    from tests.support import csrf_token
+
+    approve_notice(db, incident, language="de")
+    _record, plain = make_person(incident, language="en", email="pat@example.org")
+    sign_in(client, plain)
+    token = csrf_token(client, "/preferences")
+    saved = client.post("/preferences", data={
+        "csrf_token": token, "language": "de", "preferred_channel": "email"},
+        follow_redirects=True)
+    assert '<html lang="de">' in saved.text
+    assert "Ihre Einstellungen wurden gespeichert." in saved.text
+    assert "Your preferences were saved." not in saved.text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import flash, redirect, request, url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from portal.customer import bp
@@ -52,7 +53,9 @@ def preferences():
             "sms_opt_out": bool(form.sms_opt_out.data),
         })
         db.session.commit()
-        flash(_("Your preferences were saved.") if changed else _("Nothing was changed."),
-              "success")
+        # In the language the next page is shown in: the one just chosen.
+        with force_locale(form.language.data):
+            flash(_("Your preferences were saved.") if changed else _("Nothing was changed."),
+                  "success")
         return redirect(url_for("customer.preferences"))
     return page("customer/preferences.html", 400 if form.errors else 200, form=form)
