@@ -14,6 +14,7 @@ from markupsafe import Markup, escape
 
 from portal.answers.queries import public_approved
 from portal.answers.render import RenderError, fill, values_for
+from portal.core.folding import folded
 from portal.extensions import db
 from portal.models.answer import Answer, AnswerVersion
 from portal.models.incident import Incident
@@ -99,13 +100,14 @@ def clean_query(text: str | None) -> str:
 
 
 def search(entries: list[FaqEntry], query: str) -> list[FaqEntry]:
-    """The entries whose title or text holds every word of ``query`` (case-insensitive)."""
-    words = query.casefold().split()
+    """The entries whose title or text holds every word of ``query``, whatever the case
+    and accents ('credito' finds 'crédito': customers type on phones without accents)."""
+    words = folded(query).split()
     if not words:
         return entries
     return [entry for entry in entries if _matches(entry, words)]
 
 
 def _matches(entry: FaqEntry, words: list[str]) -> bool:
-    text = " ".join([entry.title, *entry.paragraphs]).casefold()
+    text = folded(" ".join([entry.title, *entry.paragraphs]))
     return all(word in text for word in words)

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import functools
 import re
-import unicodedata
 
 from babel import Locale
+
+from portal.core.folding import folded
 
 # ISO 3166-2:US: the states, the District of Columbia and the inhabited territories.
 US_SUBDIVISIONS = {
@@ -46,9 +47,7 @@ _US_ALIASES = {"washington dc": "DC", "washington d c": "DC", "d c": "DC",
 
 def _key(text: str) -> str:
     """Case, accents, dots and spacing do not matter: 'Île-de-France.' ~ 'ile de france'."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    plain = "".join(char for char in decomposed if not unicodedata.combining(char))
-    return " ".join(re.sub(r"[.\-_,'’()]+", " ", plain).split())
+    return " ".join(re.sub(r"[.\-_,'’()]+", " ", folded(text)).split())
 
 
 @functools.cache

@@ -130,6 +130,16 @@ def test_faq_search(client, db):
     assert "0 answers found" in client.get("/faq?q=zebra").text
 
 
+def test_faq_search_ignores_accents_both_ways(client, db):
+    """Customers type on phones without accents: 'credito' finds 'crédito', and back."""
+    add_answer(db, "a.credito", {"es": ("¿Debo congelar mi crédito?", "Es gratis y rápido.")})
+    for q in ("credito", "CRÉDITO", "rapido"):
+        page = client.get(f"/faq?lang=es&q={q}").text
+        assert "congelar mi crédito" in page, q
+    add_answer(db, "a.plain", {"es": ("Sobre el credito", "Sin acento.")})
+    assert "Sobre el credito" in client.get("/faq?lang=es&q=crédito").text
+
+
 def test_faq_hides_other_incidents_answers_from_verified_people(client, db, incident,
                                                                 make_incident, make_person):
     other = make_incident()
