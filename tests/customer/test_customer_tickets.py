@@ -111,9 +111,16 @@ def test_reply_and_close(client, db, incident, make_person):
     assert ticket.status == "closed" and ticket.closed_at is not None
     page = client.get(f"/tickets/{ticket.id}").text
     assert "This question is closed." in page and "Send reply" not in page
+    # A reply typed before the question was closed (in another tab) is not lost: it comes
+    # back as a new question, filled in with the same topic, to check and send.
     refused = client.post(f"/tickets/{ticket.id}/reply",
-                          data={"message": "Another", "csrf_token": token})
-    assert refused.status_code == 302
+                          data={"message": "Another <thing> to ask", "csrf_token": token})
+    assert refused.status_code == 409
+    assert "your message was not added to it" in refused.text
+    assert "Another &lt;thing&gt; to ask" in refused.text
+    assert f'<option selected value="{ticket.topic}"' in refused.text or (
+        f'value="{ticket.topic}" selected' in refused.text)
+    assert 'action="/tickets/new"' in refused.text
     db.session.expire_all()
     assert len(db.session.execute(select(TicketMessage)).all()) == 2
     assert actions(db, "ticket.") == ["ticket.created", "ticket.customer_replied",

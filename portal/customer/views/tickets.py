@@ -112,8 +112,15 @@ def ticket_reply(ticket_id: int):
         return redirect(url_for("customer.ticket", ticket_id=item.id))
     form = ReplyForm()
     if item.status == "closed":
-        flash(_("This question is closed. Please ask a new question."), "error")
-        return redirect(url_for("customer.ticket", ticket_id=item.id))
+        # Closed meanwhile (in another tab, say): what was typed becomes a new question,
+        # filled in, for the customer to check and send. Nothing typed is lost.
+        if not (form.message.data or "").strip():
+            flash(_("This question is closed. Please ask a new question."), "error")
+            return redirect(url_for("customer.ticket", ticket_id=item.id))
+        asked = TicketForm(formdata=None, topic=item.topic, message=form.message.data)
+        return page("customer/ticket_new.html", 409, form=asked, closed_message=_(
+            "This question was closed, so your message was not added to it. It is below as "
+            "a new question: check it and press “Send”."))
     if form.validate_on_submit():
         try:
             add_customer_reply(item, person, form.message.data)
