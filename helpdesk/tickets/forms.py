@@ -186,14 +186,17 @@ class ReplyForm(TicketForm):
                                     "this reply"))
 
 
+# The ticket page shows several forms: each field's id is its own (a shared "body" sent the
+# note's label, and what was typed after clicking it, to the reply to the customer).
 class NoteForm(TicketForm):
-    body = TextAreaField(_l("New internal note"), widget=QuickTextArea(), validators=[
+    body = TextAreaField(_l("New internal note"), id="note-body", widget=QuickTextArea(),
+                         validators=[
         DataRequired(message=_l("Write a note.")),
         Length(max=REPLY_MAX, message=_l("A note can have at most %(max)d characters."))])
 
 
 class StatusForm(TicketForm):
-    status = SelectField(_l("Status"), widget=QuickSelect())
+    status = SelectField(_l("Status"), id="status-change", widget=QuickSelect())
 
 
 class AssignForm(TicketForm):

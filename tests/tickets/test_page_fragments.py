@@ -68,12 +68,13 @@ def test_cached_parts_follow_the_language_and_the_status(app, db, client, agent,
     client.get(url + "?lang=en")
     before = ticket.status
     assert before != "pending_customer"
-    status = re.search(r'<select class="inline-select" id="status".*?</select>', english, re.S)
+    status = re.search(r'<select class="inline-select" id="status-change".*?</select>',
+                       english, re.S)
     assert f'selected value="{before}"' in status.group(0)
     token = csrf_token(client, url)
     assert client.post(f"{url}/status", data={"csrf_token": token,
                                               "status": "pending_customer"}).status_code == 302
-    changed = re.search(r'<select class="inline-select" id="status".*?</select>',
+    changed = re.search(r'<select class="inline-select" id="status-change".*?</select>',
                         client.get(url).text, re.S).group(0)
     assert 'selected value="pending_customer"' in changed
     assert f'selected value="{before}"' not in changed

@@ -218,3 +218,20 @@ def test_unknown_ticket_is_404_and_bad_input_is_refused(app, client, agent, tick
     bad_status = client.post(f"{BASE}/{ticket.id}/reply", data={
         "csrf_token": token, "body": "Kept text", "seen_message_id": "0", "status": "nope"})
     assert bad_status.status_code == 400 and "Kept text" in bad_status.text
+
+
+def test_every_id_on_the_ticket_page_is_unique_and_each_label_reaches_its_field(
+        app, db, client, agent, ticket, make_answers):
+    """A shared id="body" sent the note's label, and what was typed after clicking it, to
+    the reply to the customer."""
+    from collections import Counter
+
+    make_answers()
+    page = client.get(f"{BASE}/{ticket.id}").text
+    ids = Counter(re.findall(r'\sid="([^"]+)"', page))
+    # (each form's hidden CSRF input shares its id, as Flask-WTF writes it: no label uses it)
+    assert [name for name, seen in ids.items() if seen > 1 and name != "csrf_token"] == []
+    for target in re.findall(r'<label[^>]*\sfor="([^"]+)"', page):
+        assert ids[target] == 1, target
+    assert '<label class="label" for="note-body">New internal note</label>' in page
+    assert re.search(r'<textarea[^>]*id="note-body"[^>]*name="body"', page)
