@@ -13,6 +13,7 @@ from __future__ import annotations
 import weakref
 from datetime import UTC, date, datetime, tzinfo
 from functools import lru_cache
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from babel import Locale, UnknownLocaleError
@@ -91,6 +92,13 @@ def current_language() -> str:
     """The language code of the current request, for templates."""
     locale = get_locale()
     return locale.language if locale else "en"
+
+
+def language_href(code: str) -> str:
+    """The language switcher's link to this page in ``code``: the page's own query (its
+    filters, its page of results) kept, only ``lang`` replaced."""
+    kept = [(name, value) for name, value in request.args.items(multi=True) if name != "lang"]
+    return "?" + urlencode([*kept, ("lang", code)])
 
 
 def _babel_state() -> dict | None:
@@ -468,6 +476,7 @@ def init_app(app: Flask) -> None:
                                  npgettext=_template_npgettext)
     app.jinja_env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
     app.jinja_env.globals["current_language"] = current_language
+    app.jinja_env.globals["language_href"] = language_href
     app.jinja_env.globals["display_zone_name"] = display_zone_name
     app.jinja_env.filters["datetime"] = _datetime_filter
     app.jinja_env.filters["minute"] = format_minute

@@ -235,3 +235,17 @@ def test_every_id_on_the_ticket_page_is_unique_and_each_label_reaches_its_field(
         assert ids[target] == 1, target
     assert '<label class="label" for="note-body">New internal note</label>' in page
     assert re.search(r'<textarea[^>]*id="note-body"[^>]*name="body"', page)
+
+
+def test_the_language_switch_keeps_a_pages_query_and_reaches_a_posted_page(
+        app, db, client, agent, ticket):
+    """A filtered list stays filtered in another language; the address of a page a form
+    answered (the composer, a reveal) leads back to the ticket, not to a 405."""
+    queue = client.get(f"{BASE}/?status=open&sla=breached").text
+    assert 'href="?status=open&amp;sla=breached&amp;lang=de"' in queue
+    plain = client.get(f"{BASE}/{ticket.id}").text
+    assert 'href="?lang=de"' in plain  # no query: the cached switcher
+    for posted in ("compose", "reveal", "reply"):
+        again = client.get(f"{BASE}/{ticket.id}/{posted}?lang=de")
+        assert again.status_code == 302, posted
+        assert again.location.endswith(f"{BASE}/{ticket.id}?lang=de")
