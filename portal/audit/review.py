@@ -197,7 +197,9 @@ def parse_filters(args: Mapping[str, str], zone: tzinfo = UTC, locale=None) -> L
         if len(lowered) > 60 or not ACTION_PATTERN.match(lowered):
             raise ValueError(_("Use an action name such as ticket.created, "
                                     "or a prefix such as verify."))
-        result.action = lowered
+        # Every action is named "area.step": a word without a dot can only be an area
+        # ("verify" meant "verify."), which as an exact name would find nothing.
+        result.action = lowered if "." in lowered else lowered + "."
 
     for name, parse in (("from", set_start), ("to", set_end), ("actor", set_actor),
                         ("person", set_person), ("ticket", set_ticket),

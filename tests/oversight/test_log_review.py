@@ -89,6 +89,17 @@ def test_bad_filters_are_named(client, seeded, login, query, name):
     assert client.get(f"/helpdesk/log/export.csv?{query}").status_code == 400
 
 
+def test_an_action_area_without_its_dot_is_a_prefix(client, seeded, login):
+    login(seeded["manager"])
+    row = "<code>verify.succeeded</code>"
+    with_dot, without = (client.get(f"/helpdesk/log/?action={value}")
+                         for value in ("verify.", "verify"))
+    assert with_dot.status_code == without.status_code == 200
+    assert without.text.count(row) == with_dot.text.count(row) == 1
+    failed = "<code>verify.failed</code>"
+    assert without.text.count(failed) == with_dot.text.count(failed) == 2  # both incidents
+
+
 def test_dates_may_be_typed_as_the_page_writes_them(client, seeded, login):
     """29.11.2026 on a German page, 11/29/2026 on an English one, as well as ISO."""
     from datetime import date, timedelta
