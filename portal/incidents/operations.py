@@ -165,6 +165,9 @@ def _changes(incident: Incident, clean: dict) -> dict:
             before = list(before or [])
         if name == "contact_translations":
             before = dict(before or {})
+        # Sets, whatever order the form sent them in: the same ones are no change.
+        if name in ("categories", "jurisdictions") and sorted(before) == sorted(clean[name]):
+            continue
         if before != clean[name]:
             changes[name] = [_loggable(before), _loggable(clean[name])]
     return changes

@@ -342,6 +342,14 @@ def test_saving_the_edit_form_unchanged_logs_nothing(client, db, login, managers
     response = client.post(f"{BASE}/SECS/edit", data=data)
     assert response.status_code == 302, response.text
     assert _actions(db, "incident.updated") == []
+    # The same jurisdictions and categories in another order (as the form's checkboxes
+    # send them) are no change either.
+    data["jurisdictions"] = list(reversed(incident.jurisdictions or []))
+    data["categories"] = list(reversed(incident.categories or []))
+    assert len(data["jurisdictions"]) > 1 and len(data["categories"]) > 1
+    response = client.post(f"{BASE}/SECS/edit", data=data)
+    assert response.status_code == 302, response.text
+    assert _actions(db, "incident.updated") == []
 
 
 # --- the one save helper of the managers' pages ------------------------------------------------
