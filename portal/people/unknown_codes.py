@@ -180,15 +180,16 @@ def lock_stands(index_value: str, attempt: attempts.Attempt | None,
 
 
 def lift_lock(index_value: str) -> None:
-    """Lift the lock on a code by hand; its next attempt starts a new window, and its next
-    lock is counted as the first (``escalate``)."""
+    """Lift the lock on a code by hand; its next attempt starts a new window (the failures
+    counted are cleared, so the person page says so too), and its next lock is counted as
+    the first (``escalate``)."""
     redis = jobs.redis_connection()
     if redis is not None:
-        redis.delete(_redis_key(index_value, "lock"), _redis_key(index_value, "lockouts"),
-                     _redis_key(index_value, "lockouts-since"))
+        redis.delete(*(_redis_key(index_value, kind) for kind in (
+            "lock", "count", "since", "lockouts", "lockouts-since")))
         return
     db.session.execute(update(AttemptCounter).where(AttemptCounter.key == row_key(index_value))
-                       .values(locked_until=None))
+                       .values(locked_until=None, failures=0, failures_since=None))
     db.session.execute(delete(AttemptCounter).where(
         AttemptCounter.key == _lockouts_row_key(index_value)))
     db.session.commit()

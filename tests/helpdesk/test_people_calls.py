@@ -156,6 +156,8 @@ def test_unlock_is_logged_and_limited_per_day(app, db, agent, found):
         response = agent.post(f"{page}/unlock", data={"csrf_token": csrf_token(agent, page)})
         assert response.status_code == 302
         assert verification.failures(person).locked_until is None
+        # The failures go with the lock: the person page does not show a stale count.
+        assert verification.failures(person).failures == 0
     lock(db, person)
     agent.post(f"{page}/unlock", data={"csrf_token": csrf_token(agent, page)})
     assert verification.failures(person).locked_until is not None
