@@ -154,7 +154,7 @@ def test_five_wrong_dates_of_birth_lock_the_code(page, live_server, axe_source, 
                 check_page(page, axe_source, artifacts_dir, "customer-verify-failed")
     expect(page.get_by_role("heading", name="Too many attempts")).to_be_visible()
     expect(page.get_by_text("+1 800 555 0199")).to_be_visible()
-    expect(page.get_by_text("You can try again after")).to_be_visible()
+    expect(page.get_by_text("You can try again in 30 minutes (after")).to_be_visible()
     check_page(page, axe_source, artifacts_dir, "customer-locked")
     db.session.refresh(journey["person"])
     assert verification.failures(journey["person"]).locked_until is not None

@@ -153,6 +153,8 @@ def test_five_failures_lock_for_thirty_minutes(client, db, person):
     assert locked.status_code == 429
     assert "Too many attempts" in locked.text
     assert "+1 800 555 0142" in locked.text and "Mon-Fri 9-17" in locked.text
+    # How long first: the clock time alone, in the portal's zone, read as tomorrow.
+    assert "You can try again in 30 minutes (after " in locked.text
     db.session.refresh(record)
     remaining = verification.failures(record).locked_until - utcnow()
     assert timedelta(minutes=29) < remaining <= timedelta(minutes=30)

@@ -9,6 +9,7 @@ only its blind index in the session and redirects.
 
 from __future__ import annotations
 
+import math
 import time
 
 from flask import current_app, redirect, request, session, url_for
@@ -22,6 +23,7 @@ from portal.customer.forms import CodeForm, ConfirmForm, NoLetterForm, VerifyFor
 from portal.customer.pages import page
 from portal.dispatch.reminders import send_code_reminder
 from portal.extensions import db, limiter
+from portal.models.base import utcnow
 from portal.people import verification
 from portal.security.crypto import code_index, format_code, is_valid_code, normalise_code
 
@@ -61,7 +63,12 @@ def from_link(code: str):
 
 def _lock_page(until):
     hotline, hours = verification.lock_contact(current_language())
-    return page("customer/locked.html", 429, until=until, hotline=hotline, hours=hours)
+    # How long, first: the clock time is in the portal's zone, which need not be the
+    # customer's ("12:43 AM (UTC)" read as tomorrow in California), and the code's own
+    # incident's zone would tell a guesser which codes exist.
+    minutes = max(1, math.ceil((until - utcnow()).total_seconds() / 60))
+    return page("customer/locked.html", 429, until=until, minutes=minutes, hotline=hotline,
+                hours=hours)
 
 
 @bp.route("/verify", methods=["GET", "POST"])
