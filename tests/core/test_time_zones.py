@@ -99,7 +99,8 @@ def test_the_lock_page_uses_the_portal_zone_never_the_incidents(app):
     with app.test_request_context():
         use_page_zone("America/Los_Angeles")  # as if a verified customer's incident set it
         assert display_zone_name() == "America/Los_Angeles"
-        html = render_template("customer/locked.html", until=MOMENT, hotline=None, hours=None)
+        html = render_template("customer/locked.html", until=MOMENT, minutes=30, hotline=None,
+                               hours=None)
     assert "11/28/26, 3:26\u202fAM (UTC)" in html
     assert "PST" not in html
 
@@ -107,7 +108,8 @@ def test_the_lock_page_uses_the_portal_zone_never_the_incidents(app):
 def test_the_lock_page_follows_portal_time_zone(make_app):
     app = make_app(PORTAL_TIME_ZONE="Europe/Berlin")
     with app.test_request_context():
-        html = render_template("customer/locked.html", until=MOMENT, hotline=None, hours=None)
+        html = render_template("customer/locked.html", until=MOMENT, minutes=30, hotline=None,
+                               hours=None)
     assert "11/28/26, 4:26\u202fAM (CET)" in html
 
 
