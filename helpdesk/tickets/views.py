@@ -426,20 +426,6 @@ def reply_to(ticket_id: int):
     return redirect(url_for("tickets.show", ticket_id=ticket.id))
 
 
-@bp.get("/<int:ticket_id>/reply")
-@bp.get("/<int:ticket_id>/compose")
-@bp.get("/<int:ticket_id>/reveal")
-@staff_required(access.TICKET_ROLE)
-def after_post(ticket_id: int):
-    """The address of a page a form answered (a reply with errors, the composer, a reveal)
-    asked for again (the language switcher, a reload): the ticket page, in the language
-    asked for. Nothing is posted again."""
-    ticket_or_404(ticket_id)
-    lang = request.args.get("lang")
-    return redirect(url_for("tickets.show", ticket_id=ticket_id,
-                            **({"lang": lang} if lang else {})))
-
-
 @bp.post("/<int:ticket_id>/compose")
 @staff_required(access.TICKET_ROLE)
 def compose(ticket_id: int):

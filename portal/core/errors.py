@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+from flask import Flask, current_app, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.routing import RoutingException
 
 
 class FieldError(ValueError):
@@ -45,10 +46,38 @@ def _render(code: int):
     return render_template("errors/error.html", code=code, title=title, message=message), code
 
 
+def page_above():
+    """Where a ``GET`` of a form's address leads: the nearest page above it, or None.
+
+    A page a form answered (a reply with its errors, the composer, a reveal, an unlock)
+    keeps the form's address; the language switcher, a reload or a bookmark then asks
+    for it with ``GET``, which the form's route does not take. The page the form was on
+    is the nearest address above that a ``GET`` reaches (``/helpdesk/people/7/unlock``
+    → ``/helpdesk/people/7``); the site's root is not such a page. The address is built
+    from the matched route, never copied from the request, and keeps only ``lang``.
+    Nothing is posted again; the page above checks who may see it as always.
+    """
+    if request.method not in ("GET", "HEAD"):
+        return None
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    parts = request.path.rstrip("/").split("/")
+    while len(parts) > 2:
+        parts.pop()
+        try:
+            endpoint, values = adapter.match("/".join(parts), method="GET")
+        except (HTTPException, RoutingException):
+            continue
+        lang = request.args.get("lang")
+        return url_for(endpoint, **values, **({"lang": lang} if lang else {}))
+    return None
+
+
 def handle_http_exception(error: HTTPException):
     """Render any HTTP error with the shared page."""
     if error.code is None or error.code < 400:
         return error
+    if error.code == 405 and (above := page_above()) is not None:
+        return redirect(above, 303)
     body, code = _render(error.code if error.code in MESSAGES else 500)
     limit = getattr(getattr(error, "limit", None), "limit", None)  # Flask-Limiter's 429
     if code == 429 and limit is not None:

@@ -133,6 +133,28 @@ def test_error_page_in_german(app, client):
     assert "Zugriff verweigert" in response.text
 
 
+@pytest.mark.parametrize(("asked", "leads_to"), [
+    ("/tickets/5/close?lang=fr", "/tickets/5?lang=fr"),  # the customer's ticket
+    ("/notice/activation-code", "/notice"),
+    ("/helpdesk/staff/3/role?lang=es&next=//evil.example", "/helpdesk/staff/3?lang=es"),
+])
+def test_a_form_address_asked_for_with_get_leads_to_the_page_above(client, asked, leads_to):
+    """A page a form answered keeps the form's address; asked for again (the language
+    switcher, a reload) it leads to the page the form was on, with only ``lang`` kept."""
+    response = client.get(asked)
+    assert response.status_code == 303
+    assert response.location == leads_to
+
+
+@pytest.mark.parametrize("asked", ["/sign-out", "/staff/logout", "/hooks/twilio/inbound"])
+def test_a_form_with_no_page_above_it_is_still_405(client, asked):
+    response = client.get(asked)
+    assert response.status_code == 405
+    assert "<h1>Method not allowed</h1>" in response.text
+    doubled = client.get("//helpdesk/people/7/unlock")  # never to another host
+    assert not (doubled.location or "").startswith("//")
+
+
 def test_upload_over_the_limit_is_413(make_app):
     app = make_app(MAX_CONTENT_LENGTH=10)
     response = app.test_client().post("/staff/login", data={"email": "x" * 100})

@@ -166,6 +166,26 @@ def test_unlock_is_logged_and_limited_per_day(app, db, agent, found):
     assert logged(db, "person.unlocked_refused")[0].details["reason"] == "daily_limit"
 
 
+def test_a_form_address_asked_for_again_leads_to_the_person_and_changes_nothing(
+        db, agent, found):
+    """The language switcher on a page a form answered (a refused unlock, say) asks for
+    the form's address with GET: it leads to the person page in that language, and the
+    lock stays."""
+    from portal.people import verification
+
+    person, *_ = found
+    agent.get(f"{BASE}/?q=REF-77")
+    page = f"{BASE}/{person.id}"
+    lock(db, person)
+    for form in ("unlock", "resend", "tickets"):
+        again = agent.get(f"{page}/{form}?lang=de&x=1")
+        assert again.status_code == 303, form
+        assert again.location == f"{page}?lang=de"
+    assert verification.failures(person).locked_until is not None
+    assert not logged(db, "person.unlocked")
+    assert "Gesperrt" in agent.get(f"{page}?lang=de").text
+
+
 def test_resend_sends_to_the_contact_details_on_file_and_is_limited(app, db, agent, found):
     person, *_ = found
     agent.get(f"{BASE}/?q=REF-77")

@@ -658,9 +658,6 @@ HELPDESK_ROUTES: dict = {
     "POST tickets.reveal": Writes("pii.revealed", lambda w: w.post(
         "manager", _ticket_url(w, "/reveal"), {"field": "email", "reason": "verify_identity"}),
         by="manager", about=("incident", "person", "ticket")),
-    "GET tickets.after_post": Exempt("a redirect to the ticket page (the address of a page a "
-                                     "form answered, asked for again); reads and changes "
-                                     "nothing"),
     "POST tickets.compose": Exempt("the ticket page again with the reply box as typed, an "
                                    "approved answer filled in or the answers searched; sends "
                                    "and changes nothing"),

@@ -247,5 +247,5 @@ def test_the_language_switch_keeps_a_pages_query_and_reaches_a_posted_page(
     assert 'href="?lang=de"' in plain  # no query: the cached switcher
     for posted in ("compose", "reveal", "reply"):
         again = client.get(f"{BASE}/{ticket.id}/{posted}?lang=de")
-        assert again.status_code == 302, posted
+        assert again.status_code == 303, posted
         assert again.location.endswith(f"{BASE}/{ticket.id}?lang=de")
