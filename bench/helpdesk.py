@@ -252,6 +252,7 @@ async def drive(port: int, cookies: list[str], seconds: float, tickets: int,
     sent, so a server that falls behind is not excused by the agents waiting for it."""
     samples: dict[str, list[float]] = {}
     statuses: dict[int, int] = {}
+    slices: dict[int, list[float]] = {}  # latencies by the 5-second slice a page was due in
     begin = time.perf_counter()
     stop_at = begin + seconds
     interval = len(cookies) / rate if rate else 0.0
@@ -279,6 +280,8 @@ async def drive(port: int, cookies: list[str], seconds: float, tickets: int,
                     break
             response = await conn.request("GET", path, cookie=cookie)
             samples.setdefault(kind, []).append(time.perf_counter() - started)
+            slices.setdefault(int((started - begin) // 5), []).append(
+                time.perf_counter() - started)
             statuses[response.status] = statuses.get(response.status, 0) + 1
             if kind == "queue (default)":
                 found = NEXT.search(response.body)
@@ -293,7 +296,17 @@ async def drive(port: int, cookies: list[str], seconds: float, tickets: int,
     report["pages_per_s"] = round(report["pages"] / elapsed, 1)
     report["kinds"] = {kind: _percentiles(values) for kind, values in sorted(samples.items())}
     report["all"] = _percentiles([x for values in samples.values() for x in values])
+    # Whether slow pages came together (a stall of the host or the server) or throughout.
+    report["p95_ms_by_5s"] = [_percentiles(slices[n])["p95_ms"] for n in sorted(slices)]
     return report
+
+
+def host_cpu_ticks() -> tuple[int, int]:
+    """The whole machine's busy and stolen CPU ticks so far (``/proc/stat``): steal is
+    time the hypervisor gave this machine's cores to someone else."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    busy = sum(fields[:3]) + sum(fields[5:7])  # user nice system irq softirq
+    return busy, (fields[7] if len(fields) > 7 else 0)
 
 
 def backend_cpu_seconds(database: str) -> float:
@@ -435,6 +448,7 @@ def main() -> int:
             await drive(port, cookies, args.warmup, args.tickets, phones, refs, args.only,
                         args.rate)
             cpu = portal_load.server_cpu_seconds(server), backend_cpu_seconds(name)
+            host = host_cpu_ticks()
             client = time.process_time()
             result = await drive(port, cookies, args.duration, args.tickets, phones, refs,
                                  args.only, args.rate)
@@ -445,6 +459,10 @@ def main() -> int:
                 1000 * (portal_load.server_cpu_seconds(server) - cpu[0]) / result["pages"], 1)
             result["db_cpu_ms_per_page"] = round(
                 1000 * (backend_cpu_seconds(name) - cpu[1]) / result["pages"], 1)
+            ticks = os.sysconf("SC_CLK_TCK") * result["seconds"] * (os.cpu_count() or 1)
+            busy, steal = (now - then for now, then in zip(host_cpu_ticks(), host, strict=True))
+            result["host_busy_percent"] = round(100 * busy / ticks, 1)
+            result["host_steal_percent"] = round(100 * steal / ticks, 1)
             return result
 
         report["run"] = asyncio.run(run())
@@ -460,7 +478,10 @@ def main() -> int:
                   f"p95 {values['p95_ms']:7.1f} ms  p99 {values['p99_ms']:7.1f} ms")
         every = run_report["all"]
         print(f"  {'all':24} n={every['n']:6} p50 {every['p50_ms']:7.1f} ms  "
-              f"p95 {every['p95_ms']:7.1f} ms  p99 {every['p99_ms']:7.1f} ms", flush=True)
+              f"p95 {every['p95_ms']:7.1f} ms  p99 {every['p99_ms']:7.1f} ms")
+        print(f"  machine {run_report['host_busy_percent']}% busy, "
+              f"{run_report['host_steal_percent']}% stolen by the host; p95 by 5 s: "
+              + " ".join(f"{v:.0f}" for v in run_report["p95_ms_by_5s"]) + " ms", flush=True)
     except KeyboardInterrupt:
         pass
     finally:

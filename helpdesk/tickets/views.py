@@ -465,12 +465,15 @@ def change_status(ticket_id: int):
     ticket = ticket_or_404(ticket_id)
     form = StatusForm()
     form.status.choices = choices([(value, value) for value in TICKET_STATUSES])
-    if form.validate_on_submit() and set_status(ticket, form.status.data):
+    if not form.validate_on_submit():
+        flash(_("Choose a status from the list."), "error")
+    elif set_status(ticket, form.status.data):
         db.session.commit()
         flash(_("Status changed to %(status)s.", status=STATUS_LABELS[form.status.data]),
               "success")
-    elif form.errors:
-        flash(_("Choose a status from the list."), "error")
+    else:  # another agent may have changed it first: say so rather than nothing
+        flash(_("The status is already %(status)s; nothing changed.",
+                status=STATUS_LABELS[form.status.data]), "info")
     return redirect(url_for("tickets.show", ticket_id=ticket.id))
 
 
@@ -479,9 +482,12 @@ def change_status(ticket_id: int):
 def take(ticket_id: int):
     """Assign the ticket to me."""
     ticket = ticket_or_404(ticket_id)
-    if TakeForm().validate_on_submit() and assign(ticket, current_user.id):
-        db.session.commit()
-        flash(_("Ticket %(number)d is now yours.", number=ticket.id), "success")
+    if TakeForm().validate_on_submit():
+        if assign(ticket, current_user.id):
+            db.session.commit()
+            flash(_("Ticket %(number)d is now yours.", number=ticket.id), "success")
+        else:
+            flash(_("Ticket %(number)d is already yours.", number=ticket.id), "info")
     return redirect(url_for("tickets.show", ticket_id=ticket.id))
 
 
@@ -491,13 +497,18 @@ def assign_to(ticket_id: int):
     """Assign the ticket to another staff member (or to nobody)."""
     ticket = ticket_or_404(ticket_id)
     form = AssignForm()
-    form.assignee.choices = choices(
-        [("", "")] + [(str(staff_id), name) for staff_id, name in agents(fresh=True)])
+    staff = agents(fresh=True)
+    form.assignee.choices = choices([("", "")] + [(str(key), name) for key, name in staff])
     if form.validate_on_submit():
         target = int(form.assignee.data) if form.assignee.data else None
         if assign(ticket, target):
             db.session.commit()
             flash(_("Assignment saved."), "success")
+        elif target is None:
+            flash(_("The ticket is already assigned to nobody; nothing changed."), "info")
+        else:
+            flash(_("The ticket is already assigned to %(name)s; nothing changed.",
+                    name=dict(staff)[target]), "info")
     else:
         flash(_("Choose a staff member from the list."), "error")
     return redirect(url_for("tickets.show", ticket_id=ticket.id))

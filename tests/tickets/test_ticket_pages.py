@@ -209,6 +209,37 @@ def test_notes_status_take_and_assign_are_logged(app, db, client, agent, ticket,
     assert all(not m.internal for m in visible_messages(ticket.id))
 
 
+def test_a_status_or_assignee_already_set_says_nothing_changed(
+        app, db, client, agent, ticket, make_staff):
+    """Another agent may have done it first: the page says so, and nothing is logged."""
+    other = make_staff("agent", name="Other Agent")
+    token = csrf_token(client, f"{BASE}/{ticket.id}")
+    same = client.post(f"{BASE}/{ticket.id}/status", data={"csrf_token": token,
+                                                          "status": ticket.status},
+                       follow_redirects=True).text
+    assert "The status is already" in same and "nothing changed" in same
+    client.post(f"{BASE}/{ticket.id}/take", data={"csrf_token": token})
+    again = client.post(f"{BASE}/{ticket.id}/take", data={"csrf_token": token},
+                        follow_redirects=True).text
+    assert f"Ticket {ticket.id} is already yours." in again
+    client.post(f"{BASE}/{ticket.id}/assign", data={"csrf_token": token,
+                                                    "assignee": str(other.id)})
+    twice = client.post(f"{BASE}/{ticket.id}/assign", data={
+        "csrf_token": token, "assignee": str(other.id)}, follow_redirects=True).text
+    assert "The ticket is already assigned to Other Agent; nothing changed." in twice
+    client.post(f"{BASE}/{ticket.id}/assign", data={"csrf_token": token, "assignee": ""})
+    nobody = client.post(f"{BASE}/{ticket.id}/assign", data={
+        "csrf_token": token, "assignee": ""}, follow_redirects=True).text
+    assert "already assigned to nobody" in nobody
+    german = client.post(f"{BASE}/{ticket.id}/status?lang=de", data={
+        "csrf_token": token, "status": "open"}, follow_redirects=True).text
+    assert "Der Status ist bereits" in german
+    actions = [row.action for row in db.session.execute(select(Interaction).where(
+        Interaction.ticket_id == ticket.id)).scalars()]
+    assert "ticket.status_changed" not in actions
+    assert actions.count("ticket.assigned") == 3  # take, to Other Agent, to nobody
+
+
 def test_unknown_ticket_is_404_and_bad_input_is_refused(app, client, agent, ticket):
     assert client.get(f"{BASE}/999999").status_code == 404
     token = csrf_token(client, f"{BASE}/{ticket.id}")
