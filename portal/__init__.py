@@ -30,7 +30,7 @@ def create_app(config: type | Mapping | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0)
 
     from portal.answers import choose
-    from portal.core import cursors, errors, fragments, i18n, jobs, lists, request_actor
+    from portal.core import cursors, errors, fragments, i18n, jobs, lists, read_pages, request_actor
     from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
     from portal.incidents import brand
     from portal.notices import cache as notice_cache
@@ -39,6 +39,7 @@ def create_app(config: type | Mapping | None = None) -> Flask:
 
     db.init_app(app)
     cursors.init_app(app, db)  # PostgreSQL: result descriptions made only when read
+    read_pages.init_app(app)  # marked read pages: no BEGIN/COMMIT (the first hook)
     migrate.init_app(app, db, directory=_migrations_dir(), render_as_batch=True)
     csrf.init_app(app)
     limiter.init_app(app)

@@ -46,7 +46,7 @@ from helpdesk.tickets.rows import RowText, queue_rows
 from portal.answers import render
 from portal.answers.choose import answer_choices
 from portal.audit import log as audit
-from portal.core import i18n
+from portal.core import i18n, read_pages
 from portal.core.i18n import LANGUAGE_NAMES, display_zone_name, zone
 from portal.core.jobs import enqueue
 from portal.dispatch.replies import notify_reply
@@ -209,6 +209,7 @@ def _queue_rows(rows, text: RowText, now: datetime):
 
 
 @bp.route("/", methods=["GET", "POST"])
+@read_pages.read_page
 @staff_required(access.TICKET_ROLE)
 @lookup_limit
 def queue():
@@ -361,6 +362,7 @@ def _arrive(ticket: Ticket) -> list[str]:
 
 
 @bp.get("/<int:ticket_id>")
+@read_pages.read_page
 @staff_required(access.TICKET_ROLE)
 def show(ticket_id: int):
     """One ticket: the person's context, the thread, the composer."""

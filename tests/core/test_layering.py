@@ -27,6 +27,7 @@ WEB_LAYER = (
     "portal/core/i18n.py",  # the locale selector and ?lang= switcher
     "portal/core/shared_pages.py",  # page rendering (CSRF slots, waiting flashes)
     "portal/core/request_actor.py",  # the before_request hook that names the log's actor
+    "portal/core/read_pages.py",  # the before_request hook that runs read pages in autocommit
     "portal/security/headers.py",  # per-response headers, the CSP nonce
     "portal/security/permissions.py",  # view decorators
     "portal/extensions.py",  # Flask-Login's session protection

@@ -71,6 +71,45 @@ def test_ticket_page(db, client, agent, tickets, count_queries, expected):  # no
     assert len(counted) == expected["reload"], counted.statements
 
 
+@pytest.mark.postgres
+def test_the_queue_and_ticket_page_run_without_a_transaction(
+        db, client, agent, tickets, count_queries):  # noqa: F811
+    """On PostgreSQL the hot read pages run in autocommit mode (``portal.core.read_pages``):
+    no BEGIN before the first statement and no COMMIT or ROLLBACK after the last, two of
+    a ticket page's round trips (docs/benchmarks.md, helpdesk, eleventh round). The view
+    they log is committed by its own statement; a reply still runs in one transaction,
+    and the connection goes back to the pool in transaction mode."""
+    from sqlalchemy import event, select
+
+    from portal.models import Interaction
+    from tests.support import csrf_token
+
+    modes: list[tuple[bool, str]] = []
+
+    def note(conn, cursor, statement, parameters, context, executemany):
+        modes.append((conn.connection.dbapi_connection.autocommit, statement.split()[0]))
+
+    url = f"/helpdesk/tickets/{tickets[2].id}"
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        for page in (BASE, f"{BASE}?q=nothing-like-this", url):
+            modes.clear()
+            assert client.get(page).status_code == 200
+            assert modes and all(autocommit for autocommit, _verb in modes), (page, modes)
+        assert "INSERT" in [verb for _autocommit, verb in modes]  # the ticket.viewed row
+        token = csrf_token(client, url)
+        modes.clear()
+        client.post(f"{url}/note", data={"csrf_token": token, "body": "Rang back"})
+        assert modes and not any(autocommit for autocommit, _verb in modes), modes
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    db.session.expire_all()
+    assert db.session.scalar(select(Interaction.id).where(
+        Interaction.action == "ticket.viewed", Interaction.ticket_id == tickets[2].id))
+    with db.engine.connect() as connection:  # what the pool hands out next
+        assert connection.connection.dbapi_connection.autocommit is False
+
+
 def test_the_answer_list_is_one_statement_and_kept(db, client, agent, tickets,  # noqa: F811
                                                   count_queries, make_answers):
     """The composer lists approved answers with their keys in one statement (reading
