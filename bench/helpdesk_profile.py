@@ -103,7 +103,7 @@ def print_statements(app, run, pages: int) -> None:
         event.remove(engine, "before_cursor_execute", note)
     print(f"    {len(seen) / pages:.1f} statements a page; the last page's:")
     for statement in seen[-round(len(seen) / pages):]:
-        print(f"      {statement[:160]}")
+        print(f"      {statement[:int(os.environ.get('BENCH_SQL_WIDTH', 160))]}")
 
 
 def print_call_tree(run, pages: int, depth: int, share: float = 0.01) -> None:
