@@ -11,6 +11,7 @@ from helpdesk.imports.forms import UploadForm
 from helpdesk.incidents.views import get_incident_or_404
 from helpdesk.saving import saving
 from portal.core import jobs
+from portal.imports.csv_file import file_error_text
 from portal.imports.jobs import ERRORS_SAMPLE, create_run, run_import
 from portal.imports.queries import recent_runs, run_of
 from portal.imports.rows import COLUMNS, REASONS
@@ -76,8 +77,12 @@ def show(reference: str, run_id: int):
     """One import: live progress while it runs, then its counts and problems."""
     incident = get_incident_or_404(reference)
     run = _run(incident, run_id)
+    # A file that could not be read says why in the reader's language (runs that failed
+    # before the reason was kept, or for an unexpected error, have only the English text).
+    failure = (file_error_text(run.error_reason, _) if run.error_reason
+               else run.error_message)
     return no_store(make_response(render_template(
-        "imports/show.html", incident=incident, run=run, reasons=REASONS,
+        "imports/show.html", incident=incident, run=run, reasons=REASONS, failure=failure,
         sample_limit=ERRORS_SAMPLE)))
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import NamedTuple, TextIO
 
 from portal.core.csv_cells import safe_cell
-from portal.imports.rows import COLUMNS, Record, reason_text
+from portal.imports.rows import COLUMNS, N_, Record, reason_text
 
 _COLUMN_NAME = re.compile(r"[a-z][a-z0-9_ ]{0,39}")
 ERROR_HEADER = ("line", "column", "reason")
@@ -34,7 +34,28 @@ class Header(NamedTuple):
 
 
 class ImportFileError(Exception):
-    """The file could not be processed at all (nothing was written)."""
+    """The file could not be processed at all (nothing was written).
+
+    ``reason`` (an ``N_`` string) and ``params`` say why; ``parts`` are sub-reasons
+    (``N_`` string, params) joined into ``%(problems)s``. ``str()`` is the English text
+    (the command line, the log); ``record`` is kept with a failed upload, so its page
+    says it in the reader's language (``file_error_text``). No value from the file's
+    rows is ever in it.
+    """
+
+    def __init__(self, reason: str, params: dict | None = None, parts=()):
+        self.record = {"reason": reason, "params": dict(params or {}),
+                       "parts": [[part, dict(values)] for part, values in parts]}
+        super().__init__(file_error_text(self.record))
+
+
+def file_error_text(record: dict, gettext: Callable[[str], str] = str) -> str:
+    """A kept ``ImportFileError.record`` as text, through ``gettext`` (English without)."""
+    params = dict(record.get("params") or {})
+    parts = record.get("parts") or []
+    if parts:
+        params["problems"] = "; ".join(gettext(part) % values for part, values in parts)
+    return gettext(record["reason"]) % params
 
 
 @dataclass
@@ -103,9 +124,9 @@ def _decoded_lines(handle, progress: Callable[[int], None] | None) -> Iterator[s
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise ImportFileError(
-                f"line {number}: the file is not UTF-8 (undecodable byte at position "
-                f"{exc.start + 1} of the line); save it as UTF-8 and try again"
-            ) from None
+                N_("line %(line)d: the file is not UTF-8 (undecodable byte at position "
+                   "%(position)d of the line); save it as UTF-8 and try again"),
+                {"line": number, "position": exc.start + 1}) from None
         if progress is not None:
             progress(len(raw))
         yield text
@@ -118,41 +139,46 @@ def read_header(path: Path) -> Header:
         try:
             header = next(csv.reader(lines))
         except StopIteration:
-            raise ImportFileError("the file is empty; expected a header line") from None
+            raise ImportFileError(N_("the file is empty; expected a header line")) from None
         except csv.Error as exc:
-            raise ImportFileError(f"line 1: the header is not valid CSV ({exc})") from None
+            raise ImportFileError(N_("line 1: the header is not valid CSV (%(reason)s)"),
+                                  {"reason": str(exc)}) from None
     names = [name.strip().lower() for name in header]
     expected = ",".join(COLUMNS)
     if not any(name in COLUMNS for name in names):
         # Probably a file without a header: its first line is a person, never echo it.
         raise ImportFileError(
-            f"line 1: no header found; the first line must name the columns: {expected}"
-        )
+            N_("line 1: no header found; the first line must name the columns: %(expected)s"),
+            {"expected": expected})
     missing = [name for name in COLUMNS if name not in names]
     unknown = [name for name in names if name not in COLUMNS]
     repeated = sorted({name for name in names if names.count(name) > 1})
     problems = []
     if missing:
-        problems.append("missing columns: " + ", ".join(missing))
+        problems.append((N_("missing columns: %(names)s"), {"names": ", ".join(missing)}))
     if unknown:
         # Names that look like column names are shown; anything else might be data.
         shown = [repr(name) for name in unknown if _COLUMN_NAME.fullmatch(name)]
         hidden = len(unknown) - len(shown)
-        problems.append("unknown columns: " + ", ".join(
-            shown + ([f"{hidden} more not shown"] if hidden else [])))
+        if hidden and shown:
+            problems.append((N_("unknown columns: %(names)s and %(hidden)d more not shown"),
+                             {"names": ", ".join(shown), "hidden": hidden}))
+        elif hidden:
+            problems.append((N_("unknown columns: %(hidden)d not shown"), {"hidden": hidden}))
+        else:
+            problems.append((N_("unknown columns: %(names)s"), {"names": ", ".join(shown)}))
     if repeated:
-        problems.append("repeated columns: " + ", ".join(repeated))
+        problems.append((N_("repeated columns: %(names)s"), {"names": ", ".join(repeated)}))
     if problems:
-        raise ImportFileError(
-            "line 1: wrong header (" + "; ".join(problems) + "). Expected: " + expected
-        )
+        raise ImportFileError(N_("line 1: wrong header (%(problems)s). Expected: %(expected)s"),
+                              {"expected": expected}, problems)
     return Header(tuple(names.index(name) for name in COLUMNS), len(names))
 
 
 def check_file(path: Path) -> Header:
     """First pass: the header is right and every line is UTF-8."""
     if not path.is_file():
-        raise ImportFileError(f"no such file: {path}")
+        raise ImportFileError(N_("no such file: %(path)s"), {"path": str(path)})
     header = read_header(path)
     if not _is_utf8(path):
         with path.open("rb") as handle:

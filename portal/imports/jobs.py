@@ -16,6 +16,7 @@ import tempfile
 from portal.audit import log as audit
 from portal.extensions import db
 from portal.imports.csv_file import in_line_order
+from portal.imports.rows import N_
 from portal.imports.run import MAX_KEPT_ERRORS, ImportFileError, ImportSummary, import_persons
 from portal.models import ImportRun
 from portal.models.base import utcnow
@@ -23,6 +24,7 @@ from portal.security.crypto import keyring
 
 log = logging.getLogger(__name__)
 ERRORS_SAMPLE = 200
+UNEXPECTED = N_("The import stopped because of an unexpected error; see the log.")
 UPLOAD_CONTEXT = "import_run.upload"  # the associated data of an upload's token
 
 
@@ -87,12 +89,14 @@ def run_import(run_id: int) -> str:
         run = db.session.get(ImportRun, run_id)
         run.status = "failed"
         run.error_message = str(exc)
+        run.error_reason = exc.record  # its page says it in the reader's language
     except Exception:
         log.exception("import run %s failed", run_id)
         db.session.rollback()
         run = db.session.get(ImportRun, run_id)
         run.status = "failed"
-        run.error_message = "The import stopped because of an unexpected error; see the log."
+        unexpected = ImportFileError(UNEXPECTED)
+        run.error_message, run.error_reason = str(unexpected), unexpected.record
     else:
         run = db.session.get(ImportRun, run_id)
         run.status = "finished"

@@ -59,6 +59,7 @@ from portal.imports.pgcopy import SIGNATURE, TRAILER, copy_statement, replace_fi
 from portal.imports.rows import (
     COLUMNS,
     INSERT_COLUMNS,
+    N_,
     BatchJob,
     BatchResult,
     Changed,
@@ -370,7 +371,7 @@ def import_persons(
     path = Path(path)
     incident = db.session.get(Incident, incident_id)
     if incident is None:
-        raise ImportFileError(f"no incident with id {incident_id}")
+        raise ImportFileError(N_("no incident with id %(id)s"), {"id": incident_id})
     header = check_file(path)
     run = _Run(incident, dry_run, errors_out, actor, date.today(),
                ref_pos=header.positions[COLUMNS.index("external_ref")])

@@ -35,7 +35,9 @@ class ImportRun(db.Model):
     updated: Mapped[int] = mapped_column(Integer, default=0)
     unchanged: Mapped[int] = mapped_column(Integer, default=0)
     rejected: Mapped[int] = mapped_column(Integer, default=0)
-    error_message: Mapped[str | None] = mapped_column(Text)
+    error_message: Mapped[str | None] = mapped_column(Text)  # English, as logged
+    # Why a file could not be read, translatable (``ImportFileError.record``).
+    error_reason: Mapped[dict | None] = mapped_column(JSON)
     errors_sample: Mapped[list] = mapped_column(JSON, default=list)
     errors_csv: Mapped[str | None] = mapped_column(Text)
     upload: Mapped[bytes | None] = mapped_column(LargeBinary)  # Fernet token of the file

@@ -126,6 +126,13 @@ def test_upload_reports_an_unreadable_file(db, client, login, make_staff, make_i
     assert "no header found" in client.get(headless.location).text
     runs = db.session.execute(select(ImportRun)).scalars().all()
     assert [run.status for run in runs] == ["failed", "failed"]
+    # In the reader's language, the column names as they are in the file.
+    german = client.get(response.location + "?lang=de").text
+    assert "Zeile 1: falsche Kopfzeile (fehlende Spalten: first_name" in german
+    assert "unbekannte Spalten: &#39;age&#39;" in german and "Erwartet: external_ref," in german
+    french = client.get(headless.location + "?lang=fr").text
+    assert "ligne 1 : aucun en-tête trouvé ; la première ligne doit nommer les colonnes" in french
+    assert runs[0].error_message.startswith("line 1: wrong header (missing columns: ")
 
 
 def test_upload_dry_run_changes_nothing(db, client, login, make_staff, make_incident):
