@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import defer
 
 from portal.dispatch.channels import email
 from portal.extensions import db
@@ -52,12 +53,16 @@ class SignInAttempt:
 
 
 # Built once: every staff request loads its staff member with it (``Session.get`` built
-# its statement and the statement's cache key on each call).
-_STAFF_BY_ID = select(StaffUser).where(StaffUser.id == bindparam("id"))
+# its statement and the statement's cache key on each call). Without the secrets: the
+# password hash and the two-factor secret (decrypted when read) are read only by the
+# pages that use them (sign-in, two-factor, the account page), not on every page.
+_STAFF_BY_ID = (select(StaffUser).where(StaffUser.id == bindparam("id"))
+                .options(defer(StaffUser.password_hash), defer(StaffUser.totp_secret)))
 
 
 def staff_by_id(staff_id: int) -> StaffUser | None:
-    """The staff member with this id (active or not), for the session's user load."""
+    """The staff member with this id (active or not), for the session's user load; its
+    password hash and two-factor secret are read when first used."""
     return db.session.execute(_STAFF_BY_ID, {"id": staff_id}).scalar()
 
 

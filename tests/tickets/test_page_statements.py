@@ -66,6 +66,11 @@ def test_ticket_page(db, client, agent, tickets, count_queries, expected):  # no
     # The person and the incident came with the ticket.
     assert not [s for s in counted.statements
                 if s.lstrip().startswith(("SELECT person.id", "SELECT incident.id"))]
+    # The signed-in agent is read without the password hash and the two-factor secret
+    # (decrypted when read): only the sign-in and account pages use them.
+    staff_reads = [s for s in counted.statements if "FROM staff_user" in s]
+    assert staff_reads and not [s for s in staff_reads
+                                if "password_hash" in s or "totp_secret" in s], staff_reads
     with count_queries as counted:
         assert client.get(url).status_code == 200
     assert len(counted) == expected["reload"], counted.statements
