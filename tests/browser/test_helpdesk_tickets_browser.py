@@ -69,7 +69,8 @@ def test_agent_answers_a_customer_ticket(chromium, page, live_server, axe_source
     agent.get_by_label("Search").fill("(415) 555-0123")
     agent.get_by_role("button", name="Show tickets").click()
     agent.wait_for_load_state("load")
-    assert "555" not in agent.url  # the search was posted: no phone number in the address
+    # The search was posted: no phone number in the address (the server's port may hold 555).
+    assert "555" not in agent.url.removeprefix(live_server)
     check(agent, axe_source, artifacts_dir, "helpdesk-queue")
     links = agent.locator(".queue-table a[href^='/helpdesk/tickets/']")
     assert links.count() == 1
