@@ -64,6 +64,24 @@ def test_link_keeps_code_out_of_url_and_session(client, person):
     assert code[-4:] in page.text  # the tail tells the customer which code
 
 
+def test_a_link_cut_short_says_so_and_keeps_nothing(client, person):
+    """An SMS app that split the message leaves a link with part of the code: the
+    landing page says the link is incomplete (in the customer's language) instead of an
+    empty form; nothing of the partial code is kept, and a real code's link is judged
+    by its form only (whether it exists is never told here)."""
+    _person, plain = person
+    cut = plain["notice_code"][:9]
+    response = client.get(f"/n/{cut}")
+    assert response.status_code == 303 and response.location.endswith("/")
+    with client.session_transaction() as session:
+        assert cut.replace("-", "") not in json.dumps(dict(session))
+    page = client.get("/")
+    assert "The link you followed is incomplete." in page.text
+    assert "incomplete" not in client.get("/").text  # said once
+    client.get(f"/n/{cut}?lang=de")
+    assert "Der Link, dem Sie gefolgt sind, ist unvollständig." in client.get("/").text
+
+
 def test_success_rotates_session_keeps_language_and_logs(client, db, person):
     record, plain = person
     client.get("/?lang=fr")

@@ -12,7 +12,8 @@ from __future__ import annotations
 import math
 import time
 
-from flask import current_app, redirect, request, session, url_for
+from flask import current_app, flash, redirect, request, session, url_for
+from flask_babel import gettext as _
 
 from portal.audit import log as audit
 from portal.core import jobs
@@ -58,6 +59,10 @@ def from_link(code: str):
     if is_valid_code(code):
         _remember_code(code)
         return redirect(url_for("customer.verify"), code=303)
+    # A link cut short or mistyped (SMS apps split long messages): say so rather than show
+    # an empty form. Only the form of the code is judged, never whether it exists.
+    flash(_("The link you followed is incomplete. Type the 12-character code from your letter "
+            "or message, for example 7K2D-QX9M-4TRB."), "error")
     return redirect(url_for("customer.index"), code=303)
 
 
